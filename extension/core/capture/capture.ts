@@ -1,0 +1,49 @@
+import type { ByteSource } from './fileAccessor';
+import type { StreamBytes } from './streamBytes';
+import type { Diagnostic } from '../diagnostics/diagnostic';
+
+export type CaptureFormat = 'mfd' | 'raw-multifd' | 'raw-main';
+
+export const FORMAT_DESCRIPTIONS: Record<CaptureFormat, string> = {
+  mfd: '.mfd capture container',
+  'raw-multifd': 'raw multifd channel dump (no container)',
+  'raw-main': 'raw main migration channel dump (no container)',
+};
+
+export interface OpenInfo {
+  client?: string;
+  server?: string;
+  label?: string;
+  [key: string]: unknown;
+}
+
+/** One captured TCP connection: both directions, reassembled lazily. */
+export interface CaptureStream {
+  id: number;
+  open?: OpenInfo;
+  closeReason?: string;
+  /** Source → destination bytes: what QEMU's destination read. */
+  toDestination: StreamBytes;
+  /** Destination → source bytes (the return path). Recorded, never decoded as migration data. */
+  toSource: StreamBytes;
+  openedAtNs?: number;
+  closedAtNs?: number;
+}
+
+export interface CaptureNote {
+  timestampNs: number;
+  text: string;
+  fileOffset: number;
+}
+
+export interface Capture {
+  format: CaptureFormat;
+  path: string;
+  fileSize: number;
+  source: ByteSource;
+  /** META records merged in order (later keys override earlier ones). */
+  meta: Record<string, unknown>;
+  notes: CaptureNote[];
+  streams: CaptureStream[];
+  diagnostics: Diagnostic[];
+}

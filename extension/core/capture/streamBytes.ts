@@ -1,0 +1,76 @@
+import type { ByteSource } from './fileAccessor';
+import { floorIndex } from '../util/growableArrays';
+import { ReadAhead } from './readAhead';
+
+/**
+ * The bytes of one direction of one captured connection, reassembled lazily from DATA records.
+ * Reading [a, b) finds the first record by binary search over the record list, then reads the file ranges
+ * with positional reads. Nothing of the stream is held in memory.
+ */
+export class StreamBytes {
+  /** streamStart[i]: stream offset of segment i; filePos[i]: where it lives in the file. */
+  constructor(
+    private readonly source: ByteSource,
+    private readonly streamStart: Float64Array,
+    private readonly filePos: Float64Array,
+    private readonly timestamps: Float64Array,
+    readonly length: number,
+  ) {}
+
+  static empty(source: ByteSource): StreamBytes {
+    return new StreamBytes(source, new Float64Array(0), new Float64Array(0), new Float64Array(0), 0);
+  }
+
+  /** A whole file (or a part of it) as one stream: raw channel dumps. */
+  static contiguous(source: ByteSource, fileStart: number, length: number): StreamBytes {
+    return new StreamBytes(source, Float64Array.of(0), Float64Array.of(fileStart), Float64Array.of(0), length);
+  }
+
+  get segmentCount(): number {
+    return this.streamStart.length;
+  }
+
+  private segmentEnd(i: number): number {
+    return i + 1 < this.streamStart.length ? this.streamStart[i + 1] : this.length;
+  }
+
+  /** Bytes [a, b) of the stream, clipped to its length. */
+  async read(a: number, b: number): Promise<Uint8Array> {
+    a = Math.max(0, a);
+    b = Math.min(this.length, b);
+    if (b <= a) return new Uint8Array(0);
+    let i = floorIndex(this.streamStart, this.streamStart.length, a);
+    const first = this.segmentEnd(i);
+    if (b <= first) return this.source.read(this.filePos[i] + (a - this.streamStart[i]), b - a);
+    const out = new Uint8Array(b - a);
+    let pos = a;
+    while (pos < b) {
+      const end = Math.min(b, this.segmentEnd(i));
+      const chunk = await this.source.read(this.filePos[i] + (pos - this.streamStart[i]), end - pos);
+      out.set(chunk, pos - a);
+      if (chunk.length < end - pos) throw new Error(`capture shrank while reading (stream offset ${pos})`);
+      pos = end;
+      i++;
+    }
+    return out;
+  }
+
+  /** The capture-file offset that holds stream offset `pos`. */
+  fileOffsetOf(pos: number): number {
+    if (this.streamStart.length === 0) return -1;
+    const i = floorIndex(this.streamStart, this.streamStart.length, Math.min(pos, Math.max(0, this.length - 1)));
+    return this.filePos[i] + (pos - this.streamStart[i]);
+  }
+
+  /** Capture timestamp (ns) of the DATA record that carried stream offset `pos`. */
+  timestampOf(pos: number): number {
+    if (this.timestamps.length === 0) return 0;
+    const i = floorIndex(this.streamStart, this.streamStart.length, Math.min(pos, Math.max(0, this.length - 1)));
+    return this.timestamps[Math.max(0, i)];
+  }
+}
+
+/** Walks a stream front to back through a read-ahead window, for indexers that read headers. */
+export function streamCursor(stream: StreamBytes, window?: number): ReadAhead {
+  return new ReadAhead({ read: (p, n) => stream.read(p, p + n) }, window);
+}

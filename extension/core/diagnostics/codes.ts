@@ -1,0 +1,80 @@
+import type { Severity } from './diagnostic';
+
+/**
+ * Every diagnostic code, declared once with its default severity and what it means. Codes are stable:
+ * tools and tests match on them. `qemu` says whether QEMU's own receiver makes the same check (and
+ * aborts the migration), as opposed to a lint of ours.
+ */
+export const DIAGNOSTIC_CODES = {
+  // Container and input
+  'capture.unknown-format': { severity: 'error', qemu: false, title: 'Not a capture: the first bytes are neither .mfd, multifd nor QEVM' },
+  'capture.bad-header': { severity: 'error', qemu: false, title: 'Malformed .mfd file header' },
+  'capture.truncated-record': { severity: 'warning', qemu: false, title: 'A .mfd record is cut off by end of file: the capture ends before it' },
+  'capture.unknown-record-type': { severity: 'info', qemu: false, title: 'Records of an unknown type were skipped' },
+  'capture.bad-json': { severity: 'warning', qemu: false, title: 'A META/OPEN/CLOSE/NOTE record does not hold a JSON object' },
+  'capture.timestamp-backwards': { severity: 'warning', qemu: false, title: 'A record timestamp goes backwards' },
+  'capture.data-after-close': { severity: 'warning', qemu: false, title: 'DATA for a stream after its CLOSE' },
+  'capture.stream-reset': { severity: 'warning', qemu: false, title: 'A connection was reset or ended with an error' },
+  'stream.unknown-kind': { severity: 'warning', qemu: false, title: 'A stream starts with neither QEVM nor the multifd magic' },
+  // Multifd
+  'multifd.init.bad-magic': { severity: 'error', qemu: true, title: 'MultiFDInit_t magic is not 0x11223344' },
+  'multifd.init.bad-version': { severity: 'error', qemu: true, title: 'MultiFDInit_t version is not 1' },
+  'multifd.init.truncated': { severity: 'error', qemu: true, title: 'The stream ends inside the 64-byte handshake' },
+  'multifd.init.channel-id': { severity: 'warning', qemu: true, title: 'Channel id is out of range or used twice' },
+  'multifd.uuid-mismatch': { severity: 'error', qemu: true, title: 'Channels carry different source uuids' },
+  'multifd.page-size-unknown': { severity: 'warning', qemu: false, title: 'Page size could not be inferred; 4096 assumed' },
+  'multifd.page-size-conflict': { severity: 'warning', qemu: false, title: 'Sources of the page size disagree' },
+  'multifd.bad-magic': { severity: 'error', qemu: true, title: 'Packet magic is not 0x11223344 (framing lost)' },
+  'multifd.bad-version': { severity: 'error', qemu: true, title: 'Packet version is not 1' },
+  'multifd.truncated-header': { severity: 'error', qemu: true, title: 'The stream ends inside a packet header' },
+  'multifd.truncated-payload': { severity: 'error', qemu: true, title: 'The stream ends inside a packet payload' },
+  'multifd.pages-alloc': { severity: 'error', qemu: true, title: 'pages_alloc is larger than the page count per packet' },
+  'multifd.normal-pages': { severity: 'error', qemu: true, title: 'normal_pages is larger than pages_alloc' },
+  'multifd.zero-pages': { severity: 'error', qemu: true, title: 'zero_pages is larger than pages_alloc - normal_pages' },
+  'multifd.unknown-ramblock': { severity: 'error', qemu: true, title: 'The packet names a ramblock the main channel did not announce' },
+  'multifd.ramblock-unterminated': { severity: 'warning', qemu: false, title: 'The ramblock name fills all 256 bytes with no NUL (QEMU forces byte 255 to NUL)' },
+  'multifd.offset-range': { severity: 'error', qemu: true, title: 'A page offset is beyond used_length - page_size' },
+  'multifd.offset-unaligned': { severity: 'warning', qemu: false, title: 'A page offset is not a multiple of the page size (QEMU does not check)' },
+  'multifd.compression-mismatch': { severity: 'error', qemu: true, title: 'A packet with pages has compression bits other than the channel\'s method' },
+  'multifd.unknown-flags': { severity: 'warning', qemu: false, title: 'Flag bits no QEMU version defines' },
+  'multifd.unknown-method': { severity: 'error', qemu: false, title: 'The compression field holds no known method' },
+  'multifd.nocomp-size': { severity: 'error', qemu: false, title: 'nocomp: next_packet_size differs from normal_pages × page_size' },
+  'multifd.payload-without-pages': { severity: 'info', qemu: false, title: 'next_packet_size is non-zero on a packet without normal pages (stale field, ignored as QEMU does)' },
+  'multifd.device-state.unterminated': { severity: 'error', qemu: true, title: 'Device-state idstr has no NUL terminator' },
+  'multifd.device-state.empty': { severity: 'error', qemu: true, title: 'Empty device-state packet' },
+  'multifd.device-state.sync': { severity: 'error', qemu: true, title: 'SYNC set on a device-state packet' },
+  'multifd.packet-num-gap': { severity: 'info', qemu: false, title: 'packet_num values are missing' },
+  'multifd.packet-num-repeat': { severity: 'info', qemu: false, title: 'A packet_num value is used by more than one packet' },
+  'multifd.sync-count-mismatch': { severity: 'warning', qemu: false, title: 'Channels carry different numbers of SYNC packets' },
+  'multifd.page-twice-in-epoch': { severity: 'warning', qemu: false, title: 'The same page is sent twice within one epoch' },
+  'multifd.sync-marker-mismatch': { severity: 'warning', qemu: false, title: 'SYNCs per channel differ from the main channel\'s sync markers' },
+  'multifd.no-main-channel': { severity: 'info', qemu: false, title: 'No main channel in the capture: ramblock sizes are not known' },
+  // Main channel
+  'main.bad-magic': { severity: 'error', qemu: true, title: 'The main channel does not start with QEVM' },
+  'main.bad-version': { severity: 'error', qemu: true, title: 'QEVM file version is not 3' },
+  'main.truncated': { severity: 'warning', qemu: false, title: 'The main channel ends inside a record' },
+  'main.unknown-ram-flags': { severity: 'error', qemu: true, title: 'Unknown combination of RAM record flags' },
+  'main.unknown-ramblock': { severity: 'error', qemu: true, title: 'A RAM record names a ramblock not announced in MEM_SIZE' },
+  'main.no-block': { severity: 'error', qemu: true, title: 'RAM_SAVE_FLAG_CONTINUE with no previous block' },
+  'main.offset-range': { severity: 'error', qemu: true, title: 'A RAM record offset is beyond the block' },
+  'main.zero-fill': { severity: 'warning', qemu: true, title: 'A ZERO record carries a non-zero fill byte' },
+  'main.mem-size-mismatch': { severity: 'error', qemu: false, title: 'MEM_SIZE block lengths do not add up to the total' },
+  'main.unsupported-record': { severity: 'warning', qemu: false, title: 'A RAM record kind the decoder does not follow (XBZRLE, COMPRESS_PAGE, HOOK)' },
+  'main.device-state': { severity: 'info', qemu: false, title: 'Stopped at device state that cannot be delimited' },
+  'main.bad-section': { severity: 'error', qemu: false, title: 'Unexpected section type byte' },
+  'main.footer-mismatch': { severity: 'error', qemu: true, title: 'Section footer names another section' },
+  'main.vmdesc': { severity: 'info', qemu: false, title: 'VM description JSON found at the end of the main channel' },
+  'main.mapped-ram': { severity: 'info', qemu: false, title: 'mapped-ram stream: pages live at fixed file offsets' },
+  // Replay
+  'replay.decompress': { severity: 'error', qemu: true, title: 'Decompression failed' },
+  'replay.output-size': { severity: 'error', qemu: true, title: 'Decompressed output differs from normal_pages × page_size' },
+  'replay.not-decoded': { severity: 'warning', qemu: false, title: 'Payloads of this compression method are not decoded yet' },
+  'replay.page-twice-in-epoch': { severity: 'warning', qemu: false, title: 'A page was written twice within one epoch' },
+  'replay.zero-data-page': { severity: 'info', qemu: false, title: 'A page sent as data is all zeros (wasted bandwidth with zero-page detection on)' },
+  'replay.stopped': { severity: 'error', qemu: false, title: 'Replay of a channel stopped early' },
+  'replay.no-size': { severity: 'warning', qemu: false, title: 'Block size unknown (no MEM_SIZE); image sized to the highest offset seen' },
+  'replay.mismatch': { severity: 'error', qemu: false, title: 'Rebuilt RAM differs from the reference' },
+  'diagnostics.capped': { severity: 'info', qemu: false, title: 'Further diagnostics of one code were not listed' },
+} as const satisfies Record<string, { severity: Severity; qemu: boolean; title: string }>;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
