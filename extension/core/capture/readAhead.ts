@@ -3,7 +3,7 @@
  * read, so walking a capture costs one system call per window rather than one per header.
  */
 export class ReadAhead {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
 
   constructor(private readonly source: { read(position: number, length: number): Promise<Uint8Array> }, private readonly window = 1 << 20) {}

@@ -38,7 +38,7 @@ export const DIAGNOSTIC_CODES = {
   'multifd.compression-mismatch': { severity: 'error', qemu: true, title: 'A packet with pages has compression bits other than the channel\'s method' },
   'multifd.unknown-flags': { severity: 'warning', qemu: false, title: 'Flag bits no QEMU version defines' },
   'multifd.unknown-method': { severity: 'error', qemu: false, title: 'The compression field holds no known method' },
-  'multifd.nocomp-size': { severity: 'error', qemu: false, title: 'nocomp: next_packet_size differs from normal_pages × page_size' },
+  'multifd.nocomp-size': { severity: 'warning', qemu: false, title: 'nocomp: next_packet_size differs from normal_pages × page_size' },
   'multifd.payload-without-pages': { severity: 'info', qemu: false, title: 'next_packet_size is non-zero on a packet without normal pages (stale field, ignored as QEMU does)' },
   'multifd.device-state.unterminated': { severity: 'error', qemu: true, title: 'Device-state idstr has no NUL terminator' },
   'multifd.device-state.empty': { severity: 'error', qemu: true, title: 'Empty device-state packet' },

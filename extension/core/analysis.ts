@@ -1,0 +1,142 @@
+import { openCapture } from './capture/openCapture';
+import type { Capture, CaptureStream } from './capture/capture';
+import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostic';
+import { runCrossChecks } from './diagnostics/crossChecks';
+import { indexMultifdStream, type MultifdStreamIndex } from './multifd/indexMultifdStream';
+import { probeMultifdPageSize } from './multifd/pageSizeProbe';
+import { METHOD_BY_VALUE, type CompressionMethod } from './multifd/constants';
+import { HINTS, versionRange, type VersionHint } from './multifd/versionHints';
+import { indexMainChannel, readMainChannelPageSize, type MainChannelIndex, type RamBlockInfo } from './mainchannel/mainChannelIndex';
+import type { ReplaySchedule } from './replay/schedule';
+import { StringTable } from './util/growableArrays';
+import { hex } from './util/bytes';
+
+export type StreamKind = 'main' | 'multifd' | 'unknown' | 'empty';
+export type PageSizeSource = 'option' | 'meta' | 'vmdesc' | 'target-page-bits' | 'multifd' | 'default';
+
+export interface StreamAnalysis {
+  id: number;
+  kind: StreamKind;
+  stream: CaptureStream;
+  multifd?: MultifdStreamIndex;
+  main?: MainChannelIndex;
+}
+
+/** Everything the CLI, the editor, replay and the debugger need to know about a capture. */
+export interface CaptureAnalysis {
+  capture: Capture;
+  pageSize: number;
+  pageSizeSource: PageSizeSource;
+  streams: StreamAnalysis[];
+  main?: MainChannelIndex;
+  /** Multifd streams, in stream-id order. */
+  multifd: MultifdStreamIndex[];
+  ramblocks: RamBlockInfo[];
+  /** The compression the capture's parameters name, else what the packets show. */
+  compression?: CompressionMethod;
+  versionHint: ReturnType<typeof versionRange>;
+  /** Page writes in replay order (epoch, then packet_num). */
+  schedule: ReplaySchedule;
+  names: StringTable;
+  diagnostics: Diagnostic[];
+}
+
+export interface AnalyzeOptions {
+  /** Target page size override (the CLI's --page-size, the editor setting). */
+  pageSize?: number;
+}
+
+export async function analyzeCaptureFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
+  return analyzeCapture(await openCapture(path), options);
+}
+
+function classify(first: Uint8Array): StreamKind {
+  if (first.length === 0) return 'empty';
+  if (first[0] === 0x51 && first[1] === 0x45 && first[2] === 0x56 && first[3] === 0x4d) return 'main';
+  if (first[0] === 0x11 && first[1] === 0x22 && first[2] === 0x33 && first[3] === 0x44) return 'multifd';
+  return 'unknown';
+}
+
+function parameters(meta: Record<string, unknown>): Record<string, unknown> {
+  const p = meta.parameters;
+  return p && typeof p === 'object' ? (p as Record<string, unknown>) : {};
+}
+
+/**
+ * Classifies each stream by its first bytes (as QEMU's destination does since 8.0), settles the page size,
+ * indexes the main channel (ramblock sizes, RAM records, sync markers), then every multifd stream, then runs
+ * the cross-stream lints.
+ */
+export async function analyzeCapture(capture: Capture, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
+  const sink = new DiagnosticSink();
+  for (const d of capture.diagnostics) sink.add(d);
+  const names = new StringTable();
+  const params = parameters(capture.meta);
+
+  const streams: StreamAnalysis[] = [];
+  for (const s of capture.streams) {
+    const first = await s.toDestination.read(0, 4);
+    const kind = classify(first);
+    streams.push({ id: s.id, kind, stream: s });
+    if (kind === 'unknown') {
+      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither QEVM (main channel) nor 11 22 33 44 (multifd). A postcopy-preempt or TLS channel cannot be decoded`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
+    }
+  }
+
+  // Page size: an explicit option, then the capture's META, then the main channel, then the multifd framing.
+  const found: { size: number; source: PageSizeSource }[] = [];
+  if (options.pageSize) found.push({ size: options.pageSize, source: 'option' });
+  const metaPs = Number(capture.meta.pageSize);
+  if (Number.isInteger(metaPs) && metaPs > 0) found.push({ size: metaPs, source: 'meta' });
+  const mainStreams = streams.filter((s) => s.kind === 'main');
+  for (const s of mainStreams) {
+    const r = await readMainChannelPageSize(s.stream.toDestination);
+    if (r.pageSize && r.source) found.push({ size: r.pageSize, source: r.source });
+  }
+  for (const s of streams.filter((x) => x.kind === 'multifd')) {
+    const r = await probeMultifdPageSize(s.stream.toDestination);
+    if (r) {
+      found.push({ size: r.pageSize, source: 'multifd' });
+      break;
+    }
+  }
+  const chosen = found[0] ?? { size: 4096, source: 'default' as const };
+  if (!found.length && streams.some((s) => s.kind === 'multifd')) sink.report('multifd.page-size-unknown', 'the target page size could not be inferred from the capture; 4096 is assumed (set it with --page-size)', {});
+  const conflict = found.find((f) => f.size !== chosen.size && f.source !== 'option');
+  if (conflict && chosen.source !== 'option') sink.report('multifd.page-size-conflict', `page size ${chosen.size} (from ${chosen.source}) but ${conflict.source} says ${conflict.size}`, {});
+  const pageSize = chosen.size;
+
+  let main: MainChannelIndex | undefined;
+  for (const s of mainStreams) {
+    s.main = await indexMainChannel(s.stream.toDestination, s.id, pageSize, sink);
+    main ??= s.main;
+  }
+
+  const ramblocks = main?.ramblocks ?? [];
+  const blockSizes = main && main.ramblocks.length ? new Map(main.ramblocks.map((b) => [b.name, b.usedLength])) : undefined;
+  const metaMethod = typeof params['multifd-compression'] === 'string' ? (params['multifd-compression'] as string) : undefined;
+  const expectedMethod = Object.values(METHOD_BY_VALUE).find((m) => m === metaMethod);
+  const multifd: MultifdStreamIndex[] = [];
+  for (const s of streams.filter((x) => x.kind === 'multifd')) {
+    s.multifd = await indexMultifdStream(s.stream.toDestination, s.id, { pageSize, ramblocks: blockSizes, expectedMethod, names, sink });
+    multifd.push(s.multifd);
+  }
+  if (multifd.length && !main) sink.report('multifd.no-main-channel', 'no main channel in this capture: ramblock sizes are unknown, so offsets are checked for alignment only and replay sizes images by the highest offset seen', {});
+
+  const hints: VersionHint[] = multifd.flatMap((m) => m.hints);
+  if (main && main.flushCount > 0) hints.push(HINTS.multifdFlush);
+  const versionHint = versionRange(hints);
+  const oldSender = versionHint.atMost !== undefined && versionHint.atMost[0] * 100 + versionHint.atMost[1] <= 802;
+  const channels = Number(params['multifd-channels']);
+  const schedule = await runCrossChecks({
+    multifd,
+    streams: new Map(capture.streams.map((s) => [s.id, s])),
+    main,
+    pageSize,
+    channels: Number.isInteger(channels) && channels > 0 ? channels : undefined,
+    oldSender,
+    sink,
+  });
+  const compression = expectedMethod ?? multifd.find((m) => m.method)?.method;
+  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, schedule, names, diagnostics: sink.items };
+}

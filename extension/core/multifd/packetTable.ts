@@ -1,0 +1,116 @@
+import { Column, type StringTable } from '../util/growableArrays';
+import { FLAG_DEVICE_STATE, FLAG_SYNC, methodOf, type CompressionMethod } from './constants';
+
+export type PacketKind = 'ram' | 'device-state';
+export type RowSeverity = 0 | 1 | 2 | 3; // none, info, warning, error
+
+/** One packet as handed to the CLI, the editor and replay. Offsets are not here: read them with readPacket. */
+export interface PacketSummary {
+  stream: number;
+  index: number;
+  kind: PacketKind;
+  /** Stream offset of the header. */
+  headerOffset: number;
+  headerLength: number;
+  payloadOffset: number;
+  /** Bytes of payload that follow (0 when the packet has no normal pages). */
+  payloadLength: number;
+  flags: number;
+  sync: boolean;
+  method: CompressionMethod | undefined;
+  pagesAlloc: number;
+  normalPages: number;
+  zeroPages: number;
+  nextPacketSize: number;
+  /** -1 for device-state packets, which carry none. */
+  packetNum: number;
+  /** ramblock name (RAM) or idstr (device state). */
+  ramblock: string;
+  instanceId: number;
+  /** Number of SYNC packets earlier on the same channel: epoch k ends with the channel's (k+1)-th SYNC. */
+  epoch: number;
+  timestampNs: number;
+  severity: RowSeverity;
+}
+
+/**
+ * The packets of one multifd stream, as columns. Built once by the indexer in O(packets); hundreds
+ * of thousands of rows cost a few tens of bytes each.
+ */
+export class PacketTable {
+  readonly headerOffset = new Column(Float64Array);
+  readonly headerLength = new Column(Uint16Array);
+  readonly payloadLength = new Column(Float64Array);
+  readonly flags = new Column(Uint32Array);
+  readonly pagesAlloc = new Column(Uint32Array);
+  readonly normalPages = new Column(Uint32Array);
+  readonly zeroPages = new Column(Uint32Array);
+  readonly nextPacketSize = new Column(Uint32Array);
+  readonly packetNum = new Column(Float64Array);
+  readonly name = new Column(Int32Array);
+  readonly instanceId = new Column(Uint32Array);
+  readonly epoch = new Column(Uint32Array);
+  readonly timestamp = new Column(Float64Array);
+  readonly severity = new Column(Uint8Array);
+
+  constructor(readonly stream: number, private readonly names: StringTable) {}
+
+  get length(): number {
+    return this.flags.length;
+  }
+
+  push(p: Omit<PacketSummary, 'stream' | 'index' | 'kind' | 'sync' | 'method' | 'payloadOffset' | 'severity'>): number {
+    this.headerOffset.push(p.headerOffset);
+    this.headerLength.push(p.headerLength);
+    this.payloadLength.push(p.payloadLength);
+    this.flags.push(p.flags);
+    this.pagesAlloc.push(p.pagesAlloc);
+    this.normalPages.push(p.normalPages);
+    this.zeroPages.push(p.zeroPages);
+    this.nextPacketSize.push(p.nextPacketSize);
+    this.packetNum.push(p.packetNum);
+    this.name.push(this.names.intern(p.ramblock));
+    this.instanceId.push(p.instanceId);
+    this.epoch.push(p.epoch);
+    this.timestamp.push(p.timestampNs);
+    this.severity.push(0);
+    return this.length - 1;
+  }
+
+  /** Raises the row's severity (rows are coloured by their worst diagnostic). */
+  mark(i: number, severity: RowSeverity): void {
+    if (i >= 0 && i < this.length && severity > this.severity.get(i)) this.severity.set(i, severity);
+  }
+
+  isDeviceState(i: number): boolean {
+    return (this.flags.get(i) & FLAG_DEVICE_STATE) !== 0;
+  }
+
+  row(i: number): PacketSummary {
+    const flags = this.flags.get(i);
+    const headerOffset = this.headerOffset.get(i);
+    const headerLength = this.headerLength.get(i);
+    return {
+      stream: this.stream,
+      index: i,
+      kind: flags & FLAG_DEVICE_STATE ? 'device-state' : 'ram',
+      headerOffset,
+      headerLength,
+      payloadOffset: headerOffset + headerLength,
+      payloadLength: this.payloadLength.get(i),
+      flags,
+      sync: (flags & FLAG_SYNC) !== 0,
+      method: methodOf(flags),
+      pagesAlloc: this.pagesAlloc.get(i),
+      normalPages: this.normalPages.get(i),
+      zeroPages: this.zeroPages.get(i),
+      nextPacketSize: this.nextPacketSize.get(i),
+      packetNum: this.packetNum.get(i),
+      ramblock: this.names.get(this.name.get(i)),
+      instanceId: this.instanceId.get(i),
+      epoch: this.epoch.get(i),
+      timestampNs: this.timestamp.get(i),
+      severity: this.severity.get(i) as RowSeverity,
+    };
+  }
+}

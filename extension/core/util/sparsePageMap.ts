@@ -1,0 +1,35 @@
+/**
+ * page index → int32, allocated in chunks only where pages are touched, with a cap on chunks so hostile
+ * offsets (anywhere in 2^64) cannot make it grow without bound. `set` returns false once the cap is hit.
+ */
+export class SparsePageMap {
+  private readonly chunks = new Map<number, Int32Array>();
+  capped = false;
+
+  constructor(private readonly empty = -1, private readonly maxChunks = 4096, private readonly chunkPages = 4096) {}
+
+  get(page: number): number {
+    const c = this.chunks.get(Math.floor(page / this.chunkPages));
+    return c ? c[page % this.chunkPages] : this.empty;
+  }
+
+  set(page: number, value: number): boolean {
+    const key = Math.floor(page / this.chunkPages);
+    let c = this.chunks.get(key);
+    if (!c) {
+      if (this.chunks.size >= this.maxChunks) {
+        this.capped = true;
+        return false;
+      }
+      c = new Int32Array(this.chunkPages).fill(this.empty);
+      this.chunks.set(key, c);
+    }
+    c[page % this.chunkPages] = value;
+    return true;
+  }
+
+  /** Memory held, in bytes. */
+  get bytes(): number {
+    return this.chunks.size * this.chunkPages * 4;
+  }
+}
