@@ -1,0 +1,223 @@
+import type { CaptureAnalysis } from '../analysis';
+import type { DiagnosticSink } from '../diagnostics/diagnostic';
+import { MainRecordKind } from '../mainchannel/mainChannelIndex';
+import { packetOffsets } from '../multifd/readPacket';
+import { pageCount } from '../multifd/constants';
+import { isAllZero } from '../util/bytes';
+import { ChannelDecoder } from './channelDecoder';
+import { ProvenanceMap } from './provenance';
+import { RamImage } from './ramImage';
+import { insideFolder, uniqueNames } from './safeFileName';
+import { WriterKind } from './schedule';
+import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
+
+export interface ReplayEngineOptions {
+  outDir: string;
+  /** Replace existing image files. */
+  force?: boolean;
+  receiver?: ReceiverOptions;
+  /** Largest image made for a block whose size is unknown (no MEM_SIZE); offsets beyond are skipped. */
+  maxUnsizedBlock?: number;
+}
+
+export interface BlockImage {
+  name: string;
+  file: string;
+  image: RamImage;
+  /** 'mem-size' from the main channel, or 'highest-offset' when there was none. */
+  sizeSource: 'mem-size' | 'highest-offset';
+}
+
+/** What one step applied: for the debugger and for progress. */
+export interface StepResult {
+  step: number;
+  epoch: number;
+  kind: WriterKind;
+  block: string;
+  normalOffsets: number[];
+  zeroOffsets: number[];
+}
+
+/**
+ * Applies the replay schedule one entry at a time: decode (in channel order), then write pages into the
+ * block images and note each page's provenance. `mfd replay` runs it to the end; the debugger steps it.
+ */
+export class ReplayEngine {
+  position = 0;
+  readonly provenance: ProvenanceMap;
+  readonly images = new Map<string, BlockImage>();
+  private readonly decoders = new Map<number, ChannelDecoder>();
+  private readonly stoppedChannels = new Set<number>();
+  private readonly zeroPage: Uint8Array;
+  private readonly fileNames: Map<string, string>;
+  readonly zeroDataPages = new Map<string, { count: number; first: { stream: number; packet: number; offset: number } }>();
+  /** Whether zero-page detection was on, so an all-zero data page is worth a lint. */
+  readonly zeroDetectionOn: boolean;
+  private unsizedWarned = new Set<string>();
+
+  private constructor(
+    readonly analysis: CaptureAnalysis,
+    private readonly sink: DiagnosticSink,
+    private readonly options: ReplayEngineOptions,
+  ) {
+    this.provenance = new ProvenanceMap(analysis.pageSize);
+    this.zeroPage = new Uint8Array(analysis.pageSize);
+    const names = new Set<string>(analysis.ramblocks.map((b) => b.name));
+    for (const m of analysis.multifd) for (const n of m.ramblocksSeen) names.add(n.slice(0, 255));
+    this.fileNames = uniqueNames([...names], '.ram');
+    const mode = (analysis.capture.meta.parameters as Record<string, unknown> | undefined)?.['zero-page-detection'];
+    const sawZero = analysis.multifd.some((m) => m.zeroPages > 0) || (analysis.main?.records.length ?? 0) > 0 && hasZeroRecords(analysis);
+    this.zeroDetectionOn = mode === 'none' ? false : mode === 'legacy' || mode === 'multifd' ? true : sawZero;
+  }
+
+  static async create(analysis: CaptureAnalysis, sink: DiagnosticSink, options: ReplayEngineOptions): Promise<ReplayEngine> {
+    const e = new ReplayEngine(analysis, sink, options);
+    for (const b of analysis.ramblocks) await e.openImage(b.name, b.usedLength, 'mem-size');
+    return e;
+  }
+
+  get length(): number {
+    return this.analysis.schedule.length;
+  }
+
+  get done(): boolean {
+    return this.position >= this.length;
+  }
+
+  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage> {
+    const file = insideFolder(this.options.outDir, this.fileNames.get(name) ?? 'unnamed.ram');
+    const image = await RamImage.create(file, size, this.analysis.pageSize, this.options.force ?? false);
+    const b: BlockImage = { name, file, image, sizeSource };
+    this.images.set(name, b);
+    return b;
+  }
+
+  /** The image for a block, sized from MEM_SIZE; without a main channel it grows to the highest offset. */
+  private async imageFor(name: string, highest: number, where: { stream?: number; packet?: number; record?: number }): Promise<BlockImage | undefined> {
+    const known = this.images.get(name);
+    if (known && known.sizeSource === 'mem-size') return known;
+    if (this.analysis.main && this.analysis.ramblocks.length) return undefined; // unknown to MEM_SIZE: QEMU aborts; reported by the index.
+    const max = this.options.maxUnsizedBlock ?? 2 ** 40;
+    const need = highest + this.analysis.pageSize;
+    if (need > max) {
+      this.sink.report('replay.no-size', `ramblock ${name}: offset 0x${highest.toString(16)} is beyond the ${max}-byte limit for blocks whose size is unknown; page skipped`, where);
+      return undefined;
+    }
+    if (!this.unsizedWarned.has(name)) {
+      this.unsizedWarned.add(name);
+      this.sink.report('replay.no-size', `ramblock ${name}: no MEM_SIZE record (no main channel), so its image is sized to the highest offset seen`, where);
+    }
+    const b = known ?? (await this.openImage(name, 0, 'highest-offset'));
+    await b.image.ensureSize(need);
+    return b;
+  }
+
+  private decoderFor(source: number): ChannelDecoder {
+    let d = this.decoders.get(source);
+    if (!d) {
+      const m = this.analysis.multifd[source];
+      const stream = this.analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+      this.decoders.set(source, (d = new ChannelDecoder(m, stream, this.options.receiver)));
+    }
+    return d;
+  }
+
+  /** Applies the next schedule entry. Returns undefined at the end. */
+  async step(): Promise<StepResult | undefined> {
+    if (this.done) return undefined;
+    const i = this.position++;
+    const s = this.analysis.schedule;
+    const ps = this.analysis.pageSize;
+    if (s.kind[i] === WriterKind.Multifd) {
+      const source = s.source[i];
+      const m = this.analysis.multifd[source];
+      const row = s.row[i];
+      const t = m.packets;
+      const streamBytes = this.analysis.streams.find((x) => x.id === m.streamId)!.stream.toDestination;
+      const hOff = t.headerOffset.get(row);
+      const header = await streamBytes.read(hOff, hOff + t.headerLength.get(row));
+      const block = this.analysis.names.get(t.name.get(row)).slice(0, 255);
+      const { normalOffsets, zeroOffsets } = packetOffsets(header, t.normalPages.get(row), t.zeroPages.get(row), Math.min(pageCount(ps), t.pagesAlloc.get(row)));
+      const result: StepResult = { step: i, epoch: s.epoch[i], kind: WriterKind.Multifd, block, normalOffsets, zeroOffsets };
+      if (this.stoppedChannels.has(source)) return result;
+      const where = { stream: m.streamId, packet: row };
+      let data: Uint8Array | undefined;
+      if (normalOffsets.length) {
+        try {
+          data = await this.decoderFor(source).decode(row);
+        } catch (e) {
+          this.stoppedChannels.add(source);
+          const code = e instanceof ReceiveError ? e.code : 'replay.decompress';
+          const at = { stream: m.streamId, packet: row, streamOffset: hOff + t.headerLength.get(row), fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)) };
+          this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}`, at);
+          this.sink.report('replay.stopped', `replay of stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}) stopped at packet ${row} (stream offset ${at.streamOffset}, file offset ${at.fileOffset}); later packets of this channel are not applied`, at);
+          return result;
+        }
+      }
+      await this.applyPages(block, normalOffsets, zeroOffsets, data, i, where);
+      return result;
+    }
+    // A main-channel ZERO or PAGE record.
+    const main = this.analysis.main!;
+    const row = s.row[i];
+    const r = main.records.row(row);
+    const block = this.analysis.ramblocks[r.block]?.name ?? '';
+    const where = { stream: main.streamId, record: row };
+    if (r.kind === MainRecordKind.Zero) {
+      await this.applyPages(block, [], [r.offset], undefined, i, where);
+      return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [], zeroOffsets: [r.offset] };
+    }
+    const mainStream = this.analysis.streams.find((x) => x.id === main.streamId)!.stream.toDestination;
+    const data = await mainStream.read(r.dataPos, r.dataPos + ps);
+    if (data.length === ps) await this.applyPages(block, [r.offset], [], data, i, where);
+    return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [r.offset], zeroOffsets: [] };
+  }
+
+  private async applyPages(block: string, normal: number[], zero: number[], data: Uint8Array | undefined, step: number, where: { stream?: number; packet?: number; record?: number }): Promise<void> {
+    const ps = this.analysis.pageSize;
+    const all = normal.length ? Math.max(...normal, ...zero) : zero.length ? Math.max(...zero) : -1;
+    if (all < 0) return;
+    const b = await this.imageFor(block, all, where);
+    if (!b) return;
+    const size = b.image.size;
+    const fits = (o: number) => o + ps <= size;
+    if (normal.length && data) {
+      if (normal.every(fits)) await b.image.writePages(normal, data);
+      else for (let k = 0; k < normal.length; k++) if (fits(normal[k])) await b.image.write(normal[k], data.subarray(k * ps, (k + 1) * ps));
+      for (let k = 0; k < normal.length; k++) {
+        if (!fits(normal[k])) continue;
+        this.provenance.record(block, normal[k], step, false);
+        if (this.zeroDetectionOn && isAllZero(data.subarray(k * ps, (k + 1) * ps))) this.noteZeroData(block, where, normal[k]);
+      }
+    }
+    for (const o of zero) {
+      if (!fits(o)) continue;
+      const prev = this.provenance.record(block, o, step, true);
+      // The destination starts all zero: only a page that held data needs zeroing (QEMU checks the same way).
+      if (prev >= 0 && (prev & 1) === 0) await b.image.write(o, this.zeroPage);
+    }
+  }
+
+  private noteZeroData(block: string, where: { stream?: number; packet?: number; record?: number }, offset: number): void {
+    const z = this.zeroDataPages.get(block);
+    if (z) z.count++;
+    else this.zeroDataPages.set(block, { count: 1, first: { stream: where.stream ?? -1, packet: where.packet ?? where.record ?? -1, offset } });
+  }
+
+  /** Reads rebuilt RAM as it stands now (the debugger's readMemory). */
+  async read(block: string, offset: number, length: number): Promise<Uint8Array> {
+    const b = this.images.get(block);
+    return b ? b.image.read(offset, length) : new Uint8Array(0);
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.decoders.values()) d.close();
+    for (const b of this.images.values()) await b.image.close();
+  }
+}
+
+function hasZeroRecords(a: CaptureAnalysis): boolean {
+  const r = a.main!.records;
+  for (let i = 0; i < r.length; i++) if (r.kind.get(i) === MainRecordKind.Zero) return true;
+  return false;
+}
