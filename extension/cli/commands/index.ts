@@ -1,6 +1,8 @@
 import type { CliCommand } from '../cliCommand';
 import { inspectCommand } from './inspect';
 import { packetsCommand } from './packets';
+import { recordCommand } from './record';
+import { replayCommand } from './replay';
 
 /** Every `mfd` subcommand; add one line per command. */
-export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand];
+export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand];

@@ -247,6 +247,7 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
       if (!block.terminated) report('multifd.ramblock-unterminated', `ramblock name has no NUL in 256 bytes; QEMU forces byte 255 to NUL and looks up "${block.text.slice(0, 255)}"`, here('ramblock'));
       checkOffsets(hdr, Math.min(normal + zero, maxPages, Math.max(0, pagesAlloc)), block.text.slice(0, 255));
       if (zero > 0) hint(HINTS.zeroPages);
+      if (normal === 0 && zero > 0 && method !== undefined && method !== 'none') hint(HINTS.zeroOnlyCompressed);
       if (sync) hint(HINTS.pagesWithSync);
       if (method === 'none' && normal > 0 && nps !== normal * pageSize) report('multifd.nocomp-size', `nocomp packet: next_packet_size ${nps} but normal_pages × page_size = ${normal * pageSize} (QEMU reads the latter)`, here('next_packet_size'));
       if (method === 'qpl') hint(HINTS.qpl);

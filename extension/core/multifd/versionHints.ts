@@ -16,6 +16,7 @@ export const HINTS = {
   staleNextPacketSize: { atMost: [8, 1], reason: 'empty packets keep a stale next_packet_size (reset since 8.2)' },
   zeroPages: { atLeast: [9, 0], reason: 'packets list zero_pages (multifd zero-page detection, 9.0+)' },
   cleanSync: { atLeast: [9, 2], reason: 'SYNC packets have pages_alloc 0 and an empty ramblock (9.2+)' },
+  zeroOnlyCompressed: { atLeast: [10, 0], reason: 'all-zero-page packets are sent with zlib/zstd (9.0–9.2 senders skipped them)' },
   deviceState: { atLeast: [10, 0], reason: 'device-state packets (10.0+)' },
   qpl: { atLeast: [9, 1], reason: 'qpl compression (9.1+)' },
   uadk: { atLeast: [9, 1], reason: 'uadk compression (9.1+)' },
