@@ -1,5 +1,6 @@
 import type { StreamBytes } from '../capture/streamBytes';
 import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
+import { pageCount } from '../multifd/constants';
 import { createReceiver, type PacketPayloadReceiver, type ReceiverOptions } from './receivers/receiver';
 
 /**
@@ -8,7 +9,14 @@ import { createReceiver, type PacketPayloadReceiver, type ReceiverOptions } from
  * the channel first; results not yet asked for wait in a small buffer (within a channel the two orders agree
  * in practice, so it stays empty).
  */
-export class ChannelDecoder {
+/** Gives a channel's decoded pages packet by packet; implemented in-thread and by the worker pool. */
+export interface PacketDecoder {
+  readonly failedRow: number;
+  decode(row: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+export class ChannelDecoder implements PacketDecoder {
   private readonly receiver: PacketPayloadReceiver;
   private next = 0;
   private readonly pending = new Map<number, Uint8Array>();
@@ -43,7 +51,7 @@ export class ChannelDecoder {
       const start = t.headerOffset.get(r) + t.headerLength.get(r);
       const payload = await this.stream.read(start, start + t.payloadLength.get(r));
       try {
-        const out = await this.receiver.receive(payload, Math.min(t.normalPages.get(r), t.pagesAlloc.get(r)));
+        const out = await this.receiver.receive(payload, Math.min(t.normalPages.get(r), pageCount(this.index.pageSize)));
         if (r === row) return out;
         this.pending.set(r, out);
       } catch (e) {

@@ -4,7 +4,8 @@ import { MainRecordKind } from '../mainchannel/mainChannelIndex';
 import { packetOffsets } from '../multifd/readPacket';
 import { pageCount } from '../multifd/constants';
 import { isAllZero } from '../util/bytes';
-import { ChannelDecoder } from './channelDecoder';
+import { ChannelDecoder, type PacketDecoder } from './channelDecoder';
+import { DecodeWorkerPool, workersAvailable } from './decodeWorkerPool';
 import { ProvenanceMap } from './provenance';
 import { RamImage } from './ramImage';
 import { insideFolder, uniqueNames } from './safeFileName';
@@ -18,6 +19,11 @@ export interface ReplayEngineOptions {
   receiver?: ReceiverOptions;
   /** Largest image made for a block whose size is unknown (no MEM_SIZE); offsets beyond are skipped. */
   maxUnsizedBlock?: number;
+  /**
+   * Decode zlib/zstd channels in worker threads, in parallel with applying pages ('auto': when there are
+   * compressed channels and the worker script is there). nocomp needs no decoding.
+   */
+  workers?: boolean | 'auto';
 }
 
 export interface BlockImage {
@@ -46,7 +52,8 @@ export class ReplayEngine {
   position = 0;
   readonly provenance: ProvenanceMap;
   readonly images = new Map<string, BlockImage>();
-  private readonly decoders = new Map<number, ChannelDecoder>();
+  private readonly decoders = new Map<number, PacketDecoder>();
+  private pool: DecodeWorkerPool | undefined;
   private readonly stoppedChannels = new Set<number>();
   private readonly zeroPage: Uint8Array;
   private readonly fileNames: Map<string, string>;
@@ -112,12 +119,23 @@ export class ReplayEngine {
     return b;
   }
 
-  private decoderFor(source: number): ChannelDecoder {
+  private useWorkers(): boolean {
+    const w = this.options.workers ?? 'auto';
+    if (w === false) return false;
+    const compressed = this.analysis.multifd.some((m) => m.method === 'zlib' || m.method === 'zstd');
+    return (w === true || compressed) && workersAvailable();
+  }
+
+  private decoderFor(source: number): PacketDecoder {
     let d = this.decoders.get(source);
     if (!d) {
       const m = this.analysis.multifd[source];
       const stream = this.analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
-      this.decoders.set(source, (d = new ChannelDecoder(m, stream, this.options.receiver)));
+      if (this.useWorkers()) {
+        this.pool ??= new DecodeWorkerPool(Math.min(this.analysis.multifd.length, 4));
+        d = this.pool.decoderFor(m, stream, this.options.receiver);
+      } else d = new ChannelDecoder(m, stream, this.options.receiver);
+      this.decoders.set(source, d);
     }
     return d;
   }
@@ -212,6 +230,7 @@ export class ReplayEngine {
 
   async close(): Promise<void> {
     for (const d of this.decoders.values()) d.close();
+    await this.pool?.close();
     for (const b of this.images.values()) await b.image.close();
   }
 }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createReceiver, nodeHasZstd } from './receiver';
+import { rejectsWith } from './receiverTestUtil';
+
+describe('createReceiver', () => {
+  it('returns a receiver per method', () => {
+    for (const m of ['none', 'zlib', 'zstd', 'qpl', 'uadk', 'qatzip'] as const) {
+      const r = createReceiver(m, 4096);
+      assert.equal(r.method, m);
+      r.close();
+    }
+  });
+
+  it('refuses the node zstd path where node:zlib has no zstd', { skip: nodeHasZstd() }, () => {
+    assert.throws(() => createReceiver('zstd', 4096, { zstdImplementation: 'node' }), /no zstd/);
+  });
+});
+
+describe('nocomp receiver', () => {
+  it('returns the payload as the pages', async () => {
+    const r = createReceiver('none', 4096);
+    const payload = new Uint8Array(3 * 4096).map((_, i) => i * 7);
+    assert.equal(await r.receive(payload, 3), payload);
+    assert.equal((await r.receive(payload, 0)).length, 0);
+  });
+
+  it('reports a payload of the wrong size', async () => {
+    const r = createReceiver('none', 4096);
+    await rejectsWith(r.receive(new Uint8Array(4095), 1), 'replay.output-size', /4095 bytes, expected 4096/);
+  });
+});
+
+describe('methods not decoded yet', () => {
+  for (const m of ['qpl', 'uadk', 'qatzip'] as const) {
+    it(`${m} says so`, async () => {
+      const r = createReceiver(m, 4096);
+      await rejectsWith(r.receive(new Uint8Array(10), 1), 'replay.not-decoded', new RegExp(`^payloads of ${m} are not decoded yet$`));
+      assert.equal((await r.receive(new Uint8Array(0), 0)).length, 0);
+    });
+  }
+});
