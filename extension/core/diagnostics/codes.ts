@@ -65,6 +65,8 @@ export const DIAGNOSTIC_CODES = {
   'main.footer-mismatch': { severity: 'error', qemu: true, title: 'Section footer names another section' },
   'main.vmdesc': { severity: 'info', qemu: false, title: 'VM description JSON found at the end of the main channel' },
   'main.mapped-ram': { severity: 'info', qemu: false, title: 'mapped-ram stream: pages live at fixed file offsets' },
+  'main.bad-configuration': { severity: 'error', qemu: true, title: 'Malformed QEMU_VM_CONFIGURATION record' },
+  'main.record-limit': { severity: 'warning', qemu: false, title: 'Too many RAM records: the index stops to bound memory' },
   // Replay
   'replay.decompress': { severity: 'error', qemu: true, title: 'Decompression failed' },
   'replay.output-size': { severity: 'error', qemu: true, title: 'Decompressed output differs from normal_pages × page_size' },

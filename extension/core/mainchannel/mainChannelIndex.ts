@@ -1,0 +1,430 @@
+import { streamCursor, type StreamBytes } from '../capture/streamBytes';
+import type { DiagnosticSink, Severity } from '../diagnostics/diagnostic';
+import type { DiagnosticCode } from '../diagnostics/codes';
+import { be32 } from '../util/bytes';
+import { readConfiguration, type MainConfiguration } from './configurationSection';
+import {
+  isPlausiblePageSize,
+  LIMITS,
+  MIG_CMD_NAMES,
+  MIG_CMD_POSTCOPY_ADVISE,
+  QEMU_VM_COMMAND,
+  QEMU_VM_CONFIGURATION,
+  QEMU_VM_EOF,
+  QEMU_VM_FILE_MAGIC,
+  QEMU_VM_FILE_VERSION,
+  QEMU_VM_FILE_VERSION_COMPAT,
+  QEMU_VM_SECTION_END,
+  QEMU_VM_SECTION_FOOTER,
+  QEMU_VM_SECTION_FULL,
+  QEMU_VM_SECTION_PART,
+  QEMU_VM_SECTION_START,
+  QEMU_VM_VMDESCRIPTION,
+  RAM_SECTION_IDSTR,
+  RAM_SECTION_VERSION,
+  SECTION_TYPE_NAMES,
+} from './constants';
+import { decodeRamSection, type RamState, type Reporter } from './ramRecords';
+import { MainRecordKind, MainRecordTable, type RamBlockInfo } from './recordTable';
+import { StreamEnded, StreamWalker } from './streamWalker';
+import { findVmDescription, parseJson, type VmDescriptionFound } from './vmDescription';
+
+export { MainRecordKind, MainRecordTable, MAIN_RECORD_KIND_NAMES, type MainRecordRow, type RamBlockInfo } from './recordTable';
+export type { MainConfiguration } from './configurationSection';
+
+export interface MainSectionEntry {
+  type: number;
+  typeName: string;
+  /** section_id; for COMMAND the command number; 0 for records without an id. */
+  id: number;
+  idstr?: string;
+  instanceId?: number;
+  versionId?: number;
+  streamOffset: number;
+}
+
+export interface MainChannelIndex {
+  streamId: number;
+  fileVersion: number;
+  configuration?: MainConfiguration;
+  totalRam?: number;
+  ramblocks: RamBlockInfo[];
+  records: MainRecordTable;
+  syncMode: 'flush' | 'eos';
+  eosCount: number;
+  flushCount: number;
+  syncMarkers: number;
+  /** Top-level records in stream order (configuration, sections, commands, EOF, VM description), capped. */
+  sections: MainSectionEntry[];
+  /** How many top-level records were seen, including those past the cap of `sections`. */
+  sectionCount: number;
+  vmDescription?: unknown;
+  vmDescriptionPageSize?: number;
+  /** Stream offset of the QEMU_VM_VMDESCRIPTION byte. */
+  vmDescriptionOffset?: number;
+  /** Stream offset of QEMU_VM_EOF, reached by the walk or implied by the VM description at the end. */
+  eofOffset?: number;
+  stoppedAt?: { streamOffset: number; reason: string };
+  /** The walk reached QEMU_VM_EOF. */
+  complete: boolean;
+  bytes: number;
+}
+
+export interface IndexOptions {
+  maxRecords?: number;
+  maxSections?: number;
+}
+
+const DEFAULT_PAGE_SIZE = 4096;
+
+/**
+ * The page size of a main channel, cheaply: the VM description's "page_size" from the end of the stream,
+ * else the configuration's target-page-bits subsection (sent only by variable-page-size targets).
+ */
+export async function readMainChannelPageSize(stream: StreamBytes): Promise<{ pageSize?: number; source?: 'vmdesc' | 'target-page-bits' }> {
+  try {
+    const vm = await findVmDescription(stream);
+    if (vm?.pageSize !== undefined) return { pageSize: vm.pageSize, source: 'vmdesc' };
+    const head = await stream.read(0, 9);
+    if (head.length < 9 || be32(head, 0) !== QEMU_VM_FILE_MAGIC || be32(head, 4) !== QEMU_VM_FILE_VERSION || head[8] !== QEMU_VM_CONFIGURATION) return {};
+    const w = new StreamWalker(streamCursor(stream, 64 * 1024), stream.length);
+    w.seek(9);
+    const r = await readConfiguration(w);
+    const bits = r.config.targetPageBits;
+    if (bits !== undefined && bits >= 10 && bits <= 16) return { pageSize: 2 ** bits, source: 'target-page-bits' };
+  } catch {
+    // A truncated or unreadable stream simply has no page size to offer.
+  }
+  return {};
+}
+
+/** Decodes the main channel: configuration, sections, RAM records, up to device state or QEMU_VM_EOF. */
+export async function indexMainChannel(stream: StreamBytes, streamId: number, pageSize: number, sink: DiagnosticSink, options: IndexOptions = {}): Promise<MainChannelIndex> {
+  return new MainChannelDecoder(stream, streamId, pageSize, sink, options).run();
+}
+
+class MainChannelDecoder {
+  private readonly index: MainChannelIndex;
+  private readonly w: StreamWalker;
+  private readonly ram: RamState;
+  private readonly report: Reporter;
+  private readonly maxSections: number;
+  /** section_id → idstr, from START/FULL headers; PART/END name only the id. */
+  private readonly sectionIds = new Map<number, string>();
+  /** Undetermined until the first section end: machine types before 2.4 send no footers. */
+  private footers: boolean | undefined;
+  /** Where the item being decoded began: a truncation is reported there. */
+  private itemStart = 0;
+  private vm?: VmDescriptionFound;
+
+  constructor(
+    private readonly stream: StreamBytes,
+    streamId: number,
+    private readonly pageSize: number,
+    private readonly sink: DiagnosticSink,
+    options: IndexOptions,
+  ) {
+    this.report = (code: DiagnosticCode, message: string, streamOffset: number, record?: number, severity?: Severity) => {
+      const location = { stream: streamId, ...(record !== undefined ? { record } : {}), streamOffset, fileOffset: stream.fileOffsetOf(streamOffset) };
+      this.sink.report(code, message, location, severity ? { severity } : undefined);
+    };
+    if (!isPlausiblePageSize(pageSize)) {
+      this.report('multifd.page-size-unknown', `page size ${pageSize} is not a target page size QEMU supports; ${DEFAULT_PAGE_SIZE} assumed`, 0);
+      this.pageSize = DEFAULT_PAGE_SIZE;
+    }
+    this.maxSections = options.maxSections ?? LIMITS.maxSections;
+    this.index = {
+      streamId,
+      fileVersion: 0,
+      ramblocks: [],
+      records: new MainRecordTable(),
+      syncMode: 'eos',
+      eosCount: 0,
+      flushCount: 0,
+      syncMarkers: 0,
+      sections: [],
+      sectionCount: 0,
+      complete: false,
+      bytes: stream.length,
+    };
+    this.w = new StreamWalker(streamCursor(stream), stream.length);
+    this.ram = {
+      w: this.w,
+      pageSize: this.pageSize,
+      records: this.index.records,
+      ramblocks: this.index.ramblocks,
+      blockIndex: new Map(),
+      report: this.report,
+      maxRecords: options.maxRecords ?? LIMITS.maxRecords,
+      ignoreShared: false,
+      mappedRam: false,
+      postcopyAdvised: false,
+      lastBlock: -1,
+      section: 0,
+      eosCount: 0,
+      flushCount: 0,
+      noted: new Set(),
+    };
+  }
+
+  async run(): Promise<MainChannelIndex> {
+    await this.lookForVmDescription();
+    try {
+      await this.walk();
+    } catch (e) {
+      if (e instanceof StreamEnded) {
+        this.report('main.truncated', `the main channel ends (at ${this.stream.length}) inside the record that starts here`, this.itemStart);
+        this.stop(this.itemStart, 'truncated');
+      } else {
+        // Only an I/O failure can get here: the stream could not be read further.
+        const msg = e instanceof Error ? e.message : String(e);
+        this.report('main.truncated', `reading the main channel failed: ${msg}`, this.itemStart);
+        this.stop(this.itemStart, 'read error');
+      }
+    }
+    return this.finish();
+  }
+
+  private stop(streamOffset: number, reason: string): void {
+    this.index.stoppedAt = { streamOffset, reason };
+  }
+
+  private async lookForVmDescription(): Promise<void> {
+    try {
+      this.vm = await findVmDescription(this.stream);
+    } catch {
+      this.vm = undefined;
+    }
+    if (this.vm) this.takeVmDescription(this.vm);
+  }
+
+  private takeVmDescription(vm: VmDescriptionFound): void {
+    const ix = this.index;
+    ix.vmDescriptionOffset = vm.offset;
+    ix.eofOffset ??= vm.eofOffset;
+    if (vm.json !== undefined) ix.vmDescription = vm.json;
+    if (vm.pageSize !== undefined) ix.vmDescriptionPageSize = vm.pageSize;
+    if (vm.parseError !== undefined) {
+      this.report('main.vmdesc', `VM description of ${vm.jsonLength} bytes does not parse: ${vm.parseError}`, vm.offset, undefined, 'warning');
+      return;
+    }
+    this.report('main.vmdesc', `VM description (${vm.jsonLength} bytes of JSON)${vm.pageSize ? `, page_size ${vm.pageSize}` : ', no usable page_size'}`, vm.offset);
+    if (vm.pageSize !== undefined && vm.pageSize !== this.pageSize)
+      this.report('multifd.page-size-conflict', `the VM description says page_size ${vm.pageSize}, but ${this.pageSize} is being used to decode RAM records`, vm.offset);
+  }
+
+  private addSection(e: MainSectionEntry): void {
+    this.index.sectionCount++;
+    if (this.index.sections.length < this.maxSections) this.index.sections.push(e);
+  }
+
+  private async walk(): Promise<void> {
+    if (!(await this.readHeader())) return;
+    const w = this.w;
+    if ((await w.peek8()) === QEMU_VM_CONFIGURATION) {
+      if (!(await this.readConfigurationRecord())) return;
+    }
+    for (;;) {
+      this.itemStart = w.pos;
+      const at = w.pos;
+      if (!w.has(1)) {
+        this.report('main.truncated', `the main channel ends before QEMU_VM_EOF`, at);
+        this.stop(at, 'truncated');
+        return;
+      }
+      const type = await w.u8();
+      switch (type) {
+        case QEMU_VM_SECTION_START:
+        case QEMU_VM_SECTION_FULL:
+          if (!(await this.startOrFull(type, at))) return;
+          break;
+        case QEMU_VM_SECTION_PART:
+        case QEMU_VM_SECTION_END:
+          if (!(await this.partOrEnd(type, at))) return;
+          break;
+        case QEMU_VM_COMMAND:
+          await this.command(at);
+          break;
+        case QEMU_VM_EOF:
+          await this.eof(at);
+          return;
+        default:
+          this.report('main.bad-section', `unexpected top-level byte 0x${type.toString(16).padStart(2, '0')} (${SECTION_TYPE_NAMES[type] ?? 'no such record type'}); decoding stops`, at);
+          this.stop(at, 'bad section type');
+          return;
+      }
+    }
+  }
+
+  private async readHeader(): Promise<boolean> {
+    const head = await this.stream.read(0, 8);
+    const magic = new Uint8Array([0x51, 0x45, 0x56, 0x4d]);
+    for (let i = 0; i < Math.min(4, head.length); i++) {
+      if (head[i] !== magic[i]) {
+        this.report('main.bad-magic', `the main channel starts with ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}, not QEVM`, 0);
+        this.stop(0, 'bad magic');
+        return false;
+      }
+    }
+    if (head.length < 8) {
+      this.report('main.truncated', `the main channel ends (at ${head.length}) inside the 8-byte file header`, 0);
+      this.stop(0, 'truncated');
+      return false;
+    }
+    const version = be32(head, 4);
+    this.index.fileVersion = version;
+    if (version !== QEMU_VM_FILE_VERSION) {
+      const why = version === QEMU_VM_FILE_VERSION_COMPAT ? 'the obsolete v2 format no QEMU since 2.x loads' : 'not a version QEMU knows';
+      this.report('main.bad-version', `file version ${version}: ${why}`, 4);
+      this.stop(4, 'bad version');
+      return false;
+    }
+    this.w.seek(8);
+    return true;
+  }
+
+  private async readConfigurationRecord(): Promise<boolean> {
+    const w = this.w;
+    const at = w.pos;
+    this.itemStart = at;
+    await w.u8();
+    this.addSection({ type: QEMU_VM_CONFIGURATION, typeName: 'CONFIGURATION', id: 0, streamOffset: at });
+    const r = await readConfiguration(w);
+    this.index.configuration = r.config;
+    if (!r.ok) {
+      this.report('main.bad-configuration', `${r.message}; decoding stops`, r.at);
+      this.stop(r.at, 'bad configuration');
+      return false;
+    }
+    const caps = r.config.capabilities;
+    this.ram.ignoreShared = caps.includes('x-ignore-shared');
+    this.ram.mappedRam = caps.includes('mapped-ram');
+    if (this.ram.mappedRam)
+      this.report('main.mapped-ram', 'mapped-ram stream: each block\'s pages live at fixed file offsets after its MEM_SIZE entry; page regions are skipped, not indexed', at);
+    const bits = r.config.targetPageBits;
+    if (bits !== undefined && 2 ** bits !== this.pageSize)
+      this.report('multifd.page-size-conflict', `configuration says target-page-bits ${bits} (${2 ** bits} bytes), but ${this.pageSize} is being used to decode RAM records`, at);
+    return true;
+  }
+
+  private async startOrFull(type: number, at: number): Promise<boolean> {
+    const w = this.w;
+    const id = await w.be32();
+    const idstr = await w.name8();
+    const instanceId = await w.be32();
+    const versionId = await w.be32();
+    const typeName = SECTION_TYPE_NAMES[type];
+    this.addSection({ type, typeName, id, idstr, instanceId, versionId, streamOffset: at });
+    if (this.sectionIds.size < LIMITS.maxSectionIds || this.sectionIds.has(id)) this.sectionIds.set(id, idstr);
+    if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL) return this.deviceState(type, at, id, idstr, instanceId, versionId);
+    if (versionId !== RAM_SECTION_VERSION) this.report('main.bad-section', `RAM section version ${versionId}; ram_load accepts only ${RAM_SECTION_VERSION}`, at, undefined, 'warning');
+    return this.ramSection(id, at);
+  }
+
+  private async partOrEnd(type: number, at: number): Promise<boolean> {
+    const id = await this.w.be32();
+    const idstr = this.sectionIds.get(id);
+    this.addSection({ type, typeName: SECTION_TYPE_NAMES[type], id, ...(idstr !== undefined ? { idstr } : {}), streamOffset: at });
+    if (idstr === undefined) {
+      this.report('main.bad-section', `${SECTION_TYPE_NAMES[type]} for section id ${id}, which no START announced; decoding stops`, at);
+      this.stop(at, 'unknown section id');
+      return false;
+    }
+    if (idstr !== RAM_SECTION_IDSTR) return this.deviceState(type, at, id, idstr);
+    return this.ramSection(id, at);
+  }
+
+  private deviceState(type: number, at: number, id: number, idstr: string, instanceId?: number, versionId?: number): boolean {
+    const extra = instanceId !== undefined ? `, instance ${instanceId}, version ${versionId}` : '';
+    const hint = this.vm ? `; the VM description at ${this.vm.offset} describes the device state` : '';
+    this.report('main.device-state', `section "${idstr}" (${SECTION_TYPE_NAMES[type]}, id ${id}${extra}): device state cannot be delimited without parsing its VMState; decoding stops here${hint}`, at);
+    this.stop(at, `device state "${idstr}"`);
+    return false;
+  }
+
+  private async ramSection(id: number, at: number): Promise<boolean> {
+    const r = await decodeRamSection(this.ram);
+    this.ram.section++;
+    if (!r.ok) {
+      this.stop(r.at, r.reason);
+      return false;
+    }
+    return this.footer(id, at);
+  }
+
+  /** check_section_footer: 0x7e + be32 section id after every section, unless the machine type predates footers. */
+  private async footer(id: number, sectionAt: number): Promise<boolean> {
+    const w = this.w;
+    const at = w.pos;
+    this.itemStart = at;
+    const next = await w.peek8();
+    if (next !== QEMU_VM_SECTION_FOOTER) {
+      if (this.footers === undefined && next !== undefined) this.footers = false;
+      // The end of the stream is reported by the walk.
+      if (this.footers === false || next === undefined) return true;
+      this.report('main.footer-mismatch', `no footer after section id ${id} (started at ${sectionAt}): found 0x${next.toString(16)} instead of 0x7e; decoding stops`, at);
+      this.stop(at, 'missing section footer');
+      return false;
+    }
+    await w.u8();
+    const fid = await w.be32();
+    this.footers = true;
+    if (fid !== id) {
+      this.report('main.footer-mismatch', `footer names section id ${fid}, but the section (started at ${sectionAt}) is id ${id}; decoding stops`, at);
+      this.stop(at, 'section footer mismatch');
+      return false;
+    }
+    return true;
+  }
+
+  /** QEMU_VM_COMMAND: be16 cmd, be16 len, len bytes. PACKAGED's blob follows its 4 data bytes and is walked in place. */
+  private async command(at: number): Promise<void> {
+    const w = this.w;
+    const cmd = await w.be16();
+    const len = await w.be16();
+    w.skip(len);
+    const name = MIG_CMD_NAMES[cmd];
+    this.addSection({ type: QEMU_VM_COMMAND, typeName: 'COMMAND', id: cmd, idstr: name ?? `unknown command ${cmd}`, streamOffset: at });
+    if (name === undefined) this.report('main.bad-section', `unknown command ${cmd} (length ${len}); skipped by its length`, at, undefined, 'warning');
+    if (cmd === MIG_CMD_POSTCOPY_ADVISE) this.ram.postcopyAdvised = true;
+  }
+
+  private async eof(at: number): Promise<void> {
+    const w = this.w;
+    const ix = this.index;
+    ix.complete = true;
+    ix.eofOffset = at;
+    this.addSection({ type: QEMU_VM_EOF, typeName: 'EOF', id: 0, streamOffset: at });
+    this.stop(at, 'end (QEMU_VM_EOF)');
+    if ((await w.peek8()) !== QEMU_VM_VMDESCRIPTION) return;
+    const dAt = w.pos;
+    this.itemStart = dAt;
+    await w.u8();
+    const len = await w.be32();
+    this.addSection({ type: QEMU_VM_VMDESCRIPTION, typeName: 'VMDESCRIPTION', id: 0, streamOffset: dAt });
+    if (this.vm?.offset === dAt) return;
+    // Not found from the tail (bytes follow it, or it is too large for the tail search).
+    if (len > w.remaining) {
+      this.report('main.truncated', `the VM description claims ${len} bytes but only ${w.remaining} follow`, dAt);
+      return;
+    }
+    const parsed = await parseJson(this.stream, w.pos, len);
+    this.takeVmDescription({ offset: dAt, eofOffset: at, jsonOffset: w.pos, jsonLength: len, ...parsed });
+    w.skip(len);
+    if (w.remaining > 0) this.report('main.bad-section', `${w.remaining} bytes follow the VM description`, w.pos, undefined, 'warning');
+  }
+
+  private finish(): MainChannelIndex {
+    const ix = this.index;
+    const s = this.ram;
+    ix.totalRam = s.totalRam;
+    if (ix.totalRam === undefined) delete ix.totalRam;
+    ix.eosCount = s.eosCount;
+    ix.flushCount = s.flushCount;
+    // Any MULTIFD_FLUSH means an 8.1+ source in its default mode, where EOS does not sync.
+    ix.syncMode = s.flushCount > 0 ? 'flush' : 'eos';
+    ix.syncMarkers = ix.syncMode === 'flush' ? s.flushCount : s.eosCount;
+    ix.records.assignEpochs(ix.syncMode === 'flush' ? MainRecordKind.Flush : MainRecordKind.Eos);
+    return ix;
+  }
+}

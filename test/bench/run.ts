@@ -1,0 +1,134 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { analyzeCaptureFile } from '../../extension/core/analysis';
+import { runMigration, removeWorkDir } from '../qemu/migration';
+import { node22Binary } from '../support/node22';
+
+/**
+ * `npm run bench`: speed and memory of indexing and replay on real 1 GiB-RAM captures (QEMU 10.0, 4 channels,
+ * none/zlib/zstd), each as a ratio to a baseline measured in the same run on the same machine:
+ *   indexing time / one sequential read of the capture (cat > /dev/null)          target ≤ 0.25
+ *   replay time / the native codec alone decompressing the channel payloads      target ≤ 1.2
+ *   peak RSS of indexing ≤ 150 MiB, of replay ≤ 300 MiB
+ * Captures are generated with the migration driver into .bench/ and reused; they are never committed.
+ * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+const BENCH = join(ROOT, '.bench');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RAM = Number(opt('--ram', '1024'));
+const RUNS = Number(opt('--runs', '3'));
+const ONLY = opt('--only', '');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeCommand(cmd: string, argv: string[], input?: string): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, argv, { stdio: [input ? openSync(input, 'r') : 'ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t;
+  if (r.status !== 0 && !(cmd === 'zstd' && /truncated|unfinished|premature/i.test(r.stderr ?? ''))) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
+  return ms;
+}
+
+function mfdMeasured(node: string, argv: string[]): { ms: number; maxRssMiB: number; code: number } {
+  const r = spawnSync(node, ['--import', 'tsx', join(__dirname, 'measure.ts'), ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`mfd ${argv.join(' ')} failed: ${r.stderr}`);
+  }
+}
+
+async function ensureCapture(compression: 'none' | 'zlib' | 'zstd'): Promise<string> {
+  mkdirSync(BENCH, { recursive: true });
+  const file = join(BENCH, `qemu10-${compression}-${RAM}M-4ch.mfd`);
+  if (existsSync(file)) return file;
+  process.stderr.write(`recording ${file} (QEMU 10.0, ${RAM} MiB, 4 channels, ${compression})…\n`);
+  const r = await runMigration({ qemu: '10.0', channels: 4, compression, ramMiB: RAM, live: false, out: file, workDir: join(BENCH, 'vm'), timeoutMs: 20 * 60_000 });
+  await removeWorkDir(r);
+  if (r.status !== 'completed') throw new Error(`migration ${r.status}: ${r.error}`);
+  return file;
+}
+
+/** Writes each channel's payloads, concatenated in channel order, to a file: the input of the native codec. */
+async function channelPayloadFiles(capture: string, dir: string): Promise<string[]> {
+  const a = await analyzeCaptureFile(capture);
+  const files: string[] = [];
+  for (const m of a.multifd) {
+    const stream = a.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+    const f = join(dir, `channel-${m.streamId}.bin`);
+    const fd = openSync(f, 'w');
+    for (let r = 0; r < m.packets.length; r++) {
+      if (m.packets.isDeviceState(r) || m.packets.normalPages.get(r) === 0) continue;
+      const start = m.packets.headerOffset.get(r) + m.packets.headerLength.get(r);
+      writeSync(fd, await stream.read(start, start + m.packets.payloadLength.get(r)));
+    }
+    closeSync(fd);
+    files.push(f);
+  }
+  await a.capture.source.close();
+  return files;
+}
+
+function nativeDecode(method: string, files: string[]): number {
+  let ms = 0;
+  for (const f of files) {
+    if (method === 'zstd') ms += timeCommand('zstd', ['-d', '-c', '-q', '--no-check'], f);
+    else if (method === 'zlib') ms += timeCommand(process.execPath, ['-e', `require('zlib').inflateSync(require('fs').readFileSync(${JSON.stringify(f)}), { finishFlush: require('zlib').constants.Z_SYNC_FLUSH, maxOutputLength: 2 ** 32 - 1 })`]);
+    else ms += timeCommand('cat', [f]);
+  }
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const rows: string[] = [];
+  const line = (s: string) => {
+    rows.push(s);
+    process.stdout.write(s + '\n');
+  };
+  line(`benchmark: ${RAM} MiB guest RAM, QEMU 10.0, 4 channels, median of ${RUNS} runs; node ${process.version}${node22Binary() ? ' (+ node 22 for node:zlib zstd)' : ''}`);
+  for (const method of ['none', 'zlib', 'zstd'] as const) {
+    if (ONLY && ONLY !== method) continue;
+    const capture = await ensureCapture(method);
+    const size = statSync(capture).size;
+    const work = join(BENCH, `work-${method}`);
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const payloads = await channelPayloadFiles(capture, work);
+    timeCommand('cat', [capture]); // warm the page cache for both sides alike
+    const cat = median(Array.from({ length: RUNS }, () => timeCommand('cat', [capture])));
+    const index = Array.from({ length: RUNS }, () => mfdMeasured(process.execPath, ['inspect', capture, '--json']));
+    const native = median(Array.from({ length: RUNS }, () => nativeDecode(method, payloads)));
+    const replays = (node: string, extra: string[]) =>
+      Array.from({ length: RUNS }, (_, i) => mfdMeasured(node, ['replay', capture, '--out', join(work, `out-${i}`), '--force', '--json', ...extra]));
+    const replay = replays(process.execPath, method === 'zstd' ? ['--zstd', 'js'] : []);
+    const indexMs = median(index.map((x) => x.ms));
+    const replayMs = median(replay.map((x) => x.ms));
+    line(`${method.padEnd(5)} capture ${(size / 2 ** 20).toFixed(0)} MiB`);
+    line(`  indexing  ${indexMs.toFixed(0)} ms = ${(indexMs / cat).toFixed(3)} × cat (${cat.toFixed(0)} ms)   [target ≤ 0.25]   peak RSS ${Math.max(...index.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 150]`);
+    const nativeName = method === 'zstd' ? 'zstd CLI -d' : method === 'zlib' ? 'node:zlib inflate' : 'cat of the payloads';
+    line(`  replay    ${replayMs.toFixed(0)} ms = ${(replayMs / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...replay.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]${method === 'zstd' ? '   (pure-JS zstd, node ' + process.version + ')' : ''}`);
+    const n22 = node22Binary();
+    if (method === 'zstd' && n22) {
+      const r22 = replays(n22, ['--zstd', 'node']);
+      const ms = median(r22.map((x) => x.ms));
+      line(`  replay    ${ms.toFixed(0)} ms = ${(ms / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...r22.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]   (node:zlib zstd, node 22)`);
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+  writeFileSync(join(BENCH, 'last-results.txt'), rows.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e?.stack ?? e) + '\n');
+  process.exitCode = 1;
+});
