@@ -39,7 +39,7 @@ function timeCommand(cmd: string, argv: string[], input?: string): number {
 }
 
 function mfdMeasured(node: string, argv: string[]): { ms: number; maxRssMiB: number; code: number } {
-  const r = spawnSync(node, ['--import', 'tsx', join(__dirname, 'measure.ts'), ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(node, [join(__dirname, 'measure.cjs'), ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last);

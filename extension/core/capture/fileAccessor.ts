@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * Random access to the bytes of a capture. Reads are positional: a capture of many GiB is never
@@ -11,35 +11,48 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/**
+ * A capture file opened read-only. Reads are synchronous positional reads behind the async interface: the
+ * decoder issues many small header reads served from the page cache, where a thread-pool round trip per read
+ * costs more than the read itself. Long walks yield to the event loop between batches (see the indexers).
+ */
 export class FileByteSource implements ByteSource {
-  private constructor(private readonly handle: fsp.FileHandle, readonly size: number, readonly path: string) {}
+  private closed = false;
+  private constructor(private readonly fd: number, readonly size: number, readonly path: string) {}
 
   static async open(path: string): Promise<FileByteSource> {
-    const handle = await fsp.open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
-      const stat = await handle.stat();
+      const stat = fstatSync(fd);
       if (!stat.isFile()) throw new Error(`${path}: not a regular file`);
-      return new FileByteSource(handle, stat.size, path);
+      return new FileByteSource(fd, stat.size, path);
     } catch (e) {
-      await handle.close();
+      closeSync(fd);
       throw e;
     }
   }
 
   async read(position: number, length: number): Promise<Uint8Array> {
+    return this.readNow(position, length);
+  }
+
+  readNow(position: number, length: number): Uint8Array {
+    if (this.closed) throw new Error(`${this.path}: read after close`);
     const n = Math.max(0, Math.min(length, this.size - position));
     const buf = new Uint8Array(n);
     let done = 0;
     while (done < n) {
-      const { bytesRead } = await this.handle.read(buf, done, n - done, position + done);
-      if (bytesRead === 0) return buf.subarray(0, done);
-      done += bytesRead;
+      const got = readSync(this.fd, buf, done, n - done, position + done);
+      if (got === 0) return buf.subarray(0, done);
+      done += got;
     }
     return buf;
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
 

@@ -1,9 +1,9 @@
+import { availableParallelism } from 'node:os';
 import type { CaptureAnalysis } from '../analysis';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import { MainRecordKind } from '../mainchannel/mainChannelIndex';
 import { packetOffsets } from '../multifd/readPacket';
 import { pageCount } from '../multifd/constants';
-import { isAllZero } from '../util/bytes';
 import { ChannelDecoder, type PacketDecoder } from './channelDecoder';
 import { DecodeWorkerPool, workersAvailable } from './decodeWorkerPool';
 import { ProvenanceMap } from './provenance';
@@ -79,7 +79,13 @@ export class ReplayEngine {
 
   static async create(analysis: CaptureAnalysis, sink: DiagnosticSink, options: ReplayEngineOptions): Promise<ReplayEngine> {
     const e = new ReplayEngine(analysis, sink, options);
-    for (const b of analysis.ramblocks) await e.openImage(b.name, b.usedLength, 'mem-size');
+    try {
+      // A hostile MEM_SIZE can list one name twice: it gets one image (the first entry's size), not a second open.
+      for (const b of analysis.ramblocks) if (!e.images.has(b.name)) await e.openImage(b.name, b.usedLength, 'mem-size');
+    } catch (err) {
+      await e.close();
+      throw err;
+    }
     return e;
   }
 
@@ -132,7 +138,7 @@ export class ReplayEngine {
       const m = this.analysis.multifd[source];
       const stream = this.analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
       if (this.useWorkers()) {
-        this.pool ??= new DecodeWorkerPool(Math.min(this.analysis.multifd.length, 4));
+        this.pool ??= new DecodeWorkerPool(Math.min(this.analysis.multifd.length, availableParallelism()));
         d = this.pool.decoderFor(m, stream, this.options.receiver);
       } else d = new ChannelDecoder(m, stream, this.options.receiver);
       this.decoders.set(source, d);
@@ -200,12 +206,11 @@ export class ReplayEngine {
     const size = b.image.size;
     const fits = (o: number) => o + ps <= size;
     if (normal.length && data) {
-      if (normal.every(fits)) await b.image.writePages(normal, data);
-      else for (let k = 0; k < normal.length; k++) if (fits(normal[k])) await b.image.write(normal[k], data.subarray(k * ps, (k + 1) * ps));
+      await this.writeNormalPages(b, block, normal, zero, data, fits);
       for (let k = 0; k < normal.length; k++) {
         if (!fits(normal[k])) continue;
         this.provenance.record(block, normal[k], step, false);
-        if (this.zeroDetectionOn && isAllZero(data.subarray(k * ps, (k + 1) * ps))) this.noteZeroData(block, where, normal[k]);
+        if (this.zeroDetectionOn && isZeroPage(data, k * ps, ps, this.zeroPage)) this.noteZeroData(block, where, normal[k]);
       }
     }
     for (const o of zero) {
@@ -213,6 +218,42 @@ export class ReplayEngine {
       const prev = this.provenance.record(block, o, step, true);
       // The destination starts all zero: only a page that held data needs zeroing (QEMU checks the same way).
       if (prev >= 0 && (prev & 1) === 0) await b.image.write(o, this.zeroPage);
+    }
+  }
+
+  /**
+   * Writes a packet's data pages with as few writes as possible. Pages are sorted by offset and merged into one
+   * span across gaps whose pages are zero anyway (never written, last written as zero, or zero pages of this very
+   * packet), so a packet whose pages alternate between data and zero (multifd zero-page detection) still costs
+   * one write instead of one per run.
+   */
+  private async writeNormalPages(b: BlockImage, block: string, normal: number[], zero: number[], data: Uint8Array, fits: (o: number) => boolean): Promise<void> {
+    const ps = this.analysis.pageSize;
+    const order = normal.map((o, k) => k).filter((k) => fits(normal[k])).sort((x, y) => normal[x] - normal[y]);
+    const zeroHere = new Set(zero);
+    const gapIsZero = (from: number, to: number) => {
+      if (to - from > MAX_ZERO_GAP * ps) return false;
+      for (let o = from; o < to; o += ps) {
+        if (zeroHere.has(o)) continue;
+        const v = this.provenance.packed(block, o);
+        if (v >= 0 && (v & 1) === 0) return false;
+      }
+      return true;
+    };
+    let i = 0;
+    while (i < order.length) {
+      let j = i + 1;
+      while (j < order.length && normal[order[j]] >= normal[order[j - 1]] + ps && gapIsZero(normal[order[j - 1]] + ps, normal[order[j]])) j++;
+      const start = normal[order[i]];
+      const end = normal[order[j - 1]] + ps;
+      if (j - i === 1) {
+        await b.image.write(start, data.subarray(order[i] * ps, order[i] * ps + ps));
+      } else {
+        const span = new Uint8Array(end - start);
+        for (let k = i; k < j; k++) span.set(data.subarray(order[k] * ps, order[k] * ps + ps), normal[order[k]] - start);
+        await b.image.write(start, span);
+      }
+      i = j;
     }
   }
 
@@ -233,6 +274,15 @@ export class ReplayEngine {
     await this.pool?.close();
     for (const b of this.images.values()) await b.image.close();
   }
+}
+
+/** Gaps of up to this many pages between data pages are filled with zeros to merge writes. */
+const MAX_ZERO_GAP = 64;
+
+/** memcmp against a zero page: far faster than a JS loop over every byte of every page. */
+function isZeroPage(data: Uint8Array, at: number, ps: number, zero: Uint8Array): boolean {
+  if (data[at] !== 0 || data[at + ps - 1] !== 0) return false;
+  return Buffer.from(data.buffer, data.byteOffset + at, ps).equals(zero);
 }
 
 function hasZeroRecords(a: CaptureAnalysis): boolean {

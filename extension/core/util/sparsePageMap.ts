@@ -5,17 +5,28 @@
 export class SparsePageMap {
   private readonly chunks = new Map<number, Int32Array>();
   capped = false;
+  // Page writes come in runs within one chunk: remembering the last chunk skips most Map look-ups.
+  private lastKey = -1;
+  private last: Int32Array | undefined;
 
   constructor(private readonly empty = -1, private readonly maxChunks = 4096, private readonly chunkPages = 4096) {}
 
+  private chunk(key: number): Int32Array | undefined {
+    if (key !== this.lastKey) {
+      this.last = this.chunks.get(key);
+      this.lastKey = key;
+    }
+    return this.last;
+  }
+
   get(page: number): number {
-    const c = this.chunks.get(Math.floor(page / this.chunkPages));
+    const c = this.chunk(Math.floor(page / this.chunkPages));
     return c ? c[page % this.chunkPages] : this.empty;
   }
 
   set(page: number, value: number): boolean {
     const key = Math.floor(page / this.chunkPages);
-    let c = this.chunks.get(key);
+    let c = this.chunk(key);
     if (!c) {
       if (this.chunks.size >= this.maxChunks) {
         this.capped = true;
@@ -23,6 +34,8 @@ export class SparsePageMap {
       }
       c = new Int32Array(this.chunkPages).fill(this.empty);
       this.chunks.set(key, c);
+      this.last = c;
+      this.lastKey = key;
     }
     c[page % this.chunkPages] = value;
     return true;
