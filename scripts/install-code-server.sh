@@ -2,7 +2,7 @@
 # Installs what the real-VS-Code test suites (test/vscode/) need, idempotently:
 #   - Debian packages: chromium (driven by playwright-core), ripgrep (pre-seeds @vscode/ripgrep's download cache),
 #     and the headers code-server's native modules compile against (libkrb5-dev, libxkbfile-dev, libsecret-1-dev,
-#     pkg-config, plus a C/C++ toolchain and python3 for node-gyp);
+#     pkg-config, plus a C/C++ toolchain and python3 for node-gyp) and a font for legible screenshots;
 #   - code-server@4.100.3 (VS Code 1.100.3; the last code-server that runs on Node 20) into its own folder
 #     .vscode-test/code-server, with its own package.json, so the extension's `npm ci` never re-runs its postinstall.
 # Quick (< 1 s) when everything is already there. Needs root (or sudo) only when a Debian package is missing.
@@ -22,7 +22,7 @@ t0=$(date +%s)
 log() { printf '[install-code-server] %s\n' "$*"; }
 
 # ---- 1. Debian packages ---------------------------------------------------------------------------------------
-apt_pkgs=(chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential python3 ca-certificates)
+apt_pkgs=(chromium fonts-dejavu-core ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential python3 ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then missing+=("$p"); fi

@@ -1,5 +1,6 @@
 import { openCapture } from './capture/openCapture';
 import type { Capture, CaptureStream } from './capture/capture';
+import type { StreamBytes } from './capture/streamBytes';
 import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostic';
 import { runCrossChecks } from './diagnostics/crossChecks';
 import { indexMultifdStream, type MultifdStreamIndex } from './multifd/indexMultifdStream';
@@ -44,6 +45,13 @@ export interface CaptureAnalysis {
 export interface AnalyzeOptions {
   /** Target page size override (the CLI's --page-size, the editor setting). */
   pageSize?: number;
+}
+
+/** The source → destination bytes of a capture stream (what QEMU's destination read). */
+export function sourceBytes(analysis: CaptureAnalysis, streamId: number): StreamBytes {
+  const s = analysis.streams.find((x) => x.id === streamId);
+  if (!s) throw new Error(`no stream ${streamId} in ${analysis.capture.path}`);
+  return s.stream.toDestination;
 }
 
 export async function analyzeCaptureFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {

@@ -1,4 +1,4 @@
-import { analyzeCaptureFile } from '../../core/analysis';
+import { analyzeCaptureFile, sourceBytes } from '../../core/analysis';
 import { describeFlags } from '../../core/multifd/constants';
 import { readPacket } from '../../core/multifd/readPacket';
 import { EXIT_FINDINGS, EXIT_OK, parseNumber, UsageError, type CliCommand } from '../cliCommand';
@@ -16,7 +16,7 @@ export const packetsCommand: CliCommand = {
       const chosen = analysis.multifd.filter((m) => only === undefined || m.streamId === only);
       if (only !== undefined && !analysis.streams.some((s) => s.id === only)) throw new UsageError(`--stream ${only}: the capture has streams ${analysis.streams.map((s) => s.id).join(', ')}`);
       for (const m of chosen) {
-        const stream = analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+        const stream = sourceBytes(analysis, m.streamId);
         const channel = m.handshake?.channelId ?? null;
         let lines: string[] = [];
         for (let i = 0; i < m.packets.length; i++) {

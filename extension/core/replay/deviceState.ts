@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { CaptureAnalysis } from '../analysis';
+import { sourceBytes, type CaptureAnalysis } from '../analysis';
 import { insideFolder, uniqueNames } from './safeFileName';
 
 export interface DeviceStateBlob {
@@ -37,7 +37,7 @@ export async function extractDeviceState(analysis: CaptureAnalysis, outDir: stri
     const blob: DeviceStateBlob = { idstr: k.idstr, instanceId: k.instance, file, bytes: 0, packets: 0 };
     try {
       for (const m of analysis.multifd) {
-        const stream = analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+        const stream = sourceBytes(analysis, m.streamId);
         for (let r = 0; r < m.packets.length; r++) {
           if (!m.packets.isDeviceState(r) || analysis.names.get(m.packets.name.get(r)) !== k.idstr || m.packets.instanceId.get(r) !== k.instance) continue;
           const start = m.packets.headerOffset.get(r) + m.packets.headerLength.get(r);

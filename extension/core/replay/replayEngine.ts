@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { CaptureAnalysis } from '../analysis';
+import { sourceBytes, type CaptureAnalysis } from '../analysis';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import { MainRecordKind } from '../mainchannel/mainChannelIndex';
 import { packetOffsets } from '../multifd/readPacket';
@@ -136,7 +136,7 @@ export class ReplayEngine {
     let d = this.decoders.get(source);
     if (!d) {
       const m = this.analysis.multifd[source];
-      const stream = this.analysis.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+      const stream = sourceBytes(this.analysis, m.streamId);
       if (this.useWorkers()) {
         this.pool ??= new DecodeWorkerPool(Math.min(this.analysis.multifd.length, availableParallelism()));
         d = this.pool.decoderFor(m, stream, this.options.receiver);
@@ -157,7 +157,7 @@ export class ReplayEngine {
       const m = this.analysis.multifd[source];
       const row = s.row[i];
       const t = m.packets;
-      const streamBytes = this.analysis.streams.find((x) => x.id === m.streamId)!.stream.toDestination;
+      const streamBytes = sourceBytes(this.analysis, m.streamId);
       const hOff = t.headerOffset.get(row);
       const header = await streamBytes.read(hOff, hOff + t.headerLength.get(row));
       const block = this.analysis.names.get(t.name.get(row)).slice(0, 255);
@@ -191,7 +191,7 @@ export class ReplayEngine {
       await this.applyPages(block, [], [r.offset], undefined, i, where);
       return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [], zeroOffsets: [r.offset] };
     }
-    const mainStream = this.analysis.streams.find((x) => x.id === main.streamId)!.stream.toDestination;
+    const mainStream = sourceBytes(this.analysis, main.streamId);
     const data = await mainStream.read(r.dataPos, r.dataPos + ps);
     if (data.length === ps) await this.applyPages(block, [r.offset], [], data, i, where);
     return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [r.offset], zeroOffsets: [] };
