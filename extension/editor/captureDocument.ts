@@ -1,0 +1,42 @@
+import * as vscode from 'vscode';
+import { analyzeCaptureFile } from '../core/analysis';
+import type { PacketRef, ReplayInfo } from '../shared/protocol';
+import { CaptureModel } from './model/captureModel';
+import { log } from './log';
+import { readSettings } from './settings';
+import type { CapturePanel } from './capturePanel';
+
+/**
+ * One open capture. The analysis (the core's index) lives here, in the extension host; every editor panel
+ * on the same file shares it. Indexing is async with positional reads, so the host stays responsive.
+ */
+export class CaptureDocument implements vscode.CustomDocument {
+  readonly model: Promise<CaptureModel>;
+  loaded?: CaptureModel;
+  readonly panels = new Set<CapturePanel>();
+  selection: { packet?: PacketRef; block?: string; offset?: number } = {};
+  lastReplay?: ReplayInfo;
+  private disposed = false;
+  private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDisposeEmitter.event;
+
+  constructor(readonly uri: vscode.Uri) {
+    const started = Date.now();
+    const { pageSize } = readSettings(uri);
+    this.model = analyzeCaptureFile(uri.fsPath, { pageSize }).then((a) => {
+      const m = new CaptureModel(a);
+      log().info(`${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`);
+      if (this.disposed) void m.dispose();
+      this.loaded = m;
+      return m;
+    });
+    this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${(e as Error).message}`));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.onDisposeEmitter.fire();
+    this.onDisposeEmitter.dispose();
+    void this.model.then((m) => m.dispose()).catch(() => undefined);
+  }
+}

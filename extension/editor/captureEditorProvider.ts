@@ -1,0 +1,97 @@
+import * as vscode from 'vscode';
+import { CaptureDocument } from './captureDocument';
+import { CapturePanel, type PanelHost } from './capturePanel';
+import { toVscodeDiagnostics } from './problems';
+import { log } from './log';
+import type { CommandName, HostEvent } from '../shared/protocol';
+
+export const CAPTURE_VIEW_TYPE = 'multifd.capture';
+export const RAW_VIEW_TYPE = 'multifd.rawChannel';
+
+/**
+ * The read-only custom editor for captures: default for *.mfd, and offered through "Open With…" for raw
+ * channel dumps. Documents (and their index) are shared by all panels on the same file.
+ */
+export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
+  private readonly documents = new Map<string, CaptureDocument>();
+  private active?: CapturePanel;
+  private readonly panels = new Set<CapturePanel>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly problems: vscode.DiagnosticCollection,
+    private readonly host: PanelHost,
+  ) {}
+
+  static register(context: vscode.ExtensionContext, problems: vscode.DiagnosticCollection, host: PanelHost): CaptureEditorProvider {
+    const p = new CaptureEditorProvider(context, problems, host);
+    const options = { supportsMultipleEditorsPerDocument: true, webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false } };
+    context.subscriptions.push(vscode.window.registerCustomEditorProvider(CAPTURE_VIEW_TYPE, p, options), vscode.window.registerCustomEditorProvider(RAW_VIEW_TYPE, p, options));
+    return p;
+  }
+
+  get activePanel(): CapturePanel | undefined {
+    return this.active;
+  }
+
+  /** The capture of the active editor, else the one of `uri`, else the only one open. */
+  documentFor(uri?: vscode.Uri): CaptureDocument | undefined {
+    if (uri) return this.documents.get(uri.toString());
+    if (this.active) return this.active.document;
+    return this.documents.size === 1 ? [...this.documents.values()][0] : undefined;
+  }
+
+  panelsOf(doc: CaptureDocument): CapturePanel[] {
+    return [...this.panels].filter((p) => p.document === doc);
+  }
+
+  /** Sends an event to the document's active (or first) panel. */
+  postTo(doc: CaptureDocument, e: HostEvent): void {
+    const panels = this.panelsOf(doc);
+    const target = panels.find((p) => p.panel.active) ?? panels[0];
+    target?.post(e);
+  }
+
+  async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
+    if (uri.scheme !== 'file') throw new Error(`Multifd Inspector reads captures from the local file system only (this is ${uri.scheme}:)`);
+    const doc = new CaptureDocument(uri);
+    this.documents.set(uri.toString(), doc);
+    doc.onDidDispose(() => {
+      this.documents.delete(uri.toString());
+      this.problems.delete(uri);
+    });
+    doc.model.then(
+      (m) => this.problems.set(uri, toVscodeDiagnostics(uri, m.analysis.diagnostics)),
+      (e) => void vscode.window.showErrorMessage(`Cannot open ${uri.fsPath}: ${(e as Error).message}`),
+    );
+    return doc;
+  }
+
+  async resolveCustomEditor(document: CaptureDocument, webviewPanel: vscode.WebviewPanel): Promise<void> {
+    const panel = new CapturePanel(document, webviewPanel, this.context.extensionUri, this.host);
+    this.panels.add(panel);
+    if (webviewPanel.active) this.active = panel;
+    webviewPanel.onDidChangeViewState(() => {
+      if (webviewPanel.active) this.active = panel;
+      else if (this.active === panel) this.active = undefined;
+    });
+    webviewPanel.onDidDispose(() => {
+      this.panels.delete(panel);
+      if (this.active === panel) this.active = undefined;
+      panel.dispose();
+    });
+    log().debug(`editor opened on ${document.uri.fsPath}`);
+  }
+
+  /** Opens (or focuses) the capture editor of `uri`, returning its document once indexed. */
+  async open(uri: vscode.Uri): Promise<CaptureDocument | undefined> {
+    const existing = this.documents.get(uri.toString());
+    const viewType = existing && this.panelsOf(existing)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE) ? RAW_VIEW_TYPE : CAPTURE_VIEW_TYPE;
+    await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
+    return this.documents.get(uri.toString());
+  }
+
+  runCommand(c: CommandName, panel: CapturePanel): void {
+    this.host.runCommand(c, panel);
+  }
+}

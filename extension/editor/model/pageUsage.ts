@@ -1,0 +1,168 @@
+import type { CaptureAnalysis } from '../../core/analysis';
+import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
+import { pageCount } from '../../core/multifd/constants';
+import { packetOffsets } from '../../core/multifd/readPacket';
+import { WriterKind } from '../../core/replay/schedule';
+import { streamCursor } from '../../core/capture/streamBytes';
+import type { ReadAhead } from '../../core/capture/readAhead';
+
+/**
+ * Which writes touched which page, walked in replay order over the schedule. This is the editor's own
+ * implementation, used until the core's replay/pageUsage.ts (findPageWriters, buildPageMap) is available;
+ * the editor reaches it only through `PageUsageSource`, so switching is a one-line change.
+ */
+export interface PageWrite {
+  kind: 'normal' | 'zero' | 'main-page' | 'main-zero';
+  /** Capture stream id of the writer. */
+  stream: number;
+  /** Packet index (multifd) in its stream. */
+  packet?: number;
+  /** RAM record index (main channel). */
+  record?: number;
+  epoch: number;
+  packetNum?: number;
+  channel?: number;
+  step: number;
+}
+
+export interface PageUsageSource {
+  buildPageMap(block: string, onProgress?: (done: number, total: number) => void): Promise<Uint8Array>;
+  findPageWriters(block: string | undefined, offset: number): Promise<(PageWrite & { block: string })[]>;
+  /** Size of a block in pages, as far as known. */
+  blockPages(block: string): number;
+}
+
+/** Page states, as in the page map: 0 never sent, 1 normal, 2 zero, 3 re-sent. */
+export const PAGE_NEVER = 0;
+export const PAGE_NORMAL = 1;
+export const PAGE_ZERO = 2;
+export const PAGE_RESENT = 3;
+
+export class SchedulePageUsage implements PageUsageSource {
+  /** Per schedule step: the lowest and highest page offset written, to skip header reads when searching. */
+  private bounds?: { lo: Float64Array; hi: Float64Array; block: Int32Array };
+  private readonly maps = new Map<string, Uint8Array>();
+  private readonly highest = new Map<string, number>();
+
+  constructor(private readonly a: CaptureAnalysis) {}
+
+  blockPages(block: string): number {
+    const known = this.a.ramblocks.find((b) => b.name === block);
+    if (known) return Math.ceil(known.usedLength / this.a.pageSize);
+    const h = this.highest.get(block);
+    return h === undefined ? 0 : Math.floor(h / this.a.pageSize) + 1;
+  }
+
+  private streamOf(source: number) {
+    const m = this.a.multifd[source];
+    return this.a.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+  }
+
+  private cursors = new Map<number, ReadAhead>();
+
+  private async stepOffsets(step: number, sequential = false): Promise<{ block: string; normal: number[]; zero: number[] }> {
+    const s = this.a.schedule;
+    const row = s.row[step];
+    if (s.kind[step] === WriterKind.Multifd) {
+      const m = this.a.multifd[s.source[step]];
+      const t = m.packets;
+      const h = t.headerOffset.get(row);
+      let header: Uint8Array;
+      if (sequential) {
+        let c = this.cursors.get(s.source[step]);
+        if (!c) this.cursors.set(s.source[step], (c = streamCursor(this.streamOf(s.source[step]))));
+        header = await c.bytes(h, t.headerLength.get(row));
+      } else header = await this.streamOf(s.source[step]).read(h, h + t.headerLength.get(row));
+      const { normalOffsets, zeroOffsets } = packetOffsets(header, t.normalPages.get(row), t.zeroPages.get(row), Math.min(pageCount(this.a.pageSize), t.pagesAlloc.get(row)));
+      return { block: this.a.names.get(t.name.get(row)), normal: normalOffsets, zero: zeroOffsets };
+    }
+    const r = this.a.main!.records;
+    const blockIndex = r.block.get(row);
+    const block = this.a.ramblocks[blockIndex]?.name ?? '';
+    const off = r.offset.get(row);
+    return r.kind.get(row) === MainRecordKind.Zero ? { block, normal: [], zero: [off] } : { block, normal: [off], zero: [] };
+  }
+
+  private describe(step: number, zero: boolean): PageWrite {
+    const s = this.a.schedule;
+    const row = s.row[step];
+    if (s.kind[step] === WriterKind.Multifd) {
+      const m = this.a.multifd[s.source[step]];
+      return { kind: zero ? 'zero' : 'normal', stream: m.streamId, packet: row, epoch: s.epoch[step], packetNum: m.packets.packetNum.get(row), channel: m.handshake?.channelId, step };
+    }
+    return { kind: zero ? 'main-zero' : 'main-page', stream: this.a.main?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
+  }
+
+  private blockIds = new Map<string, number>();
+  private blockId(name: string): number {
+    let id = this.blockIds.get(name);
+    if (id === undefined) this.blockIds.set(name, (id = this.blockIds.size));
+    return id;
+  }
+
+  /** One pass over every write: page maps of every block, and per-step bounds for later searches. */
+  private async scan(onProgress?: (done: number, total: number) => void): Promise<void> {
+    if (this.bounds) return;
+    const s = this.a.schedule;
+    const n = s.length;
+    const lo = new Float64Array(n);
+    const hi = new Float64Array(n);
+    const block = new Int32Array(n);
+    const ps = this.a.pageSize;
+    const raw = new Map<string, Map<number, number>>();
+    for (let i = 0; i < n; i++) {
+      const w = await this.stepOffsets(i, true);
+      block[i] = this.blockId(w.block);
+      let l = Infinity;
+      let h = -Infinity;
+      let m = raw.get(w.block);
+      if (!m) raw.set(w.block, (m = new Map()));
+      const note = (off: number, state: number) => {
+        if (off < l) l = off;
+        if (off > h) h = off;
+        const page = Math.floor(off / ps);
+        const prev = m!.get(page);
+        m!.set(page, prev === undefined ? state : PAGE_RESENT);
+      };
+      for (const o of w.normal) note(o, PAGE_NORMAL);
+      for (const o of w.zero) note(o, PAGE_ZERO);
+      lo[i] = l;
+      hi[i] = h;
+      if (h > (this.highest.get(w.block) ?? -1)) this.highest.set(w.block, h);
+      if (onProgress && i % 2048 === 0) onProgress(i, n);
+      if (i % 512 === 511) await new Promise((r) => setImmediate(r));
+    }
+    for (const [name, m] of raw) {
+      const pages = this.blockPages(name);
+      const out = new Uint8Array(pages);
+      for (const [page, state] of m) if (page < pages) out[page] = state;
+      this.maps.set(name, out);
+    }
+    this.cursors.clear();
+    this.bounds = { lo, hi, block };
+  }
+
+  async buildPageMap(block: string, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
+    await this.scan(onProgress);
+    return this.maps.get(block) ?? new Uint8Array(this.blockPages(block));
+  }
+
+  async findPageWriters(block: string | undefined, offset: number): Promise<(PageWrite & { block: string })[]> {
+    await this.scan();
+    const ps = this.a.pageSize;
+    const page = Math.floor(offset / ps);
+    const out: (PageWrite & { block: string })[] = [];
+    const { lo, hi, block: blocks } = this.bounds!;
+    const want = block === undefined ? -1 : this.blockIds.get(block);
+    if (want === undefined) return out;
+    for (let i = 0; i < this.a.schedule.length; i++) {
+      if (want >= 0 && blocks[i] !== want) continue;
+      if (Math.floor(lo[i] / ps) > page || Math.floor(hi[i] / ps) < page) continue;
+      const w = await this.stepOffsets(i);
+      const hitNormal = w.normal.some((o) => Math.floor(o / ps) === page);
+      const hitZero = w.zero.some((o) => Math.floor(o / ps) === page);
+      if (hitNormal || hitZero) out.push({ ...this.describe(i, !hitNormal && hitZero), block: w.block });
+    }
+    return out;
+  }
+}

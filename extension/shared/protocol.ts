@@ -1,0 +1,261 @@
+/**
+ * The one message protocol between the extension host (document model) and the webview (UI).
+ * Both sides import these types; nothing else crosses the boundary. The webview asks for what it shows,
+ * in ranges: it never receives the whole capture.
+ *
+ * Requests carry an `id` and get exactly one `response` (result or error) with the same id. Events flow
+ * either way without a reply. Strings that come from a capture (ramblock names, idstrs, META text) are data:
+ * the webview shows them with textContent only.
+ */
+
+export type SortColumn = 'time' | 'stream' | 'epoch' | 'packet_num' | 'flags' | 'ramblock' | 'normal' | 'zero' | 'next_packet_size';
+export type SortDirection = 'asc' | 'desc';
+export type Severity = 'error' | 'warning' | 'info';
+/** 0 none, 1 info, 2 warning, 3 error (PacketTable's severity column). */
+export type RowSeverity = 0 | 1 | 2 | 3;
+
+/** Identifies a packet across the capture: stream id + index in that stream's packet list. */
+export interface PacketRef {
+  stream: number;
+  index: number;
+}
+
+/** One packet-list row, as shown. */
+export interface PacketRow extends PacketRef {
+  /** Position in the current (filtered, sorted) view. */
+  viewIndex: number;
+  /** MultiFDInit_t id, -1 when unknown. */
+  channel: number;
+  kind: 'ram' | 'device-state';
+  epoch: number;
+  /** -1 for device-state packets. */
+  packetNum: number;
+  flags: number;
+  /** "SYNC | ZLIB" etc. */
+  flagsText: string;
+  sync: boolean;
+  method: string;
+  /** ramblock (RAM) or idstr (device state). */
+  ramblock: string;
+  normal: number;
+  zero: number;
+  nextPacketSize: number;
+  /** Nanoseconds since the first record of the capture. */
+  timeNs: number;
+  severity: RowSeverity;
+}
+
+export interface ViewSpec {
+  filter: string;
+  sort: { column: SortColumn; direction: SortDirection };
+}
+
+export interface FilterErrorInfo {
+  message: string;
+  start: number;
+  end: number;
+}
+
+export interface ViewInfo {
+  viewId: number;
+  /** Rows in the view (after the filter). */
+  rowCount: number;
+  /** Packets in the capture. */
+  totalCount: number;
+  error?: FilterErrorInfo;
+  /** True when the view was superseded by a newer setView before it finished. */
+  cancelled?: boolean;
+}
+
+export interface SummaryInfo {
+  fileName: string;
+  format: string;
+  formatDescription: string;
+  qemuVersionHint: string | null;
+  qemuVersionReasons: string[];
+  pageSize: number;
+  pageSizeSource: string;
+  channels: { stream: number; channel: number | null; packets: number; compression: string | null; uuid: string | null }[];
+  compression: string | null;
+  totals: { packets: number; syncPackets: number; normalPages: number; zeroPages: number; mainZeroRecords: number; mainPageRecords: number };
+  diagnosticCounts: Record<Severity, number>;
+  ramblocks: { name: string; usedLength: number }[];
+  /** ramblocks named by packets (when there is no main channel, the sizes are unknown). */
+  packetRamblocks: string[];
+  hasMainChannel: boolean;
+  trusted: boolean;
+}
+
+export interface FilterFieldInfo {
+  name: string;
+  type: 'number' | 'string' | 'boolean' | 'offsets';
+  description: string;
+  cField?: string;
+}
+
+/** A header field for the details tree and byte highlighting (from the layout). */
+export interface FieldNode {
+  name: string;
+  /** Byte range in the header. */
+  offset: number;
+  width: number;
+  display: string;
+  meaning: string;
+  since?: string;
+  filterName?: string;
+}
+
+export interface OffsetEntry {
+  /** Position in offset[]. */
+  slot: number;
+  /** Page offset within the ramblock. */
+  value: number;
+  kind: 'normal' | 'zero';
+  /** Byte offset of the entry in the header. */
+  headerOffset: number;
+}
+
+export interface DiagnosticInfo {
+  /** Index in the capture's diagnostic list. */
+  id: number;
+  code: string;
+  severity: Severity;
+  message: string;
+  location: string;
+  packet?: PacketRef;
+}
+
+export interface PacketDetails {
+  ref: PacketRef;
+  row: PacketRow;
+  cStruct: string;
+  headerOffset: number;
+  headerLength: number;
+  payloadOffset: number;
+  payloadLength: number;
+  /** The header bytes (≤ 320 + 8 × page_count). */
+  header: Uint8Array;
+  fields: FieldNode[];
+  offsetsFieldOffset: number;
+  offsets: OffsetEntry[];
+  /** offset[] slots beyond the used ones (not listed one by one). */
+  unusedSlots: number;
+  diagnostics: DiagnosticInfo[];
+  /** Packets on the same channel before/after, for navigation. */
+  channelPrev?: PacketRef;
+  channelNext?: PacketRef;
+}
+
+export interface PageContent {
+  ref: PacketRef;
+  slot: number;
+  offset: number;
+  ramblock: string;
+  kind: 'normal' | 'zero';
+  /** How the content was obtained. */
+  source: 'payload' | 'decoded' | 'zero' | 'unavailable';
+  bytes?: Uint8Array;
+  /** For nocomp: where the page lies in the stream. */
+  streamOffset?: number;
+  note?: string;
+}
+
+export interface PayloadChunk {
+  ref: PacketRef;
+  start: number;
+  bytes: Uint8Array;
+  total: number;
+  streamOffset: number;
+}
+
+export interface PageWriterInfo {
+  ref?: PacketRef;
+  /** Main-channel record index for a main-channel write. */
+  record?: number;
+  kind: string;
+  epoch: number;
+  packetNum?: number;
+  label: string;
+}
+
+/** 0 never sent, 1 normal, 2 zero, 3 re-sent, 4 mismatching the reference (after a compare). */
+export interface PageMapInfo {
+  block: string;
+  pageSize: number;
+  states: Uint8Array;
+  counts: number[];
+  /** The replay/compare result this map includes, if any. */
+  compared: boolean;
+}
+
+export interface ReplayInfo {
+  outDir: string;
+  blocks: { name: string; file: string; size: number; pagesWritten: number; zeroPages: number; neverWritten: number }[];
+  mismatches: { block: string; mismatchedPages: number }[];
+  diagnostics: number;
+}
+
+export type CommandName = 'replay' | 'compare' | 'goToPacket' | 'findPage' | 'export' | 'record' | 'showProblems';
+
+/** Requests from the webview: method → params and result. */
+export interface RequestMap {
+  setView: { params: ViewSpec; result: ViewInfo };
+  getRows: { params: { viewId: number; start: number; count: number }; result: { viewId: number; start: number; rows: PacketRow[] } };
+  getPacket: { params: PacketRef; result: PacketDetails };
+  getPayload: { params: PacketRef & { start: number; length: number }; result: PayloadChunk };
+  getPage: { params: PacketRef & { slot: number }; result: PageContent };
+  /** Where a packet sits in the current view (-1 when filtered out). */
+  locate: { params: PacketRef & { viewId: number }; result: { viewIndex: number } };
+  getDiagnostics: { params: { start: number; count: number; severity?: Severity }; result: { total: number; start: number; items: DiagnosticInfo[] } };
+  getPageMap: { params: { block: string }; result: PageMapInfo };
+  getPageWriters: { params: { block: string; offset: number }; result: { block: string; offset: number; writers: PageWriterInfo[] } };
+}
+export type RequestMethod = keyof RequestMap;
+
+export type WebviewRequest = { [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] } }[RequestMethod];
+
+export type WebviewEvent =
+  | { type: 'ready' }
+  | { type: 'runCommand'; command: CommandName; args?: unknown }
+  /** The selection changed (the host keeps it for commands such as Find Page and Export). */
+  | { type: 'selection'; packet?: PacketRef; block?: string; offset?: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type WebviewToHost = WebviewRequest | WebviewEvent;
+
+export type HostResponse =
+  | { [M in RequestMethod]: { type: 'response'; id: number; method: M; result: RequestMap[M]['result'] } }[RequestMethod]
+  | { type: 'response'; id: number; method: RequestMethod; error: string };
+
+export type HostEvent =
+  | { type: 'loading'; message: string }
+  | { type: 'init'; summary: SummaryInfo; fields: FilterFieldInfo[] }
+  | { type: 'loadFailed'; message: string }
+  /** Scroll to and select a packet (Go to Packet, Problems links, replay mismatches). */
+  | { type: 'reveal'; packet: PacketRef; slot?: number; clearFilterIfHidden?: boolean }
+  /** Show a page in the page map (Find Page). */
+  | { type: 'showPage'; block: string; offset: number }
+  | { type: 'replayDone'; replay: ReplayInfo }
+  | { type: 'progress'; message?: string };
+
+export type HostToWebview = HostResponse | HostEvent;
+
+/** Persisted with the webview's setState (no retainContextWhenHidden). */
+export interface WebviewState {
+  view: ViewSpec;
+  selected?: PacketRef;
+  selectedField?: string;
+  selectedSlot?: number;
+  scrollTop?: number;
+  bytesTab?: 'header' | 'payload' | 'page';
+  sidePanel?: 'none' | 'pagemap' | 'diagnostics';
+  pageMapBlock?: string;
+  expanded?: string[];
+}
+
+export const DEFAULT_VIEW: ViewSpec = { filter: '', sort: { column: 'time', direction: 'asc' } };
+
+export const SORT_COLUMNS: readonly SortColumn[] = ['time', 'stream', 'epoch', 'packet_num', 'flags', 'ramblock', 'normal', 'zero', 'next_packet_size'];
+
+/** Page-map states (index = state value). */
+export const PAGE_STATES = ['never sent', 'normal', 'zero', 're-sent', 'mismatch'] as const;

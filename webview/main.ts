@@ -1,0 +1,247 @@
+import './styles.css';
+import { DEFAULT_VIEW, type HostEvent, type PacketDetails, type PacketRef, type SortColumn, type ViewSpec, type WebviewState } from '../extension/shared/protocol';
+import { BytesPane } from './bytesPane';
+import { DetailsTree, type DetailTarget } from './details';
+import { DiagnosticsPanel } from './diagnosticsPanel';
+import { el } from './dom';
+import { FilterBox } from './filterBox';
+import { PacketList } from './packetList';
+import { PageMap } from './pageMap';
+import { Rpc } from './rpc';
+import { SummaryBar } from './summaryBar';
+
+const rpc = new Rpc();
+const saved = rpc.getState();
+const state: WebviewState = { sidePanel: 'none', bytesTab: 'header', ...saved, view: saved?.view ?? DEFAULT_VIEW };
+let pageSize = 4096;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function save(): void {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => rpc.setState(state), 150);
+}
+
+// ---- layout -------------------------------------------------------------------------------------------
+const summary = new SummaryBar();
+const filter = new FilterBox(state.view.filter);
+const list = new PacketList(rpc);
+const details = new DetailsTree();
+const bytes = new BytesPane();
+const pageMap = new PageMap(rpc);
+const diagnostics = new DiagnosticsPanel(rpc);
+const status = el('div', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
+const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root]);
+const lower = el('div', { class: 'lower' }, [details.root, bytes.root, side]);
+const app = el('div', { class: 'app' }, [summary.root, filter.root, el('main', { class: 'panes' }, [list.root, lower]), status]);
+document.body.append(app);
+details.setExpanded(state.expanded);
+list.setSort(state.view.sort);
+bytes.selectTab(state.bytesTab ?? 'header');
+
+function setSide(panel: WebviewState['sidePanel']): void {
+  state.sidePanel = panel;
+  pageMap.root.hidden = panel !== 'pagemap';
+  diagnostics.root.hidden = panel !== 'diagnostics';
+  lower.classList.toggle('with-side', panel !== 'none');
+  save();
+}
+setSide(state.sidePanel);
+
+// ---- view (filter + sort, applied by the host) ----------------------------------------------------------
+async function applyView(spec: ViewSpec, keepScroll?: number): Promise<boolean> {
+  status.textContent = spec.filter ? 'Filtering…' : '';
+  const info = await rpc.request('setView', spec);
+  if (info.cancelled) return false;
+  filter.showError(spec.filter, info.error);
+  if (info.error) {
+    status.textContent = '';
+    return false;
+  }
+  state.view = spec;
+  save();
+  list.setSort(spec.sort);
+  await list.setView(info.viewId, info.rowCount, info.totalCount, keepScroll);
+  status.textContent = '';
+  return true;
+}
+
+filter.onApply = (text) => void applyView({ ...state.view, filter: text });
+list.onSort = (column: SortColumn) => {
+  const same = state.view.sort.column === column;
+  void applyView({ ...state.view, sort: { column, direction: same && state.view.sort.direction === 'asc' ? 'desc' : 'asc' } });
+};
+list.onScroll = (top) => {
+  state.scrollTop = top;
+  save();
+};
+
+// ---- selection: list → details → bytes -----------------------------------------------------------------
+let packetToken = 0;
+let current: PacketDetails | undefined;
+let pendingSlot: number | undefined;
+list.onSelect = (ref) => void showPacket(ref);
+list.onActivate = () => details.focus();
+
+async function showPacket(ref: PacketRef): Promise<void> {
+  const token = ++packetToken;
+  const keepField = state.selected && state.selected.stream === ref.stream && state.selected.index === ref.index ? state.selectedField : undefined;
+  state.selected = ref;
+  save();
+  rpc.send({ type: 'selection', packet: ref });
+  let d: PacketDetails;
+  try {
+    d = await rpc.request('getPacket', ref);
+  } catch (e) {
+    if (token === packetToken) details.showEmpty(`Cannot read this packet: ${(e as Error).message}`);
+    return;
+  }
+  if (token !== packetToken) return;
+  current = d;
+  bytes.showHeader(d);
+  bytes.startPayload(d);
+  bytes.pageLoading('Select an offset[] entry in the details to see its page.');
+  const slot = pendingSlot;
+  pendingSlot = undefined;
+  details.show(d, slot !== undefined ? `slot:${slot}` : keepField);
+  if (bytes.tab === 'payload') void loadPayload();
+  if (slot !== undefined) {
+    bytes.selectTab('page');
+    void loadPage(slot);
+  }
+}
+
+details.onSelect = (t: DetailTarget) => {
+  bytes.highlight(t.range);
+  state.selectedField = t.key;
+  if (t.offset) {
+    state.selectedSlot = t.offset.slot;
+    rpc.send({ type: 'selection', packet: current?.ref, block: current?.row.ramblock, offset: t.offset.value });
+    if (bytes.tab === 'page') void loadPage(t.offset.slot);
+  }
+  save();
+};
+details.onActivate = (t) => {
+  if (t.offset) {
+    bytes.selectTab('page');
+    void loadPage(t.offset.slot);
+  } else if (t.range) bytes.selectTab('header');
+};
+bytes.onByteClick = (o) => details.selectByte(o);
+bytes.onTab = (t) => {
+  state.bytesTab = t;
+  save();
+  if (t === 'payload' && current && bytes.payloadLoaded === 0) void loadPayload();
+  if (t === 'page' && current && state.selectedField?.startsWith('slot:')) void loadPage(Number(state.selectedField.slice(5)));
+};
+bytes.onMorePayload = () => void loadPayload();
+
+async function loadPayload(): Promise<void> {
+  const d = current;
+  if (!d || !d.payloadLength) return;
+  const chunk = await rpc.request('getPayload', { ...d.ref, start: bytes.payloadLoaded, length: 65536 });
+  if (current === d) bytes.addPayload(chunk);
+}
+
+let pageToken = 0;
+async function loadPage(slot: number): Promise<void> {
+  const d = current;
+  if (!d) return;
+  const token = ++pageToken;
+  bytes.pageLoading(`Reading offset[${slot}]…`);
+  try {
+    const p = await rpc.request('getPage', { ...d.ref, slot });
+    if (token === pageToken && current === d) bytes.showPage(p, pageSize);
+  } catch (e) {
+    if (token === pageToken) bytes.pageLoading(`Cannot show this page: ${(e as Error).message}`);
+  }
+}
+
+// ---- summary, side panels ---------------------------------------------------------------------------------
+summary.onCommand = (command) => rpc.send({ type: 'runCommand', command });
+summary.onDiagnostics = (severity) => {
+  setSide('diagnostics');
+  void diagnostics.show(severity).then(() => diagnostics.focus());
+};
+summary.onTogglePageMap = () => {
+  setSide(state.sidePanel === 'pagemap' ? 'none' : 'pagemap');
+  if (state.sidePanel === 'pagemap') void pageMap.load(state.pageMapBlock).then(() => pageMap.focus());
+};
+pageMap.onBlock = (b) => {
+  state.pageMapBlock = b;
+  save();
+};
+pageMap.onReveal = (ref) => void reveal(ref, true);
+diagnostics.onReveal = (ref) => void reveal(ref, true);
+diagnostics.onProblems = () => rpc.send({ type: 'runCommand', command: 'showProblems' });
+
+async function reveal(ref: PacketRef, clearFilterIfHidden: boolean, slot?: number): Promise<void> {
+  pendingSlot = slot;
+  let ok = await list.reveal(ref);
+  if (!ok && clearFilterIfHidden && state.view.filter) {
+    filter.value = '';
+    await applyView({ ...state.view, filter: '' });
+    filter.showInfo('The filter was cleared to show the packet.');
+    ok = await list.reveal(ref);
+  }
+  if (!ok) status.textContent = `Packet ${ref.index} of stream ${ref.stream} is not in the list.`;
+  list.focus();
+}
+
+// ---- keyboard: F6 / Shift+F6 cycle panes, Ctrl+F or / focuses the filter -----------------------------------------
+document.addEventListener('keydown', (e) => {
+  if ((e.key === 'f' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !(e.target as HTMLElement).closest('vscode-textfield'))) {
+    e.preventDefault();
+    filter.focus();
+  } else if (e.key === 'F6') {
+    e.preventDefault();
+    const panes = [() => filter.focus(), () => list.focus(), () => details.focus(), () => (bytes.root.querySelector('.hex') as HTMLElement | null)?.focus()];
+    if (state.sidePanel === 'pagemap') panes.push(() => pageMap.focus());
+    const active = document.activeElement;
+    let i = [filter.root, list.root, details.root, bytes.root, pageMap.root].findIndex((r) => r.contains(active));
+    i = (i + (e.shiftKey ? panes.length - 1 : 1)) % panes.length;
+    panes[i]();
+  }
+});
+
+// ---- host events --------------------------------------------------------------------------------------------------
+rpc.onEvent((m: HostEvent) => {
+  switch (m.type) {
+    case 'loading':
+    case 'progress':
+      status.textContent = m.type === 'loading' ? m.message : m.message ?? '';
+      break;
+    case 'loadFailed':
+      status.textContent = '';
+      summary.root.textContent = `Cannot open this capture: ${m.message}`;
+      break;
+    case 'init': {
+      pageSize = m.summary.pageSize;
+      summary.show(m.summary);
+      filter.setFields(m.fields);
+      const blocks = [...new Set([...m.summary.ramblocks.map((b) => b.name), ...m.summary.packetRamblocks])];
+      pageMap.setBlocks(blocks, state.pageMapBlock);
+      status.textContent = '';
+      const sel = state.selected;
+      void applyView(state.view, state.scrollTop).then(async () => {
+        if (sel) await list.reveal(sel);
+        if (state.sidePanel === 'pagemap') void pageMap.load(state.pageMapBlock);
+        if (state.sidePanel === 'diagnostics') void diagnostics.show();
+        document.body.dataset.ready = 'true';
+      });
+      break;
+    }
+    case 'reveal':
+      void reveal(m.packet, m.clearFilterIfHidden ?? true, m.slot);
+      break;
+    case 'showPage':
+      setSide('pagemap');
+      void pageMap.showPage(m.block, m.offset);
+      break;
+    case 'replayDone': {
+      const mism = m.replay.mismatches.reduce((n, x) => n + x.mismatchedPages, 0);
+      status.textContent = `Replay into ${m.replay.outDir}: ${m.replay.blocks.length} ramblock image(s)${m.replay.mismatches.length ? `, ${mism} page(s) differ from the reference` : ''}.`;
+      if (state.sidePanel === 'pagemap') void pageMap.load(pageMap.block);
+      break;
+    }
+  }
+});
+rpc.send({ type: 'ready' });
