@@ -39,7 +39,10 @@ export interface CaptureAnalysis {
   /** Page writes in replay order (epoch, then packet_num). */
   schedule: ReplaySchedule;
   names: StringTable;
+  /** Diagnostics kept (at most 1000 per code, so a broken capture cannot exhaust memory). */
   diagnostics: Diagnostic[];
+  /** How many of each code were raised, including those past the cap. */
+  diagnosticTotals: Record<string, number>;
 }
 
 export interface AnalyzeOptions {
@@ -146,5 +149,5 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     sink,
   });
   const compression = expectedMethod ?? multifd.find((m) => m.method)?.method;
-  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, schedule, names, diagnostics: sink.items };
+  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, schedule, names, diagnostics: sink.items, diagnosticTotals: sink.counts() };
 }
