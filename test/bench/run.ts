@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { analyzeCaptureFile } from '../../extension/core/analysis';
 import { runMigration, removeWorkDir } from '../qemu/migration';
 import { node22Binary } from '../support/node22';
+import { measureQemuDestination } from './qemuDestination';
 
 /**
  * `npm run bench`: speed and memory of indexing and replay on real 1 GiB-RAM captures (QEMU 10.0, 4 channels,
@@ -11,6 +12,8 @@ import { node22Binary } from '../support/node22';
  *   indexing time / one sequential read of the capture (cat > /dev/null)          target ≤ 0.25
  *   replay time / the native codec alone decompressing the channel payloads      target ≤ 1.2
  *   peak RSS of indexing ≤ 150 MiB, of replay ≤ 300 MiB
+ * and, in a separate section, the reference for replay: QEMU's own destination consuming each capture sent at
+ * full speed by `mfd send` (qemuDestination.ts), with replay time / QEMU destination time.
  * Captures are generated with the migration driver into .bench/ and reused; they are never committed.
  * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd.
  */
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     rows.push(s);
     process.stdout.write(s + '\n');
   };
+  const replayByMethod = new Map<string, number>();
   line(`benchmark: ${RAM} MiB guest RAM, QEMU 10.0, 4 channels, median of ${RUNS} runs; node ${process.version}${node22Binary() ? ' (+ node 22 for node:zlib zstd)' : ''}`);
   for (const method of ['none', 'zlib', 'zstd'] as const) {
     if (ONLY && ONLY !== method) continue;
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
     const replay = replays(process.execPath, method === 'zstd' ? ['--zstd', 'js'] : []);
     const indexMs = median(index.map((x) => x.ms));
     const replayMs = median(replay.map((x) => x.ms));
+    replayByMethod.set(method, replayMs);
     line(`${method.padEnd(5)} capture ${(size / 2 ** 20).toFixed(0)} MiB`);
     line(`  indexing  ${indexMs.toFixed(0)} ms = ${(indexMs / cat).toFixed(3)} × cat (${cat.toFixed(0)} ms)   [target ≤ 0.25]   peak RSS ${Math.max(...index.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 150]`);
     const nativeName = method === 'zstd' ? 'zstd CLI -d' : method === 'zlib' ? 'node:zlib inflate' : 'cat of the payloads';
@@ -125,6 +130,15 @@ async function main(): Promise<void> {
     }
     rmSync(work, { recursive: true, force: true });
   }
+
+  // ---- Reference: QEMU's own destination consuming each capture (mfd send at full speed), vs our replay ----
+  line('');
+  line(`QEMU destination reference: a fresh QEMU 10.0 destination consuming each capture sent at full speed by mfd send (median of ${RUNS})`);
+  for (const [method, replayMs] of replayByMethod) {
+    const q = await measureQemuDestination(await ensureCapture(method as 'none' | 'zlib' | 'zstd'), RUNS, join(BENCH, 'work-qemu-destination'));
+    line(`${method.padEnd(5)} QEMU destination ${q.medianMs.toFixed(0)} ms (runs ${q.runsMs.join(', ')})   our replay ${replayMs.toFixed(0)} ms = ${(replayMs / q.medianMs).toFixed(2)} × QEMU destination`);
+  }
+  rmSync(join(BENCH, 'work-qemu-destination'), { recursive: true, force: true });
   writeFileSync(join(BENCH, 'last-results.txt'), rows.join('\n') + '\n');
 }
 

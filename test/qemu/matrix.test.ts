@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runMigration, removeWorkDir, type MigrationOptions, type MigrationResult } from './migration';
+import { runMigration, removeWorkDir, type MigrationResult } from './migration';
+import { CASES } from './cases';
 import { qemuAvailable } from './qemuBinaries';
 import { compareRamFiles } from './guestRam';
 import { independentWalk } from '../support/independentWalk';
@@ -18,21 +19,6 @@ import { node22Binary } from '../support/node22';
  */
 const ROOT = resolve(__dirname, '..', '..');
 const MFD = join(ROOT, 'dist', 'mfd.js');
-
-interface Case extends Omit<MigrationOptions, 'out'> {
-  name: string;
-}
-
-const CASES: Case[] = [
-  ...(['none', 'zlib', 'zstd'] as const).flatMap((compression) => [
-    { name: `10.0 ${compression} zero-page-detection=multifd`, qemu: '10.0' as const, channels: 4, compression, zeroPageDetection: 'multifd' as const, ramMiB: 32, live: false },
-    { name: `10.0 ${compression} zero-page-detection=legacy, live guest`, qemu: '10.0' as const, channels: 2, compression, zeroPageDetection: 'legacy' as const, ramMiB: 32, live: true },
-  ]),
-  { name: '10.0 none zero-page-detection=none', qemu: '10.0', channels: 2, compression: 'none', zeroPageDetection: 'none', ramMiB: 32, live: false },
-  { name: '10.0 zstd zero-page-detection=multifd, live guest', qemu: '10.0', channels: 2, compression: 'zstd', zeroPageDetection: 'multifd', ramMiB: 32, live: true },
-  ...(['none', 'zlib', 'zstd'] as const).map((compression) => ({ name: `7.2 ${compression}, live guest`, qemu: '7.2' as const, channels: 2, compression, ramMiB: 32, live: true })),
-  { name: '7.2 zlib static', qemu: '7.2', channels: 3, compression: 'zlib', ramMiB: 32, live: false },
-];
 
 function mfd(args: string[], node = process.execPath): { code: number; json: any; stderr: string } {
   const r = spawnSync(node, [MFD, ...args, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });

@@ -3,6 +3,7 @@ import { inspectCommand } from './inspect';
 import { packetsCommand } from './packets';
 import { recordCommand } from './record';
 import { replayCommand } from './replay';
+import { sendCommand } from './send';
 
 /** Every `mfd` subcommand; add one line per command. */
-export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand];
+export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand, sendCommand];

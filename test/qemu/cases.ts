@@ -1,0 +1,18 @@
+import type { MigrationOptions } from './migration';
+
+/** The real-QEMU matrix of recorded migrations (32 MiB guests), shared by the matrix and the send-and-compare suites. */
+
+export interface Case extends Omit<MigrationOptions, 'out'> {
+  name: string;
+}
+
+export const CASES: Case[] = [
+  ...(['none', 'zlib', 'zstd'] as const).flatMap((compression) => [
+    { name: `10.0 ${compression} zero-page-detection=multifd`, qemu: '10.0' as const, channels: 4, compression, zeroPageDetection: 'multifd' as const, ramMiB: 32, live: false },
+    { name: `10.0 ${compression} zero-page-detection=legacy, live guest`, qemu: '10.0' as const, channels: 2, compression, zeroPageDetection: 'legacy' as const, ramMiB: 32, live: true },
+  ]),
+  { name: '10.0 none zero-page-detection=none', qemu: '10.0', channels: 2, compression: 'none', zeroPageDetection: 'none', ramMiB: 32, live: false },
+  { name: '10.0 zstd zero-page-detection=multifd, live guest', qemu: '10.0', channels: 2, compression: 'zstd', zeroPageDetection: 'multifd', ramMiB: 32, live: true },
+  ...(['none', 'zlib', 'zstd'] as const).map((compression) => ({ name: `7.2 ${compression}, live guest`, qemu: '7.2' as const, channels: 2, compression, ramMiB: 32, live: true })),
+  { name: '7.2 zlib static', qemu: '7.2', channels: 3, compression: 'zlib', ramMiB: 32, live: false },
+];
