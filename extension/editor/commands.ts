@@ -13,6 +13,7 @@ import { exportChunks, type ExportFormat } from './model/exportPackets';
 import { parsePacketQuery, parsePageQuery, type CaptureModel } from './model/captureModel';
 import { REVEAL_COMMAND, toVscodeDiagnostics, type RevealArgs } from './problems';
 import { readSettings } from './settings';
+import { SEND_COMMAND, sendCaptureCommand } from './sendCommand';
 
 export const COMMANDS = {
   replay: 'multifd.replayCapture',
@@ -21,6 +22,7 @@ export const COMMANDS = {
   findPage: 'multifd.findPage',
   export: 'multifd.exportPacketList',
   record: 'multifd.recordMigration',
+  send: SEND_COMMAND,
   reveal: REVEAL_COMMAND,
 } as const;
 
@@ -41,6 +43,7 @@ export class Commands {
     reg(COMMANDS.findPage, (uri?: vscode.Uri) => this.withDoc(uri, (d) => this.findPage(d)));
     reg(COMMANDS.export, (uri?: vscode.Uri) => this.withDoc(uri, (d) => this.exportList(d)));
     reg(COMMANDS.record, () => this.record());
+    reg(COMMANDS.send, (uri?: vscode.Uri) => this.withDoc(uri, (d) => sendCaptureCommand(d.uri)));
     reg(COMMANDS.reveal, (args: RevealArgs | string) => this.revealFromLink(args));
   }
 

@@ -39,7 +39,7 @@ describe('capture editor', () => {
 
   it('registers the Multifd commands', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const c of ['multifd.replayCapture', 'multifd.compareWithReference', 'multifd.goToPacket', 'multifd.findPage', 'multifd.exportPacketList', 'multifd.recordMigration', 'multifd.revealPacket']) assert.ok(all.includes(c), c);
+    for (const c of ['multifd.replayCapture', 'multifd.compareWithReference', 'multifd.goToPacket', 'multifd.findPage', 'multifd.exportPacketList', 'multifd.recordMigration', 'multifd.sendCapture', 'multifd.revealPacket']) assert.ok(all.includes(c), c);
   });
 
   it('opens a .mfd in the custom editor by default', async () => {
