@@ -1,0 +1,63 @@
+// UI test of the multifd-replay debugger in code-server: open a sample capture, start "Multifd: Debug Replay"
+// from its editor, step over twice (F10), and check the Variables view shows the second packet's header.
+// Needs the extension's activate() to call registerDebugging (extension/debug/vscode) and
+// scripts/install-code-server.sh to have run.
+//   MFD_UI_EXTENSION=dev   load the repository as a development extension instead of packaging a .vsix
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { ROOT, assertPrerequisites, buildExtension, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
+
+test('debug a capture replay: start, step twice, Variables view shows the packet', { timeout: 300_000 }, async () => {
+  assertPrerequisites();
+  const samples = resolve(process.env.MFD_UI_SAMPLES ?? resolve(ROOT, 'samples'));
+  assert.ok(existsSync(samples), `no samples folder at ${samples}`);
+  const mfd = readdirSync(samples).filter((f) => f.endsWith('.mfd')).sort()[0];
+  assert.ok(mfd, `no .mfd file in ${samples}`);
+
+  const dev = process.env.MFD_UI_EXTENSION === 'dev';
+  if (dev) buildExtension();
+  const vsix = dev ? undefined : packageVsix();
+
+  let vsc: VSCodeSession | undefined;
+  let wb: Workbench | undefined;
+  try {
+    vsc = await launchVSCode({ installExtensions: vsix ? [vsix] : [] });
+    wb = await vsc.openWorkbench(samples, dev ? { extensionDevelopmentPath: ROOT } : {});
+    await wb.waitForExplorerItem(mfd);
+    await wb.quickOpen(mfd);
+    await wb.webviewFrame();
+    await wb.runCommand('Multifd: Debug Replay (step through the capture)');
+
+    const page = wb.page;
+    const toolbar = page.locator('.debug-toolbar');
+    await toolbar.waitFor({ state: 'visible', timeout: 60_000 });
+    // Stopped on entry: the call stack shows the start frame.
+    await page.locator('.debug-call-stack .monaco-list-row', { hasText: 'start of replay' }).first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('debug-01-entry');
+
+    for (const n of [1, 2]) {
+      await page.locator('.debug-toolbar .codicon-debug-step-over').click();
+      await page.locator('.debug-call-stack .monaco-list-row', { hasText: /packet \d+ · packet_num/ }).first().waitFor({ timeout: 60_000 });
+      await page.locator('.debug-variables .monaco-list-row', { hasText: 'replay step' }).first().waitFor({ timeout: 60_000 });
+      const step = await page.locator('.debug-variables .monaco-list-row', { hasText: 'replay step' }).first().innerText();
+      assert.match(step, new RegExp(`replay step[\\s\\S]*${n} of \\d+`), `after ${n} step(s) over: ${step}`);
+    }
+    const rows = await page.locator('.debug-variables .monaco-list-row').allInnerTexts();
+    const text = rows.join('\n');
+    for (const field of ['magic', 'flags', 'packet_num', 'normal_pages', 'zero_pages', 'ramblock', 'normal offsets', 'zero offsets']) assert.ok(text.includes(field), `Variables view lacks ${field}:\n${text}`);
+    assert.match(text, /0x11223344/);
+    await wb.screenshot('debug-02-after-two-steps');
+    await page.locator('.debug-toolbar .codicon-debug-stop').click();
+  } catch (e) {
+    if (wb) {
+      const shot = await wb.screenshot('debug-ui-failure').catch(() => undefined);
+      console.error(`failure screenshot: ${shot}\npage errors:\n${wb.pageErrors.join('\n')}`);
+    }
+    if (vsc) console.error(`code-server log: ${vsc.server.logFile}`);
+    throw e;
+  } finally {
+    await vsc?.dispose();
+  }
+});
