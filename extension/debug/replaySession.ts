@@ -1,6 +1,6 @@
 import { promises as fsp, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DebugSession, ErrorDestination, Handles, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread, Event as DapEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { analyzeCaptureFile, type CaptureAnalysis } from '../core/analysis';
@@ -555,6 +555,14 @@ export class MultifdReplaySession extends DebugSession {
     return undefined;
   }
 
+  /**
+   * Every frame points at the capture itself: VS Code only focuses (and expands, and shows variables for) frames
+   * with an available source, and opening the .mfd there brings up the capture editor, which follows the session.
+   */
+  private frameSource(): { source: DebugProtocol.Source; line: number; column: number } {
+    return { source: { name: basename(this.capturePath), path: this.capturePath }, line: 1, column: 1 };
+  }
+
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     const c = this.cursor;
     const frames: DebugProtocol.StackFrame[] = [];
@@ -569,14 +577,14 @@ export class MultifdReplaySession extends DebugSession {
           const pg = pageOf(e, p);
           const n = pg.zero ? p - e.normalOffsets.length : p;
           const of = pg.zero ? e.zeroOffsets.length : e.normalOffsets.length;
-          frames.push({ id: this.frames.create({ kind: 'page', entry: e.step, page: p }), name: `${pg.zero ? 'zero page' : 'page'} ${formatPage(pg.block, pg.offset)} (${pg.zero ? 'zero' : 'normal'} ${n + 1} of ${of})`, line: 0, column: 0, instructionPointerReference: memoryReferenceOf(pg.block, pg.offset) });
+          frames.push({ id: this.frames.create({ kind: 'page', entry: e.step, page: p }), name: `${pg.zero ? 'zero page' : 'page'} ${formatPage(pg.block, pg.offset)} (${pg.zero ? 'zero' : 'normal'} ${n + 1} of ${of})`, ...this.frameSource(), instructionPointerReference: memoryReferenceOf(pg.block, pg.offset) });
         }
-        frames.push({ id: this.frames.create({ kind: 'packet', entry: e.step }), name: this.packetFrameName(e, own ? pages : pageCountOf(e)), line: 0, column: 0 });
-        frames.push({ id: this.frames.create({ kind: 'epoch', epoch: e.epoch }), name: `epoch ${e.epoch}`, line: 0, column: 0 });
+        frames.push({ id: this.frames.create({ kind: 'packet', entry: e.step }), name: this.packetFrameName(e, own ? pages : pageCountOf(e)), ...this.frameSource() });
+        frames.push({ id: this.frames.create({ kind: 'epoch', epoch: e.epoch }), name: `epoch ${e.epoch}`, ...this.frameSource() });
       } else {
         const epoch = c.length ? this.analysis!.schedule.epoch[0] : 0;
-        frames.push({ id: this.frames.create({ kind: 'start' }), name: own ? 'start of replay (nothing written yet)' : 'no page written on this stream yet', line: 0, column: 0, presentationHint: 'label' });
-        frames.push({ id: this.frames.create({ kind: 'epoch', epoch }), name: `epoch ${epoch}`, line: 0, column: 0 });
+        frames.push({ id: this.frames.create({ kind: 'start' }), name: own ? 'start of replay (nothing written yet)' : 'no page written on this stream yet', ...this.frameSource() });
+        frames.push({ id: this.frames.create({ kind: 'epoch', epoch }), name: `epoch ${epoch}`, ...this.frameSource() });
       }
     }
     const start = args.startFrame ?? 0;

@@ -31,6 +31,8 @@ test('debug a capture replay: start, step twice, Variables view shows the packet
     await wb.runCommand('Multifd: Debug Replay (step through the capture)');
 
     const page = wb.page;
+    // The Variables view is virtualized: a tall window keeps the whole Packet scope rendered.
+    await page.setViewportSize({ width: 1400, height: 2000 });
     const toolbar = page.locator('.debug-toolbar');
     await toolbar.waitFor({ state: 'visible', timeout: 60_000 });
     // Stopped on entry: the call stack shows the start frame.
@@ -40,9 +42,10 @@ test('debug a capture replay: start, step twice, Variables view shows the packet
     for (const n of [1, 2]) {
       await page.locator('.debug-toolbar .codicon-debug-step-over').click();
       await page.locator('.debug-call-stack .monaco-list-row', { hasText: /packet \d+ · packet_num/ }).first().waitFor({ timeout: 60_000 });
-      await page.locator('.debug-variables .monaco-list-row', { hasText: 'replay step' }).first().waitFor({ timeout: 60_000 });
-      const step = await page.locator('.debug-variables .monaco-list-row', { hasText: 'replay step' }).first().innerText();
-      assert.match(step, new RegExp(`replay step[\\s\\S]*${n} of \\d+`), `after ${n} step(s) over: ${step}`);
+      // Each step re-renders the views: wait for the step counter of this very step, not the previous one.
+      const counter = page.locator('.debug-variables .monaco-list-row', { hasText: new RegExp(`replay step[\\s\\S]*\\b${n} of \\d+`) }).first();
+      await counter.waitFor({ timeout: 60_000 });
+      assert.match(await counter.innerText(), new RegExp(`replay step[\\s\\S]*\\b${n} of \\d+`), `after ${n} step(s) over`);
     }
     const rows = await page.locator('.debug-variables .monaco-list-row').allInnerTexts();
     const text = rows.join('\n');
