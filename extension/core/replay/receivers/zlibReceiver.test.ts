@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { createReceiver } from './receiver';
+import { createZlibReceiver } from './zlibReceiver';
 import { rejectsWith, replayChannel } from './receiverTestUtil';
 import { PageSource, compressZlibChannel, planPages } from './testStreams';
 
@@ -15,6 +16,12 @@ describe('zlib receiver', () => {
       await replayChannel(createReceiver('zlib', 4096), sent, 4096);
     });
   }
+
+  it('the stream-based fallback (for runtimes without the synchronous handle) decodes the same channel', async () => {
+    const sent = await compressZlibChannel(planPages(new PageSource(4, 4096, 10), PLAN));
+    await replayChannel(createZlibReceiver(4096, 'stream'), sent, 4096);
+    await replayChannel(createZlibReceiver(4096, 'sync'), sent, 4096);
+  });
 
   it('decodes 64 KiB pages', async () => {
     const sent = await compressZlibChannel(planPages(new PageSource(3, 65536), [8, 0, 3, 8, 1]));
