@@ -1,0 +1,136 @@
+// UI tests on a real sample capture in a real VS Code (code-server + chromium), with the .vsix installed as a
+// user would: the packet list and summary agree with `mfd inspect`, a packet with zero pages shows its zero-page
+// offsets highlighted, a filter narrows the list, Replay Capture… run from the palette rebuilds the same RAM as
+// `mfd replay`, and a capture full of hostile names renders them as text.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ROOT, assertPrerequisites, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
+import { hostileCapture, HOSTILE_TEXT } from '../fuzz/hostileCapture';
+
+const SAMPLE = 'qemu10-zstd-multifd-zero.mfd';
+const workspace = mkdtempSync(join(tmpdir(), 'mfd-ui-samples-'));
+let vsc: VSCodeSession | undefined;
+let wb: Workbench | undefined;
+
+function inspect(file: string): any {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (wb) console.error(`failure screenshot: ${await wb.screenshot(`samples-${name}-failure`).catch(() => '')}\npage errors:\n${wb.pageErrors.join('\n')}`);
+    if (vsc) console.error(`code-server log: ${vsc.server.logFile}`);
+    throw e;
+  }
+}
+
+before(async () => {
+  assertPrerequisites();
+  copyFileSync(join(ROOT, 'samples', SAMPLE), join(workspace, SAMPLE));
+  writeFileSync(join(workspace, 'hostile.mfd'), await hostileCapture());
+  vsc = await launchVSCode({ installExtensions: [packageVsix()] });
+  wb = await vsc.openWorkbench(workspace);
+  await wb.waitForExplorerItem(SAMPLE);
+});
+
+after(async () => {
+  await vsc?.dispose();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+test('a real sample: list and summary show the counts mfd inspect finds', { timeout: 180_000 }, () =>
+  step('counts', async () => {
+    const j = inspect(join(workspace, SAMPLE));
+    await wb!.quickOpen(SAMPLE);
+    const view = await wb!.webviewFrame();
+    await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+    const status = view.locator('.list-status');
+    await status.filter({ hasText: 'packets' }).waitFor();
+    assert.equal(Number((await status.textContent())!.replace(/[^\d]/g, '')), j.totals.packets, 'rows in the list');
+    const fact = async (label: string) => Number(((await view.locator('.summary .fact').filter({ has: view.locator('.k', { hasText: new RegExp(`^${label}$`) }) }).locator('.v').textContent()) ?? '').replace(/[^\d]/g, ''));
+    assert.equal(await fact('packets'), j.totals.packets);
+    assert.equal(await fact('normal pages'), j.totals.normalPages);
+    assert.equal(await fact('zero pages'), j.totals.zeroPages);
+    assert.equal(await fact('channels'), j.channels);
+    await wb!.screenshot('samples-01-real-capture');
+  }),
+);
+
+test('filter zero > 0, select a packet: its zero-page offsets are listed and highlighted', { timeout: 120_000 }, () =>
+  step('zero', async () => {
+    const view = await wb!.webviewFrame();
+    const box = view.locator('#filter-input');
+    await box.click();
+    await wb!.page.keyboard.press('Control+A');
+    await wb!.page.keyboard.type('zero > 0 && normal > 0');
+    await wb!.page.keyboard.press('Enter');
+    const rows = view.locator('.packet-list .layer .row:not([hidden])');
+    await view.locator('.list-status').filter({ hasText: /of/ }).waitFor({ timeout: 30_000 });
+    const first = rows.first();
+    const zeroCell = Number(((await first.locator('.cell').nth(6).textContent()) ?? '').trim()); // the zero column
+    await first.click();
+    await view.locator('.tree .item').filter({ hasText: 'offset[] zero pages' }).waitFor();
+    const zeroItems = view.locator('.tree .item.zero');
+    const n = await zeroItems.count();
+    assert.ok(n > 0, 'zero-page offsets are listed');
+    assert.equal(n, zeroCell, 'one highlighted entry per zero page');
+    // Highlighted: zero-page entries are styled apart from normal ones.
+    const zeroColor = await zeroItems.first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
+    const normalColor = await view.locator('.tree .item.normal').first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
+    assert.notEqual(zeroColor, normalColor, 'zero-page offsets stand out from normal ones');
+    await wb!.screenshot('samples-02-zero-pages');
+  }),
+);
+
+test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', { timeout: 300_000 }, () =>
+  step('replay', async () => {
+    const out = join(workspace, 'replay-ui');
+    mkdirSync(out);
+    await wb!.runCommand('Multifd: Replay Capture…');
+    // The folder picker is VS Code's own (simple) file dialog: type the folder, accept it.
+    const input = wb!.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(out + '/');
+    await wb!.page.waitForTimeout(500);
+    await wb!.page.keyboard.press('Enter');
+    await wb!.page.waitForTimeout(500);
+    if (await input.isVisible()) await wb!.page.keyboard.press('Enter');
+    const toast = await wb!.waitForNotification(/Replayed into/, 180_000);
+    assert.match((await toast.textContent()) ?? '', /mem \(\d+ pages written/);
+    await wb!.screenshot('samples-03-replay-done');
+    const cli = join(workspace, 'replay-cli');
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'replay', join(workspace, SAMPLE), '--out', cli, '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const b of JSON.parse(r.stdout).blocks as { file: string }[]) {
+      const name = b.file.slice(cli.length + 1);
+      assert.ok(existsSync(join(out, name)), `${name} written by the editor's replay`);
+      assert.ok(readFileSync(join(out, name)).equals(readFileSync(b.file)), `${name} is the same as mfd replay's`);
+    }
+  }),
+);
+
+test('hostile names in a capture render as text, never as HTML', { timeout: 120_000 }, () =>
+  step('hostile', async () => {
+    await wb!.quickOpen('hostile.mfd');
+    const view = await wb!.webviewFrame();
+    await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+    await view.locator('.packet-list .row').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().waitFor({ timeout: 30_000 });
+    assert.equal(await view.locator('img').count(), 0, 'no <img> element was created from a capture string');
+    const scripts = await view.locator('script').evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).outerHTML.slice(0, 200)));
+    assert.deepEqual(scripts.filter((t) => /<img|onerror|alert\(|pwned/.test(t)), [], `no script came from a capture string: ${scripts.join(' | ')}`);
+    assert.notEqual(await wb!.page.title(), 'pwned');
+    await view.locator('.packet-list .row').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().click();
+    await view.locator('.tree .item').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().waitFor();
+    assert.ok(HOSTILE_TEXT.length > 0);
+    assert.deepEqual(wb!.pageErrors.filter((e) => /Content.Security.Policy|Refused to/i.test(e)), [], 'no CSP violation was even attempted');
+    await wb!.screenshot('samples-04-hostile-names');
+  }),
+);
