@@ -118,7 +118,7 @@ test('commands are in the palette under "Multifd"', { timeout: 60_000 }, async (
   }
 });
 
-test('large capture: first paint and scrolling', { timeout: 600_000, skip: Number(process.env.MFD_UI_LARGE_PACKETS ?? 200_000) === 0 }, async () => {
+test('large capture: first paint and scrolling (figures printed)', { timeout: 600_000, skip: Number(process.env.MFD_UI_LARGE_PACKETS ?? 200_000) === 0 }, async () => {
   try {
     const t0 = Date.now();
     await wb!.quickOpen('large.mfd');
@@ -147,7 +147,10 @@ test('large capture: first paint and scrolling', { timeout: 600_000, skip: Numbe
     const p95 = frames[Math.floor(frames.length * 0.95)];
     console.log(`# large capture: first paint ${firstPaint} ms (indexing included); scroll frame p50 ${frames[30].toFixed(1)} ms, p95 ${p95.toFixed(1)} ms; rows filled ${fill} ms after the last jump`);
     await wb!.screenshot('editor-05-large');
-    assert.ok(p95 < 100, `scrolling stays smooth (p95 frame ${p95} ms)`);
+    // Figures are printed, not asserted: this machine is shared and noisy (timing targets live in npm run bench).
+    // What must hold whatever the load: the list stays virtualized after scrolling through 200k rows.
+    const inDom = await v.locator('.packet-list .layer .row').count();
+    assert.ok(inDom > 0 && inDom < 500, `only visible rows are in the DOM after scrolling (${inDom})`);
   } catch (e) {
     await failure('editor-05', e);
   }

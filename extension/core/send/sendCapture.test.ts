@@ -150,7 +150,8 @@ test('send: nobody listening is a clear error, quickly', async () => {
   await dst.close();
   const t = Date.now();
   await assert.rejects(sendCapture(cap.path, { to: `127.0.0.1:${port}` }), (e: Error) => e instanceof SendConnectError && /stream 0 \(main\) to 127\.0\.0\.1:\d+: .*ECONNREFUSED.*-incoming/.test(e.message));
-  assert.ok(Date.now() - t < 5000);
+  // A refusal is reported as it happens, not after the 10 s connect timeout (a generous bound: the machine is shared).
+  assert.ok(Date.now() - t < 9000);
   await assert.rejects(sendCapture(cap.path, { to: 'nowhere' }), SendInputError);
 });
 
@@ -220,7 +221,8 @@ test('send: a destination that stops reading is given up after the stall timeout
     setTimeout(() => ac.abort(), 300);
     const t = performance.now();
     const c = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, signal: ac.signal, stallTimeoutMs: 0, closeTimeoutMs: 10_000 });
-    assert.ok(performance.now() - t < 3000);
+    // Cancel closes every connection at once rather than waiting for the 10 s close timeout.
+    assert.ok(performance.now() - t < 9000);
     assert.equal(c.cancelled, true);
     assert.equal(c.ok, false);
     assert.ok(c.streams.every((s) => s.outcome === 'cancelled' || s.outcome === 'sent'));
