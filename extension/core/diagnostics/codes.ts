@@ -74,6 +74,7 @@ export const DIAGNOSTIC_CODES = {
   'replay.page-twice-in-epoch': { severity: 'warning', qemu: false, title: 'A page was written twice within one epoch' },
   'replay.zero-data-page': { severity: 'info', qemu: false, title: 'A page sent as data is all zeros (wasted bandwidth with zero-page detection on)' },
   'replay.stopped': { severity: 'error', qemu: false, title: 'Replay of a channel stopped early' },
+  'replay.image-size': { severity: 'error', qemu: false, title: 'No image of the MEM_SIZE length can be made for a ramblock; its pages are not replayed' },
   'replay.no-size': { severity: 'warning', qemu: false, title: 'Block size unknown (no MEM_SIZE); image sized to the highest offset seen' },
   'replay.mismatch': { severity: 'error', qemu: false, title: 'Rebuilt RAM differs from the reference' },
   'diagnostics.capped': { severity: 'info', qemu: false, title: 'Further diagnostics of one code were not listed' },

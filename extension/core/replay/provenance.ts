@@ -46,6 +46,11 @@ export class ProvenanceMap {
     return this.maps.get(block)?.get(Math.floor(offset / this.pageSize)) ?? -1;
   }
 
+  /** Calls fn with the packed value of every written page below page `limitPages` of a block. */
+  forEachWritten(block: string, limitPages: number, fn: (packed: number) => void): void {
+    this.maps.get(block)?.forEachSet(limitPages, (_, v) => fn(v));
+  }
+
   blocks(): string[] {
     return [...this.maps.keys()];
   }

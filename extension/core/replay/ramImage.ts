@@ -11,7 +11,14 @@ export class RamImage {
   /** Creates the image; refuses to replace an existing file unless `overwrite`. */
   static async create(path: string, size: number, pageSize: number, overwrite: boolean): Promise<RamImage> {
     const handle = await fsp.open(path, overwrite ? 'w+' : 'wx+');
-    await handle.truncate(size);
+    try {
+      await handle.truncate(size);
+    } catch (e) {
+      // A size the file system refuses (a hostile MEM_SIZE): no handle left open, no empty file left behind.
+      await handle.close();
+      await fsp.rm(path, { force: true });
+      throw e;
+    }
     return new RamImage(handle, path, size, pageSize);
   }
 

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import type { CaptureAnalysis } from '../analysis';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic';
 import { compareWithReference, type CompareResult } from './compareImages';
@@ -44,7 +43,6 @@ export interface ReplayResult {
  * blobs, and, with references, a page-by-page comparison.
  */
 export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOptions): Promise<ReplayResult> {
-  await fsp.mkdir(options.outDir, { recursive: true });
   const sink = new DiagnosticSink();
   for (const d of analysis.diagnostics) sink.add(d);
   const engine = await ReplayEngine.create(analysis, sink, options);
@@ -74,13 +72,11 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
     const pages = Math.ceil(b.image.size / analysis.pageSize);
     let written = 0;
     let zero = 0;
-    for (let p = 0; p < pages; p++) {
-      const v = engine.provenance.packed(b.name, p * analysis.pageSize);
-      if (v >= 0) {
-        written++;
-        if (v & 1) zero++;
-      }
-    }
+    // Only touched pages are visited: a hostile MEM_SIZE of 2^50 bytes must not mean a loop over 2^38 pages.
+    engine.provenance.forEachWritten(b.name, pages, (v) => {
+      written++;
+      if (v & 1) zero++;
+    });
     blocks.push({ name: b.name, file: b.file, size: b.image.size, sizeSource: b.sizeSource, pagesWritten: written, zeroPages: zero, neverWritten: pages - written });
   }
   const deviceState = cancelled ? [] : await extractDeviceState(analysis, options.outDir, options.force ?? false);

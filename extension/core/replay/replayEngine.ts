@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { sourceBytes, type CaptureAnalysis } from '../analysis';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
@@ -78,10 +79,20 @@ export class ReplayEngine {
   }
 
   static async create(analysis: CaptureAnalysis, sink: DiagnosticSink, options: ReplayEngineOptions): Promise<ReplayEngine> {
+    await mkdir(options.outDir, { recursive: true });
     const e = new ReplayEngine(analysis, sink, options);
     try {
       // A hostile MEM_SIZE can list one name twice: it gets one image (the first entry's size), not a second open.
-      for (const b of analysis.ramblocks) if (!e.images.has(b.name)) await e.openImage(b.name, b.usedLength, 'mem-size');
+      for (const b of analysis.ramblocks) {
+        if (e.images.has(b.name)) continue;
+        try {
+          await e.openImage(b.name, b.usedLength, 'mem-size');
+        } catch (err) {
+          // An existing file still stops the replay (the caller asks for --force); a size no file can have does not.
+          if ((err as { code?: string }).code === 'EEXIST') throw err;
+          sink.report('replay.image-size', `ramblock ${b.name}: no ${b.usedLength}-byte image can be made (${(err as Error).message}); its pages are not replayed`, { stream: analysis.main?.streamId });
+        }
+      }
     } catch (err) {
       await e.close();
       throw err;

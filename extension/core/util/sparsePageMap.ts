@@ -41,6 +41,14 @@ export class SparsePageMap {
     return true;
   }
 
+  /** Calls fn for every set page below `limit`, visiting allocated chunks only (a huge, empty range costs nothing). */
+  forEachSet(limit: number, fn: (page: number, value: number) => void): void {
+    for (const [key, c] of this.chunks) {
+      const base = key * this.chunkPages;
+      for (let i = 0; i < c.length && base + i < limit; i++) if (c[i] !== this.empty) fn(base + i, c[i]);
+    }
+  }
+
   /** Memory held, in bytes. */
   get bytes(): number {
     return this.chunks.size * this.chunkPages * 4;
