@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { destinationRequirements } from '../../extension/core/send/destinationRequirements';
 import { createZeroRamFile } from './guestRam';
-import { QmpClient } from './qmp';
+import { QmpClient } from '../../extension/core/qmp/qmpClient';
 
 /**
  * A new destination QEMU started with the command line a capture's META recorded, as a user of `mfd send` would

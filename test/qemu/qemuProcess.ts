@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { QmpClient } from './qmp';
+import { QmpClient } from '../../extension/core/qmp/qmpClient';
 import { qemuBinary, type QemuVersion } from './qemuBinaries';
 
 /** One QEMU process with its QMP connection; stderr is kept for error messages. */
@@ -70,7 +70,7 @@ export class QemuVm {
       vm.exited.then((code) => reject(new Error(`${name} QEMU exited with status ${code} at start: ${vm.stderr.trim()}`)));
     });
     failed.catch(() => undefined);
-    vm.qmp = await Promise.race([QmpClient.connect(config.qmpSocket), failed]);
+    vm.qmp = await Promise.race([QmpClient.connect(config.qmpSocket, 15_000, true), failed]);
     return vm;
   }
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QmpClient } from './qmpClient';
+import { QmpClient } from '../qmp/qmpClient';
 import { prepareDestination, waitForDestination } from './destinationQmp';
 import { destinationRequirements } from './destinationRequirements';
 

@@ -1,4 +1,4 @@
-import { QmpClient, QmpCommandError } from './qmpClient';
+import { QmpClient, QmpCommandError } from '../qmp/qmpClient';
 import type { DestinationRequirements } from './destinationRequirements';
 import { sleep } from './wait';
 

@@ -6,7 +6,7 @@ import { parsePauseAt, planStreams, resolvePause, SendInputError, type PauseAt, 
 import { SendConnectError, StreamSender, type StreamSendReport } from './streamSender';
 import { PauseGate } from './pauseGate';
 import { RateLimiter } from './rateLimiter';
-import { QmpClient } from './qmpClient';
+import { QmpClient } from '../qmp/qmpClient';
 import { sleep } from './wait';
 import { prepareDestination, waitForDestination, type DestinationOutcome, type QmpPreparation } from './destinationQmp';
 

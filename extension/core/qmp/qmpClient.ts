@@ -1,8 +1,9 @@
 import { connect, type Socket } from 'node:net';
 
 /**
- * A small QMP client for the destination's monitor socket (unix path): one JSON object per line each way,
- * commands matched to replies by id so events in between are kept. Every wait is bounded.
+ * The QMP client (a QEMU monitor on a unix socket): one JSON object per line each way, commands matched to
+ * replies by id so events in between are kept. Every wait is bounded. `mfd send` uses it on the destination's
+ * monitor, and the real-QEMU driver on both VMs.
  */
 
 export interface QmpEvent {
@@ -43,7 +44,23 @@ export class QmpClient {
     return this.closedFlag;
   }
 
-  static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
+  /**
+   * Connects and negotiates capabilities. With `retry`, a socket that does not exist yet (QEMU still starting)
+   * is tried again until the timeout.
+   */
+  static async connect(path: string, timeoutMs = 10_000, retry = false): Promise<QmpClient> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await QmpClient.connectOnce(path, Math.max(1, deadline - Date.now()));
+      } catch (e) {
+        if (!retry || Date.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private static async connectOnce(path: string, timeoutMs: number): Promise<QmpClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
       const timer = setTimeout(() => {
