@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket, type AddressInfo } fro
 import { promises as fsp } from 'node:fs';
 import type { Direction } from '../capture/mfdFormat';
 import { formatEndpoint, type Endpoint } from './address';
-import { CaptureWriter } from './captureWriter';
+import { MfdFileWriter } from '../capture/mfdWriter';
 
 /**
  * A transparent TCP proxy that writes every connection it forwards into a `.mfd` capture: one stream per
@@ -83,7 +83,7 @@ interface Connection {
 
 export class Recorder extends EventEmitter<RecorderEvents> {
   private server: Server | undefined;
-  private writer: CaptureWriter | undefined;
+  private writer: MfdFileWriter | undefined;
   private readonly connections: Connection[] = [];
   private readonly connectQueue: Connection[] = [];
   private connecting = false;
@@ -106,7 +106,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   /** Creates the capture (META first), then listens. Resolves with the address actually bound (port 0 picks one). */
   async start(): Promise<Endpoint> {
-    const writer = await CaptureWriter.create(this.options.out, this.options.overwrite ?? false);
+    const writer = await MfdFileWriter.create(this.options.out, this.options.overwrite ?? false);
     this.writer = writer;
     this.track(writer.meta({ tool: 'mfd record', created: new Date().toISOString(), ...this.options.meta }), 0);
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => this.accept(s));
@@ -305,7 +305,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.finish(c, clean ? 'eof' : 'reset', false);
   }
 
-  private record(write: (w: CaptureWriter) => Promise<void>, size = 0): void {
+  private record(write: (w: MfdFileWriter) => Promise<void>, size = 0): void {
     if (!this.writer || !this.recording) return;
     this.track(write(this.writer), size);
   }
