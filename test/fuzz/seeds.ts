@@ -1,0 +1,42 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { modelSeed, type SeedModel } from './seedModel';
+import { trimCapture } from './trimCapture';
+
+// The fuzzer's worker runs from a bundle elsewhere, so it is told where this folder is.
+export const FUZZ_DIR = process.env.MFD_FUZZ_DIR ?? resolve(__dirname);
+export const CORPUS_DIR = join(FUZZ_DIR, 'corpus');
+export const SEEDS_DIR = join(CORPUS_DIR, 'seeds');
+export const FINDINGS_DIR = join(CORPUS_DIR, 'findings');
+const SAMPLES_DIR = resolve(FUZZ_DIR, '..', '..', 'samples');
+
+/** Every `.mfd` under a folder, recursively, sorted so runs are reproducible. */
+export function mfdFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...mfdFiles(p));
+    else if (name.endsWith('.mfd')) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The fuzzing seeds: the recorded real-QEMU seeds, plus the first packets of each sample capture in
+ * samples/ (trimmed so one execution stays cheap).
+ */
+export async function loadSeeds(): Promise<SeedModel[]> {
+  const seeds: SeedModel[] = [];
+  for (const f of mfdFiles(SEEDS_DIR)) seeds.push(await modelSeed(f.slice(SEEDS_DIR.length + 1), readFileSync(f)));
+  for (const f of mfdFiles(SAMPLES_DIR)) {
+    try {
+      const small = await trimCapture(readFileSync(f), { packets: 6, mainBytes: 16 << 10, multifdBytes: 24 << 10 });
+      seeds.push(await modelSeed(`samples/${f.slice(SAMPLES_DIR.length + 1)}`, small));
+    } catch {
+      // A sample that is not a readable capture is no seed (samples are being added by others).
+    }
+  }
+  if (!seeds.length) throw new Error(`no fuzzing seeds in ${SEEDS_DIR} (run test/fuzz/recordSeeds.ts)`);
+  return seeds;
+}
