@@ -217,7 +217,7 @@ export class ReplayEngine {
     const size = b.image.size;
     const fits = (o: number) => o + ps <= size;
     if (normal.length && data) {
-      await this.writeNormalPages(b, block, normal, zero, data, fits);
+      await this.writeNormalPages(b, normal, data, fits);
       for (let k = 0; k < normal.length; k++) {
         if (!fits(normal[k])) continue;
         this.provenance.record(block, normal[k], step, false);
@@ -233,36 +233,23 @@ export class ReplayEngine {
   }
 
   /**
-   * Writes a packet's data pages with as few writes as possible. Pages are sorted by offset and merged into one
-   * span across gaps whose pages are zero anyway (never written, last written as zero, or zero pages of this very
-   * packet), so a packet whose pages alternate between data and zero (multifd zero-page detection) still costs
-   * one write instead of one per run.
+   * Writes a packet's data pages, one write per run of adjacent offsets (sorted first: multifd zero-page
+   * detection reorders a packet's offsets). Gaps are left alone, so pages never written stay holes.
    */
-  private async writeNormalPages(b: BlockImage, block: string, normal: number[], zero: number[], data: Uint8Array, fits: (o: number) => boolean): Promise<void> {
+  private async writeNormalPages(b: BlockImage, normal: number[], data: Uint8Array, fits: (o: number) => boolean): Promise<void> {
     const ps = this.analysis.pageSize;
-    const order = normal.map((o, k) => k).filter((k) => fits(normal[k])).sort((x, y) => normal[x] - normal[y]);
-    const zeroHere = new Set(zero);
-    const gapIsZero = (from: number, to: number) => {
-      if (to - from > MAX_ZERO_GAP * ps) return false;
-      for (let o = from; o < to; o += ps) {
-        if (zeroHere.has(o)) continue;
-        const v = this.provenance.packed(block, o);
-        if (v >= 0 && (v & 1) === 0) return false;
-      }
-      return true;
-    };
+    const order = normal.map((_, k) => k).filter((k) => fits(normal[k])).sort((x, y) => normal[x] - normal[y]);
     let i = 0;
     while (i < order.length) {
       let j = i + 1;
-      while (j < order.length && normal[order[j]] >= normal[order[j - 1]] + ps && gapIsZero(normal[order[j - 1]] + ps, normal[order[j]])) j++;
-      const start = normal[order[i]];
-      const end = normal[order[j - 1]] + ps;
-      if (j - i === 1) {
-        await b.image.write(start, data.subarray(order[i] * ps, order[i] * ps + ps));
+      while (j < order.length && normal[order[j]] === normal[order[j - 1]] + ps) j++;
+      const contiguousInData = order.slice(i, j).every((k, n) => k === order[i] + n);
+      if (contiguousInData) {
+        await b.image.write(normal[order[i]], data.subarray(order[i] * ps, (order[i] + j - i) * ps));
       } else {
-        const span = new Uint8Array(end - start);
-        for (let k = i; k < j; k++) span.set(data.subarray(order[k] * ps, order[k] * ps + ps), normal[order[k]] - start);
-        await b.image.write(start, span);
+        const span = new Uint8Array((j - i) * ps);
+        for (let k = i; k < j; k++) span.set(data.subarray(order[k] * ps, order[k] * ps + ps), (k - i) * ps);
+        await b.image.write(normal[order[i]], span);
       }
       i = j;
     }
@@ -286,9 +273,6 @@ export class ReplayEngine {
     for (const b of this.images.values()) await b.image.close();
   }
 }
-
-/** Gaps of up to this many pages between data pages are filled with zeros to merge writes. */
-const MAX_ZERO_GAP = 64;
 
 /** memcmp against a zero page: far faster than a JS loop over every byte of every page. */
 function isZeroPage(data: Uint8Array, at: number, ps: number, zero: Uint8Array): boolean {
