@@ -126,8 +126,15 @@ async function main(): Promise<void> {
     const cat = median(Array.from({ length: RUNS }, () => timeCommand('cat', [capture])));
     const index = Array.from({ length: RUNS }, () => mfdMeasured(process.execPath, ['inspect', capture, '--json']));
     const native = median(Array.from({ length: RUNS }, () => nativeDecode(method, payloads)));
+    // Each run writes fresh images into a folder of its own: replacing earlier images would time the file system.
+    let runNo = 0;
     const replays = (node: string, extra: string[]) =>
-      Array.from({ length: RUNS }, (_, i) => mfdMeasured(node, ['replay', capture, '--out', join(work, `out-${i}`), '--force', '--json', ...extra]));
+      Array.from({ length: RUNS }, () => {
+        const out = join(work, `out-${runNo++}`);
+        const r = mfdMeasured(node, ['replay', capture, '--out', out, '--json', ...extra]);
+        rmSync(out, { recursive: true, force: true });
+        return r;
+      });
     const replay = replays(process.execPath, method === 'zstd' ? ['--zstd', 'js'] : []);
     const indexMs = median(index.map((x) => x.ms));
     const replayMs = median(replay.map((x) => x.ms));
