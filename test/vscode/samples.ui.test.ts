@@ -86,6 +86,8 @@ test('filter zero > 0, select a packet: its zero-page offsets are listed and hig
     const zeroColor = await zeroItems.first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
     const normalColor = await view.locator('.tree .item.normal').first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
     assert.notEqual(zeroColor, normalColor, 'zero-page offsets stand out from normal ones');
+    await zeroItems.first().click();
+    await zeroItems.first().scrollIntoViewIfNeeded();
     await wb!.screenshot('samples-02-zero-pages');
   }),
 );
