@@ -20,7 +20,7 @@ function find(dir, out = []) {
   return out;
 }
 
-const unit = [...find('extension'), ...find('webview'), ...find('test/unit'), ...find('test/debug'), ...find('test/fuzz')];
+const unit = [...find('extension'), ...find('webview'), ...find('test/record'), ...find('test/debug'), ...find('test/fuzz')];
 const suites = unitOnly ? unit : [...unit, ...find('test/qemu'), ...find('test/vscode')];
 const args = ['--import', 'tsx', '--test', '--test-concurrency=1', ...(process.env.MFD_TEST_REPORTER ? [`--test-reporter=${process.env.MFD_TEST_REPORTER}`] : []), ...suites];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
