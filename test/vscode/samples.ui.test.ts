@@ -13,6 +13,7 @@ import { hostileCapture, HOSTILE_TEXT } from '../fuzz/hostileCapture';
 
 const SAMPLE = 'qemu10-zstd-multifd-zero.mfd';
 const workspace = mkdtempSync(join(tmpdir(), 'mfd-ui-samples-'));
+const replayOut = join(workspace, 'replay-ui');
 let vsc: VSCodeSession | undefined;
 let wb: Workbench | undefined;
 
@@ -36,7 +37,9 @@ before(async () => {
   assertPrerequisites();
   copyFileSync(join(ROOT, 'samples', SAMPLE), join(workspace, SAMPLE));
   writeFileSync(join(workspace, 'hostile.mfd'), await hostileCapture());
-  vsc = await launchVSCode({ installExtensions: [packageVsix()] });
+  mkdirSync(replayOut);
+  // The replay folder picker opens on the configured default folder, so the test only has to accept it.
+  vsc = await launchVSCode({ installExtensions: [packageVsix()], settings: { 'multifdInspector.replay.defaultFolder': replayOut } });
   wb = await vsc.openWorkbench(workspace);
   await wb.waitForExplorerItem(SAMPLE);
 });
@@ -94,19 +97,19 @@ test('filter zero > 0, select a packet: its zero-page offsets are listed and hig
 
 test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', { timeout: 300_000 }, () =>
   step('replay', async () => {
-    const out = join(workspace, 'replay-ui');
-    mkdirSync(out);
+    const out = replayOut;
     await wb!.runCommand('Multifd: Replay Capture…');
-    // The folder picker is VS Code's own (simple) file dialog: type the folder, accept it.
+    // The folder picker is VS Code's own (simple) file dialog, opened on the configured folder: accept it once
+    // its input shows that folder.
     const input = wb!.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(out + '/');
-    await wb!.page.waitForTimeout(500);
+    for (let i = 0; i < 100 && !(await input.inputValue()).replace(/\/$/, '').endsWith('replay-ui'); i++) await wb!.page.waitForTimeout(100);
+    assert.match(await input.inputValue(), /replay-ui\/?$/, 'the picker opened on the configured replay folder');
     await wb!.page.keyboard.press('Enter');
     await wb!.page.waitForTimeout(500);
     if (await input.isVisible()) await wb!.page.keyboard.press('Enter');
     const toast = await wb!.waitForNotification(/Replayed into/, 180_000);
-    assert.match((await toast.textContent()) ?? '', /mem \(\d+ pages written/);
+    assert.match((await toast.textContent()) ?? '', /Replayed into \S*replay-ui: mem \(\d+ pages written/);
     await wb!.screenshot('samples-03-replay-done');
     const cli = join(workspace, 'replay-cli');
     const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'replay', join(workspace, SAMPLE), '--out', cli, '--json'], { encoding: 'utf8' });
