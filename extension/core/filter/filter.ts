@@ -158,36 +158,23 @@ class Parser {
   }
 
   private or(): Node {
-    let left = this.and();
-    while (this.isOp(this.peek(), '||') || this.isWord(this.peek(), 'or')) {
-      this.next();
-      const l = asCondition(left);
-      const r = asCondition(this.and());
-      const lc = l.cond!;
-      const rc = r.cond!;
-      left = {
-        type: 'boolean',
-        start: l.start,
-        end: r.end,
-        needsOffsets: l.needsOffsets || r.needsOffsets,
-        cond: (row) => {
-          const a = lc(row);
-          if (a === true) return true;
-          const b = rc(row);
-          if (b === true) return true;
-          return a === undefined || b === undefined ? undefined : false;
-        },
-      };
-    }
-    return left;
+    return this.logical(() => this.and(), '||', 'or', true);
   }
 
   private and(): Node {
-    let left = this.not();
-    while (this.isOp(this.peek(), '&&') || this.isWord(this.peek(), 'and')) {
+    return this.logical(() => this.not(), '&&', 'and', false);
+  }
+
+  /**
+   * A chain of `||` (decisive value true) or `&&` (decisive value false) in three-valued logic: a side that is
+   * decisive settles it, an unknown side (offsets not read yet) leaves it unknown unless the other is decisive.
+   */
+  private logical(operand: () => Node, op: string, word: string, decisive: boolean): Node {
+    let left = operand();
+    while (this.isOp(this.peek(), op) || this.isWord(this.peek(), word)) {
       this.next();
       const l = asCondition(left);
-      const r = asCondition(this.not());
+      const r = asCondition(operand());
       const lc = l.cond!;
       const rc = r.cond!;
       left = {
@@ -197,10 +184,10 @@ class Parser {
         needsOffsets: l.needsOffsets || r.needsOffsets,
         cond: (row) => {
           const a = lc(row);
-          if (a === false) return false;
+          if (a === decisive) return decisive;
           const b = rc(row);
-          if (b === false) return false;
-          return a === undefined || b === undefined ? undefined : true;
+          if (b === decisive) return decisive;
+          return a === undefined || b === undefined ? undefined : !decisive;
         },
       };
     }
