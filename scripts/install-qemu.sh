@@ -19,7 +19,7 @@ if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.
   fi
 fi
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports qemu-system-x86 qemu-utils >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports qemu-system-x86 qemu-utils seabios >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zstd >/dev/null
 
 if [ ! -x "$dest/7.2/usr/bin/qemu-system-x86_64" ]; then
