@@ -12,7 +12,7 @@ export class ReadAhead {
   constructor(
     private readonly source: { read(position: number, length: number): Promise<Uint8Array> },
     private readonly maxWindow = 1 << 20,
-    private readonly minWindow = 4 << 10,
+    private readonly minWindow = 16 << 10,
   ) {
     this.window = minWindow;
   }
