@@ -72,6 +72,33 @@ test('mfd packets --json: one JSON line per packet, offsets on request', async (
   assert.equal(text.out.trim().split('\n').length, 6);
 });
 
+test('raw channel dumps: a multifd stream and a main stream each open as a one-stream capture', async () => {
+  const ch = new MultifdChannelEncoder({ version: '9.2', pageSize: PS, channelId: 3 });
+  ch.sync(0);
+  await ch.packet({ ramblock: 'pc.ram', normal: [{ offset: PS, data: page(PS, 5) }], zero: [2 * PS], packetNum: 1 });
+  ch.sync(2);
+  const raw = join(dir, 'channel3.bin');
+  writeFileSync(raw, ch.bytes());
+  const r = await run('inspect', raw, '--json');
+  assert.equal(r.code, 0, r.err + r.out);
+  const j = JSON.parse(r.out);
+  assert.equal(j.format, 'raw-multifd');
+  assert.deepEqual([j.streams.length, j.streams[0].channel, j.streams[0].packets, j.streams[0].normalPages, j.streams[0].zeroPages], [1, 3, 3, 1, 1]);
+  assert.ok(j.diagnostics.some((d: { code: string }) => d.code === 'multifd.no-main-channel'));
+  const lines = (await run('packets', raw, '--json')).out.trim().split('\n');
+  assert.equal(lines.length, 3);
+  const m = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
+  m.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: 8 * PS }]).eos().footer(2).sectionEnd(2).zero(PS, 'pc.ram').eos().footer(2).eof();
+  const rawMain = join(dir, 'main.bin');
+  writeFileSync(rawMain, m.bytes());
+  const rm = await run('inspect', rawMain, '--json');
+  assert.equal(rm.code, 0, rm.err + rm.out);
+  const jm = JSON.parse(rm.out);
+  assert.equal(jm.format, 'raw-main');
+  assert.deepEqual(jm.ramblocks, [{ name: 'pc.ram', usedLength: 8 * PS }]);
+  assert.equal(jm.totals.mainZeroRecords, 1);
+});
+
 test('exit 2: usage errors, missing files and inputs that are not captures', async () => {
   assert.equal((await run()).code, 2);
   assert.equal((await run('frobnicate')).code, 2);
