@@ -2,7 +2,7 @@ import type { CaptureAnalysis } from '../core/analysis';
 import type { Diagnostic, DiagnosticSink } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
 import { readPacket } from '../core/multifd/readPacket';
-import type { ReplayEngine } from '../core/replay/replayEngine';
+import type { ReplayEngine, StepResult } from '../core/replay/replayEngine';
 import { WriterKind } from '../core/replay/schedule';
 import { isAllZero } from '../core/util/bytes';
 
@@ -18,13 +18,7 @@ interface PageSnapshots {
 }
 
 /** One schedule entry as the cursor applied it: what the engine reported, plus undo/redo page images. */
-export interface CursorEntry {
-  step: number;
-  epoch: number;
-  kind: WriterKind;
-  block: string;
-  normalOffsets: number[];
-  zeroOffsets: number[];
+export interface CursorEntry extends StepResult {
   /** Diagnostics the engine raised while applying this entry (decompression errors, skipped pages). */
   raised: Diagnostic[];
   /** Per page (normal pages in offset[] order, then zero pages): contents before and after the entry. */

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { preadFully } from '../util/positionalIo';
 
 /**
  * Random access to the bytes of a capture. Reads are positional: a capture of many GiB is never
@@ -38,15 +39,7 @@ export class FileByteSource implements ByteSource {
 
   readNow(position: number, length: number): Uint8Array {
     if (this.closed) throw new Error(`${this.path}: read after close`);
-    const n = Math.max(0, Math.min(length, this.size - position));
-    const buf = new Uint8Array(n);
-    let done = 0;
-    while (done < n) {
-      const got = readSync(this.fd, buf, done, n - done, position + done);
-      if (got === 0) return buf.subarray(0, done);
-      done += got;
-    }
-    return buf;
+    return preadFully(this.fd, Math.min(length, this.size - position), position);
   }
 
   async close(): Promise<void> {

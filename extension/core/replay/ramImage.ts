@@ -1,4 +1,5 @@
-import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, rmSync } from 'node:fs';
+import { preadFully, pwriteFully } from '../util/positionalIo';
 
 /**
  * One ramblock's rebuilt contents, as a file of exactly the block's used_length, written with positional writes
@@ -33,20 +34,11 @@ export class RamImage {
   }
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, offset + done);
+    pwriteFully(this.fd, bytes, offset);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = new Uint8Array(n);
-    let done = 0;
-    while (done < n) {
-      const got = readSync(this.fd, buf, done, n - done, offset + done);
-      if (got === 0) break;
-      done += got;
-    }
-    return buf;
+    return preadFully(this.fd, Math.min(length, this.size - offset), offset);
   }
 
   async close(): Promise<void> {
