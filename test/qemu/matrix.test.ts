@@ -10,12 +10,17 @@ import { qemuAvailable } from './qemuBinaries';
 import { compareRamFiles } from './guestRam';
 import { independentWalk } from '../support/independentWalk';
 import { node22Binary } from '../support/node22';
+import { freePort } from './qemuProcess';
+import { startFreshDestination } from './freshDestination';
+import { openCapture } from '../../extension/core/capture/openCapture';
 
 /**
  * The real-QEMU matrix: every case migrates a real guest between two real QEMU processes through `mfd record`,
  * then checks that QEMU itself worked (destination RAM == source RAM), that `mfd inspect` decodes every stream
  * to its end without errors and counts what an independent walk of the bytes counts, and that `mfd replay`
- * rebuilds the guest RAM block byte for byte as the destination holds it.
+ * rebuilds the guest RAM block byte for byte as the destination holds it, and that `mfd send --qmp` playing the
+ * capture into a fresh destination QEMU (started with the recorded command line) completes with the source's RAM:
+ * proof that a capture holds everything the destination needs.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const MFD = join(ROOT, 'dist', 'mfd.js');
@@ -84,6 +89,33 @@ for (const c of CASES) {
       assert.equal(mem.size, c.ramMiB << 20);
       assert.equal(r.json.compare[0].mismatchedPages, 0);
       assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), { equal: true, sizeA: mem.size, sizeB: mem.size, differingPages: 0 });
+    });
+
+    test('a fresh destination fed by mfd send completes, and its RAM equals the recorded source RAM', async () => {
+      assert.equal(result.status, 'completed', `the recorded migration itself: ${result.error}`);
+      const cap = await openCapture(capture);
+      const meta = cap.meta;
+      await cap.source.close();
+      const dst = await startFreshDestination(meta, dir);
+      let run: ReturnType<typeof spawnSync>;
+      let json: any;
+      try {
+        const port = await freePort();
+        run = spawnSync(process.execPath, [MFD, 'send', capture, '--to', `127.0.0.1:${port}`, '--qmp', dst.qmpSocket, '--timeout', '60', '--json'], { encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20 });
+        try {
+          json = JSON.parse(String(run.stdout));
+        } catch {
+          json = undefined;
+        }
+      } finally {
+        await dst.stop();
+      }
+      const why = `exit ${run.status}: ${String(run.stderr)}\n${json ? JSON.stringify({ problems: json.problems, streams: json.streams, qmp: json.qmp }) : String(run.stdout).slice(0, 2000)}\ndestination stderr: ${dst.stderr()}`;
+      assert.equal(run.status, 0, why);
+      assert.equal(json.qmp.outcome.status, 'completed', why);
+      assert.equal(json.streams.length, c.channels + 1);
+      for (const s of json.streams) assert.equal(s.sent, s.bytes, `stream ${s.id}`);
+      assert.deepEqual(await compareRamFiles(dst.ramFile, result.sourceRam), { equal: true, sizeA: c.ramMiB << 20, sizeB: c.ramMiB << 20, differingPages: 0 });
     });
 
     if (c.compression === 'zstd') {
