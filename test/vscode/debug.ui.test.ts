@@ -4,28 +4,11 @@
 // scripts/install-code-server.sh to have run.
 //   MFD_UI_EXTENSION=dev   load the repository as a development extension instead of packaging a .vsix
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, assertPrerequisites, buildExtension, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
+import { withSamplesWorkbench } from './harness';
 
-test('debug a capture replay: start, step twice, Variables view shows the packet', { timeout: 300_000 }, async () => {
-  assertPrerequisites();
-  const samples = resolve(process.env.MFD_UI_SAMPLES ?? resolve(ROOT, 'samples'));
-  assert.ok(existsSync(samples), `no samples folder at ${samples}`);
-  const mfd = readdirSync(samples).filter((f) => f.endsWith('.mfd')).sort()[0];
-  assert.ok(mfd, `no .mfd file in ${samples}`);
-
-  const dev = process.env.MFD_UI_EXTENSION === 'dev';
-  if (dev) buildExtension();
-  const vsix = dev ? undefined : packageVsix();
-
-  let vsc: VSCodeSession | undefined;
-  let wb: Workbench | undefined;
-  try {
-    vsc = await launchVSCode({ installExtensions: vsix ? [vsix] : [] });
-    wb = await vsc.openWorkbench(samples, dev ? { extensionDevelopmentPath: ROOT } : {});
-    await wb.waitForExplorerItem(mfd);
+test('debug a capture replay: start, step twice, Variables view shows the packet', { timeout: 300_000 }, () =>
+  withSamplesWorkbench('debug-ui', async (wb, mfd) => {
     await wb.quickOpen(mfd);
     await wb.webviewFrame();
     await wb.runCommand('Multifd: Debug Replay (step through the capture)');
@@ -53,14 +36,5 @@ test('debug a capture replay: start, step twice, Variables view shows the packet
     assert.match(text, /0x11223344/);
     await wb.screenshot('debug-02-after-two-steps');
     await page.locator('.debug-toolbar .codicon-debug-stop').click();
-  } catch (e) {
-    if (wb) {
-      const shot = await wb.screenshot('debug-ui-failure').catch(() => undefined);
-      console.error(`failure screenshot: ${shot}\npage errors:\n${wb.pageErrors.join('\n')}`);
-    }
-    if (vsc) console.error(`code-server log: ${vsc.server.logFile}`);
-    throw e;
-  } finally {
-    await vsc?.dispose();
-  }
-});
+  }),
+);

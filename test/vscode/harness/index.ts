@@ -9,3 +9,4 @@ export { Workbench, workbenchUrl, SEL, type OpenWorkbenchOptions, type Workbench
 export { launchVSCode, type VSCodeSession, type LaunchVSCodeOptions } from './session';
 export { runExtensionHostTests, type ExtensionHostTestOptions } from './extensionHost';
 export { buildExtension, buildExtensionHostTests, packageVsix } from './build';
+export { withSamplesWorkbench } from './samplesSession';
