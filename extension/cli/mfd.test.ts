@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { main } from './mfd';
 import type { CliIo } from './cliCommand';
 import { MfdBuilder } from '../core/capture/mfdWriter';
-import { MainStreamEncoder } from '../core/mainchannel/mainStreamEncoder';
+import { MainStreamEncoder } from '../../test/support/mainchannel/mainStreamEncoder';
 import { MultifdChannelEncoder, page } from '../../test/support/multifdEncoder';
 
 const PS = 4096;

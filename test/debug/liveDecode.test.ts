@@ -11,7 +11,7 @@ import { DebugSession } from '@vscode/debugadapter';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { analyzeCaptureFile } from '../../extension/core/analysis';
 import { MfdBuilder } from '../../extension/core/capture/mfdWriter';
-import { MainStreamEncoder } from '../../extension/core/mainchannel/mainStreamEncoder';
+import { MainStreamEncoder } from '../support/mainchannel/mainStreamEncoder';
 import { readPacket } from '../../extension/core/multifd/readPacket';
 import { decodePacketFromMemory, LiveDecodeError, type DapRequest } from '../../extension/debug/decodeAtAddress';
 import { MultifdChannelEncoder } from '../support/multifdEncoder';

@@ -3,7 +3,7 @@
 //   node --import tsx test/fuzz/hostileCapture.ts out.mfd
 import { writeFileSync } from 'node:fs';
 import { MfdBuilder } from '../../extension/core/capture/mfdWriter';
-import { MainStreamEncoder } from '../../extension/core/mainchannel/mainStreamEncoder';
+import { MainStreamEncoder } from '../support/mainchannel/mainStreamEncoder';
 import { MultifdChannelEncoder, page } from '../support/multifdEncoder';
 
 export const HOSTILE_RAMBLOCKS = ['../../x', '/etc/passwd', '<img src=x onerror=alert(1)>', 'ctl\u0001\u001b[31m\r\n', '..'];

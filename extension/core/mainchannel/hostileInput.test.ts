@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic';
 import { indexMainChannel, MainRecordKind, type MainChannelIndex } from './mainChannelIndex';
-import { MainStreamEncoder } from './mainStreamEncoder';
-import { memoryStream, sampleStream } from './testStreams';
+import { MainStreamEncoder } from '../../../test/support/mainchannel/mainStreamEncoder';
+import { memoryStream, sampleStream } from '../../../test/support/mainchannel/testStreams';
 
 const PS = 4096;
 

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiagnosticSink } from '../diagnostics/diagnostic';
 import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainChannelIndex } from './mainChannelIndex';
-import { MainStreamEncoder } from './mainStreamEncoder';
-import { filledPage, memoryStream, sampleStream } from './testStreams';
+import { MainStreamEncoder } from '../../../test/support/mainchannel/mainStreamEncoder';
+import { filledPage, memoryStream, sampleStream } from '../../../test/support/mainchannel/testStreams';
 
 const PS = 4096;
 const K = MainRecordKind;

@@ -8,7 +8,7 @@ import { MemoryByteSource } from '../capture/fileAccessor';
 import { openCaptureFromSource } from '../capture/openCapture';
 import { MfdBuilder } from '../capture/mfdWriter';
 import { analyzeCapture } from '../analysis';
-import { MainStreamEncoder } from '../mainchannel/mainStreamEncoder';
+import { MainStreamEncoder } from '../../../test/support/mainchannel/mainStreamEncoder';
 import { page } from '../../../test/support/multifdEncoder';
 import { encodeSenderCase, senderCase } from '../../../test/support/senderArbitrary';
 import { replayCapture } from './replay';

@@ -7,7 +7,7 @@ import { MemoryByteSource } from '../capture/fileAccessor';
 import { openCaptureFromSource } from '../capture/openCapture';
 import { MfdBuilder } from '../capture/mfdWriter';
 import { analyzeCapture } from '../analysis';
-import { MainStreamEncoder } from '../mainchannel/mainStreamEncoder';
+import { MainStreamEncoder } from '../../../test/support/mainchannel/mainStreamEncoder';
 import { MultifdChannelEncoder, page, type SenderVersion } from '../../../test/support/multifdEncoder';
 import { replayCapture } from './replay';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createReceiver, nodeHasZstd } from './receiver';
-import { rejectsWith } from './receiverTestUtil';
+import { rejectsWith } from '../../../../test/support/receivers/receiverTestUtil';
 
 describe('createReceiver', () => {
   it('returns a receiver per method', () => {

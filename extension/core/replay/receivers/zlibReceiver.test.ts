@@ -3,8 +3,8 @@ import * as zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { createReceiver } from './receiver';
 import { createZlibReceiver } from './zlibReceiver';
-import { rejectsWith, replayChannel } from './receiverTestUtil';
-import { PageSource, compressZlibChannel, planPages } from './testStreams';
+import { rejectsWith, replayChannel } from '../../../../test/support/receivers/receiverTestUtil';
+import { PageSource, compressZlibChannel, planPages } from '../../../../test/support/receivers/testStreams';
 
 const PLAN = [128, 0, 5, 128, 0, 0, 1, 77, 128, 3];
 

@@ -9,17 +9,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createReceiver, nodeHasZstd } from './receiver';
-import { rejectsWith, replayChannel } from './receiverTestUtil';
-import { PageSource, ZSTD_FIXTURES, compressZstdChannel, fixturePages, planPages, type SentPacket } from './testStreams';
+import { rejectsWith, replayChannel } from '../../../../test/support/receivers/receiverTestUtil';
+import { PageSource, ZSTD_FIXTURES, compressZstdChannel, fixturePages, planPages, type SentPacket } from '../../../../test/support/receivers/testStreams';
 
 const IMPLEMENTATIONS = (['js', 'node'] as const).filter((i) => i === 'js' || nodeHasZstd());
 const HAS_COMPRESSOR = nodeHasZstd();
+const FIXTURES = join(__dirname, '../../../../test/support/receivers/fixtures');
 
-/** A stored channel (made under Node 22 by fixtures/makeZstdFixtures.ts) with its regenerated pages. */
+/** A stored channel (made under Node 22 by test/support/receivers/fixtures/makeZstdFixtures.ts) with its regenerated pages. */
 function loadFixture(name: string): SentPacket[] {
   const f = ZSTD_FIXTURES.find((x) => x.name === name)!;
-  const lengths: number[] = JSON.parse(readFileSync(join(__dirname, 'fixtures', `${name}.json`), 'utf8')).payloadLengths;
-  const bin = readFileSync(join(__dirname, 'fixtures', `${name}.bin`));
+  const lengths: number[] = JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')).payloadLengths;
+  const bin = readFileSync(join(FIXTURES, `${name}.bin`));
   const pages = fixturePages(f);
   let pos = 0;
   return lengths.map((n, i) => ({ pages: pages[i], payload: bin.subarray(pos, (pos += n)) }));

@@ -1,7 +1,7 @@
 /**
  * Receiver throughput against the native codec alone on the same bytes (one-shot, into a single
  * output buffer, so neither side pays for joining output).
- *   node --import tsx extension/core/replay/receivers/receivers.bench.ts [--mib 256]
+ *   node --import tsx test/bench/receivers.ts [--mib 256]
  * Under Node >= 22.15 it also builds the zstd channel (node:zlib's compressor) and caches it in the temp
  * folder, so a later run under Node 20 can measure the pure-JS zstd path on the same channel.
  * MB/s are of decompressed page data (10^6 bytes per second).
@@ -10,8 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { createReceiver, nodeHasZstd, type PacketPayloadReceiver } from './receiver';
-import { PageSource, compressZlibChannel, compressZstdChannel, planPages, type SentPacket } from './testStreams';
+import { createReceiver, nodeHasZstd, type PacketPayloadReceiver } from '../../extension/core/replay/receivers/receiver';
+import { PageSource, compressZlibChannel, compressZstdChannel, planPages, type SentPacket } from '../support/receivers/testStreams';
 
 const PAGE = 4096;
 const PAGES_PER_PACKET = 128; // 512 KiB packets, as QEMU sends them with 4 KiB pages

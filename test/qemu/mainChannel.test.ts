@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { FileByteSource } from '../capture/fileAccessor';
-import { StreamBytes } from '../capture/streamBytes';
-import { DiagnosticSink } from '../diagnostics/diagnostic';
-import { isAllZero } from '../util/bytes';
-import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainChannelIndex } from './mainChannelIndex';
+import { FileByteSource } from '../../extension/core/capture/fileAccessor';
+import { StreamBytes } from '../../extension/core/capture/streamBytes';
+import { DiagnosticSink } from '../../extension/core/diagnostics/diagnostic';
+import { isAllZero } from '../../extension/core/util/bytes';
+import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainChannelIndex } from '../../extension/core/mainchannel/mainChannelIndex';
 
 /**
  * Real main channels: a paused 64 MiB pc guest migrated by QEMU 10.0 (installed) and 7.2 (unpacked in
@@ -17,7 +17,7 @@ import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainCha
  * connection is kept). The dumps are made in before() and deleted afterwards.
  */
 
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(__dirname, '../..');
 const SEABIOS = '/usr/share/seabios';
 const BIOS = join(SEABIOS, 'bios-256k.bin');
 const MiB = 1 << 20;

@@ -19,7 +19,7 @@ import {
   RAM_SAVE_FLAG_PAGE,
   RAM_SAVE_FLAG_XBZRLE,
   RAM_SAVE_FLAG_ZERO,
-} from './constants';
+} from '../../../extension/core/mainchannel/constants';
 
 export interface EncodedBlock {
   name: string;

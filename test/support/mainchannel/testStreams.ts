@@ -1,5 +1,5 @@
-import { MemoryByteSource } from '../capture/fileAccessor';
-import { StreamBytes } from '../capture/streamBytes';
+import { MemoryByteSource } from '../../../extension/core/capture/fileAccessor';
+import { StreamBytes } from '../../../extension/core/capture/streamBytes';
 import { MainStreamEncoder } from './mainStreamEncoder';
 
 /** Test helpers: wrap bytes as a stream, and a small but complete synthetic main channel. */

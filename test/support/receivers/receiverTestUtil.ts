@@ -1,7 +1,7 @@
 /** Shared checks for the receiver tests. */
 import assert from 'node:assert/strict';
-import type { PacketPayloadReceiver } from './receiver';
-import { ReceiveError, type ReceiveErrorCode } from './receiveError';
+import type { PacketPayloadReceiver } from '../../../extension/core/replay/receivers/receiver';
+import { ReceiveError, type ReceiveErrorCode } from '../../../extension/core/replay/receivers/receiveError';
 import { concatBytes, type SentPacket } from './testStreams';
 
 /**
