@@ -138,3 +138,33 @@ test('a capture-controlled string cannot break the evaluator', () => {
   assert.equal(run('ramblock == "\\"); alert(1); (\\""', nasty), true);
   assert.equal(run('ramblock contains "alert"', nasty), true);
 });
+
+test('deep nesting is a syntax error with its position, not a stack overflow', () => {
+  const deep = '('.repeat(1000) + 'sync' + ')'.repeat(1000);
+  const e = error(deep);
+  assert.match(e.message, /nested too deeply/);
+  assert.ok(e.start > 0 && e.start < 1000, `position ${e.start}`);
+  assert.match(error('!'.repeat(100_000) + 'sync').message, /nested too deeply/);
+  assert.match(error('(('.repeat(50_000) + 'sync').message, /nested too deeply/);
+  // Nesting a person writes still parses.
+  assert.equal(run('('.repeat(50) + 'sync' + ')'.repeat(50), row({ sync: true })), true);
+  assert.equal(run('!!!!sync', row({ sync: true })), true);
+});
+
+test('a long flat || / && chain parses and evaluates without recursion', () => {
+  const terms = 20_000;
+  const or = Array.from({ length: terms }, (_, i) => `packet_num == ${i + 100}`).join(' || ');
+  assert.equal(run(or, row({ packetNum: terms + 99 })), true);
+  assert.equal(run(or, row({ packetNum: 7 })), false);
+  const and = Array.from({ length: terms }, () => 'normal == 2').join(' && ');
+  assert.equal(run(and, row()), true);
+  assert.equal(run(and + ' && zero == 9', row()), false);
+  const mixed = Array.from({ length: terms }, (_, i) => `normal == 2 && packet_num == ${i}`).join(' or ');
+  assert.equal(run(mixed, row({ packetNum: terms - 1 })), true);
+  // Unknown (offsets not read) stays unknown through the chain unless a decisive term settles it.
+  const withOffsets = Array.from({ length: terms }, () => 'offset == 1').join(' || ');
+  assert.equal(run(withOffsets, row({}, { offsets: undefined })), undefined);
+  assert.equal(run(withOffsets + ' || sync', row({ sync: true }, { offsets: undefined })), true);
+  const bits = Array.from({ length: terms }, () => '0xff').join(' & ');
+  assert.equal(run(`flags & ${bits}`, row({ flags: 3 })), true);
+});
