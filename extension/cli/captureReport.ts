@@ -1,4 +1,4 @@
-import type { CaptureAnalysis, StreamAnalysis } from '../core/analysis';
+import type { CaptureAnalysis, StreamAnalysis } from '../core/analysisTypes';
 import { FORMAT_DESCRIPTIONS } from '../core/capture/capture';
 import { countBySeverity, type Diagnostic } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';

@@ -1,61 +1,19 @@
 import { openCapture } from './capture/openCapture';
-import type { Capture, CaptureStream } from './capture/capture';
-import type { StreamBytes } from './capture/streamBytes';
-import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostic';
+import type { Capture } from './capture/capture';
+import { DiagnosticSink } from './diagnostics/diagnostic';
 import { runCrossChecks } from './diagnostics/crossChecks';
 import { indexMultifdStream, type MultifdStreamIndex } from './multifd/indexMultifdStream';
 import { probeMultifdPageSize } from './multifd/pageSizeProbe';
-import { METHOD_BY_VALUE, type CompressionMethod } from './multifd/constants';
+import { METHOD_BY_VALUE } from './multifd/constants';
 import { HINTS, versionRange, type VersionHint } from './multifd/versionHints';
-import { indexMainChannel, readMainChannelPageSize, type MainChannelIndex, type RamBlockInfo } from './mainchannel/mainChannelIndex';
-import type { ReplaySchedule } from './replay/schedule';
+import { indexMainChannel, readMainChannelPageSize, type MainChannelIndex } from './mainchannel/mainChannelIndex';
+import { buildSchedule } from './replay/schedule';
+import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 import { StringTable } from './util/growableArrays';
 import { hex } from './util/bytes';
 
-export type StreamKind = 'main' | 'multifd' | 'unknown' | 'empty';
-export type PageSizeSource = 'option' | 'meta' | 'vmdesc' | 'target-page-bits' | 'multifd' | 'default';
-
-export interface StreamAnalysis {
-  id: number;
-  kind: StreamKind;
-  stream: CaptureStream;
-  multifd?: MultifdStreamIndex;
-  main?: MainChannelIndex;
-}
-
-/** Everything the CLI, the editor, replay and the debugger need to know about a capture. */
-export interface CaptureAnalysis {
-  capture: Capture;
-  pageSize: number;
-  pageSizeSource: PageSizeSource;
-  streams: StreamAnalysis[];
-  main?: MainChannelIndex;
-  /** Multifd streams, in stream-id order. */
-  multifd: MultifdStreamIndex[];
-  ramblocks: RamBlockInfo[];
-  /** The compression the capture's parameters name, else what the packets show. */
-  compression?: CompressionMethod;
-  versionHint: ReturnType<typeof versionRange>;
-  /** Page writes in replay order (epoch, then packet_num). */
-  schedule: ReplaySchedule;
-  names: StringTable;
-  /** Diagnostics kept (at most 1000 per code, so a broken capture cannot exhaust memory). */
-  diagnostics: Diagnostic[];
-  /** How many of each code were raised, including those past the cap. */
-  diagnosticTotals: Record<string, number>;
-}
-
-export interface AnalyzeOptions {
-  /** Target page size override (the CLI's --page-size, the editor setting). */
-  pageSize?: number;
-}
-
-/** The source → destination bytes of a capture stream (what QEMU's destination read). */
-export function sourceBytes(analysis: CaptureAnalysis, streamId: number): StreamBytes {
-  const s = analysis.streams.find((x) => x.id === streamId);
-  if (!s) throw new Error(`no stream ${streamId} in ${analysis.capture.path}`);
-  return s.stream.toDestination;
-}
+export type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
+export { sourceBytes } from './analysisTypes';
 
 export async function analyzeCaptureFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
   return analyzeCapture(await openCapture(path), options);
@@ -75,8 +33,8 @@ function parameters(meta: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Classifies each stream by its first bytes (as QEMU's destination does since 8.0), settles the page size,
- * indexes the main channel (ramblock sizes, RAM records, sync markers), then every multifd stream, then runs
- * the cross-stream lints.
+ * indexes the main channel (ramblock sizes, RAM records, sync markers), then every multifd stream, builds the
+ * replay schedule (the order the destination applies page writes), then runs the cross-stream lints on it.
  */
 export async function analyzeCapture(capture: Capture, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
   const sink = new DiagnosticSink();
@@ -139,8 +97,10 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   const versionHint = versionRange(hints);
   const oldSender = versionHint.atMost !== undefined && versionHint.atMost[0] * 100 + versionHint.atMost[1] <= 802;
   const channels = Number(params['multifd-channels']);
-  const schedule = await runCrossChecks({
+  const schedule = buildSchedule(multifd, main);
+  await runCrossChecks({
     multifd,
+    schedule,
     streams: new Map(capture.streams.map((s) => [s.id, s])),
     main,
     pageSize,

@@ -1,4 +1,4 @@
-import type { CaptureAnalysis } from '../core/analysis';
+import type { CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic, DiagnosticSink } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
 import { readPacket } from '../core/multifd/readPacket';

@@ -2,7 +2,7 @@ import type { DiagnosticSink } from './diagnostic';
 import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 import type { MainChannelIndex } from '../mainchannel/mainChannelIndex';
 import type { CaptureStream } from '../capture/capture';
-import { buildSchedule, WriterKind, type ReplaySchedule } from '../replay/schedule';
+import { WriterKind, type ReplaySchedule } from '../replay/schedule';
 import { packetOffsets } from '../multifd/readPacket';
 import { pageCount } from '../multifd/constants';
 import { SparsePageMap } from '../util/sparsePageMap';
@@ -15,6 +15,8 @@ export interface CrossCheckInput {
   multifd: readonly MultifdStreamIndex[];
   streams: ReadonlyMap<number, CaptureStream>;
   main?: MainChannelIndex;
+  /** The replay order built by the analysis: the page-twice-in-epoch check walks it. */
+  schedule: ReplaySchedule;
   pageSize: number;
   /** multifd-channels from the capture's parameters, when recorded. */
   channels?: number;
@@ -23,13 +25,11 @@ export interface CrossCheckInput {
   sink: DiagnosticSink;
 }
 
-export async function runCrossChecks(input: CrossCheckInput): Promise<ReplaySchedule> {
+export async function runCrossChecks(input: CrossCheckInput): Promise<void> {
   checkHandshakes(input);
   checkSyncCounts(input);
   checkPacketNums(input);
-  const schedule = buildSchedule(input.multifd, input.main);
-  await checkPagesTwiceInEpoch(input, schedule);
-  return schedule;
+  await checkPagesTwiceInEpoch(input);
 }
 
 function checkHandshakes({ multifd, channels, sink }: CrossCheckInput): void {
@@ -101,7 +101,7 @@ function checkPacketNums({ multifd, oldSender, sink }: CrossCheckInput): void {
 }
 
 /** Within one epoch QEMU loads channels concurrently, so a page sent twice there has no defined winner. */
-async function checkPagesTwiceInEpoch({ multifd, streams, main, pageSize, oldSender, sink }: CrossCheckInput, schedule: ReplaySchedule): Promise<void> {
+async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSize, oldSender, sink }: CrossCheckInput): Promise<void> {
   const maps = new Map<string, SparsePageMap>();
   const mapFor = (name: string) => {
     let m = maps.get(name);

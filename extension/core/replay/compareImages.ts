@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import type { CaptureAnalysis } from '../analysis';
+import type { CaptureAnalysis } from '../analysisTypes';
 import { describeProvenance, formatProvenance, type PageProvenance, type ProvenanceMap } from './provenance';
 
 export interface MismatchRange {

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { sourceBytes, type CaptureAnalysis } from '../analysis';
+import { sourceBytes, type CaptureAnalysis } from '../analysisTypes';
 import { insideFolder, uniqueNames } from './safeFileName';
 
 export interface DeviceStateBlob {

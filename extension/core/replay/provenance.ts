@@ -1,4 +1,4 @@
-import type { CaptureAnalysis } from '../analysis';
+import type { CaptureAnalysis } from '../analysisTypes';
 import { SparsePageMap } from '../util/sparsePageMap';
 import { WriterKind } from './schedule';
 

@@ -1,4 +1,4 @@
-import type { CaptureAnalysis } from '../analysis';
+import type { CaptureAnalysis } from '../analysisTypes';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic';
 import { compareWithReference, type CompareResult } from './compareImages';
 import { extractDeviceState, type DeviceStateBlob } from './deviceState';

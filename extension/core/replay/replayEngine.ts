@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { sourceBytes, type CaptureAnalysis } from '../analysis';
+import { sourceBytes, type CaptureAnalysis } from '../analysisTypes';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import { MainRecordKind } from '../mainchannel/mainChannelIndex';
 import { packetOffsets } from '../multifd/readPacket';

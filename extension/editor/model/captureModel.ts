@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { CaptureAnalysis } from '../../core/analysis';
+import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { streamCursor, type StreamBytes } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
 import { formatLocation, type Diagnostic } from '../../core/diagnostics/diagnostic';

@@ -1,4 +1,4 @@
-import type { CaptureAnalysis } from '../../core/analysis';
+import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
 import { pageCount } from '../../core/multifd/constants';
 import { packetOffsets } from '../../core/multifd/readPacket';
