@@ -1,4 +1,5 @@
-import type { Severity } from './diagnostic';
+/** How bad a finding is; each code below has a default, a report may lower or raise it. */
+export type Severity = 'error' | 'warning' | 'info';
 
 /**
  * Every diagnostic code, declared once with its default severity and what it means. Codes are stable:

@@ -1,6 +1,6 @@
-import { DIAGNOSTIC_CODES, type DiagnosticCode } from './codes';
+import { DIAGNOSTIC_CODES, type DiagnosticCode, type Severity } from './codes';
 
-export type Severity = 'error' | 'warning' | 'info';
+export type { Severity } from './codes';
 
 /** Where a diagnostic points: a stream, a packet (index in that stream's packet list) and byte offsets. */
 export interface DiagnosticLocation {
