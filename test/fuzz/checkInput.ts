@@ -4,7 +4,7 @@ import { MemoryByteSource } from '../../extension/core/capture/fileAccessor';
 import { CaptureFormatError, openCaptureFromSource } from '../../extension/core/capture/openCapture';
 import { analyzeCapture } from '../../extension/core/analysis';
 import { replayCapture } from '../../extension/core/replay/replay';
-import { buildCaptureReport } from '../../extension/cli/captureReport';
+import { buildCaptureReport } from '../../extension/core/captureReport';
 import { renderReport } from '../../extension/cli/commands/inspect';
 
 export type FindingKind = 'exception' | 'hang' | 'memory' | 'escape' | 'contract';

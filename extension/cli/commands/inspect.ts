@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { analyzeCaptureFile } from '../../core/analysis';
 import { formatDiagnostic } from '../../core/diagnostics/diagnostic';
 import { EXIT_FINDINGS, EXIT_OK, parseNumber, UsageError, type CliCommand } from '../cliCommand';
-import { buildCaptureReport, type CaptureReport } from '../captureReport';
+import { buildCaptureReport, type CaptureReport } from '../../core/captureReport';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',

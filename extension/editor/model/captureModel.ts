@@ -13,7 +13,7 @@ import { DEVICE_STATE_LAYOUT, RAM_PACKET_LAYOUT } from '../../core/multifd/layou
 import type { PacketSummary } from '../../core/multifd/packetTable';
 import { packetOffsets, readPacket } from '../../core/multifd/readPacket';
 import { createReceiver, type PacketPayloadReceiver } from '../../core/replay/receivers/receiver';
-import { buildCaptureReport } from '../../cli/captureReport';
+import { buildCaptureReport } from '../../core/captureReport';
 import {
   DEFAULT_VIEW,
   type DiagnosticInfo,

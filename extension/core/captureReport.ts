@@ -1,7 +1,7 @@
-import type { CaptureAnalysis, StreamAnalysis } from '../core/analysisTypes';
-import { FORMAT_DESCRIPTIONS } from '../core/capture/capture';
-import { countBySeverity, type Diagnostic } from '../core/diagnostics/diagnostic';
-import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
+import type { CaptureAnalysis, StreamAnalysis } from './analysisTypes';
+import { FORMAT_DESCRIPTIONS } from './capture/capture';
+import { countBySeverity, type Diagnostic } from './diagnostics/diagnostic';
+import { MainRecordKind } from './mainchannel/mainChannelIndex';
 
 /** The JSON shape of `mfd inspect --json`, also used by the extension's summary bar and tests. */
 export interface StreamReport {
