@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian 12 machine needs to run the samples and the tests; quick when already done.
 #   - Debian packages: QEMU 10.0 (bookworm-backports) and 7.2 (bookworm, unpacked under .qemu/7.2), zstd,
+#     QEMU 11.1 (trixie-backports, in a Debian 13 root under .qemu/trixie, run through its own loader),
 #     chromium and code-server's build dependencies;
 #   - npm ci, the build (CLI, extension, webview) and the .vsix;
 #   - code-server 4.100.3 in .vscode-test/code-server (a real VS Code for the extension and UI tests).
@@ -12,6 +13,9 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "QEMU 10.0 and 7.2"
 bash scripts/install-qemu.sh
+
+step "QEMU 11.1 (a Debian 13 root, about a minute the first time)"
+bash scripts/install-qemu-11.sh
 
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error

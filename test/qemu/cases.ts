@@ -15,4 +15,11 @@ export const CASES: Case[] = [
   { name: '10.0 zstd zero-page-detection=multifd, live guest', qemu: '10.0', channels: 2, compression: 'zstd', zeroPageDetection: 'multifd', ramMiB: 32, live: true },
   ...(['none', 'zlib', 'zstd'] as const).map((compression) => ({ name: `7.2 ${compression}, live guest`, qemu: '7.2' as const, channels: 2, compression, ramMiB: 32, live: true })),
   { name: '7.2 zlib static', qemu: '7.2', channels: 3, compression: 'zlib', ramMiB: 32, live: false },
+  // 11.1, the current release: the 10.0 cases again, and the live cases 7.2 has (every method with a live guest).
+  ...(['none', 'zlib', 'zstd'] as const).flatMap((compression) => [
+    { name: `11.1 ${compression} zero-page-detection=multifd`, qemu: '11.1' as const, channels: 4, compression, zeroPageDetection: 'multifd' as const, ramMiB: 32, live: false },
+    { name: `11.1 ${compression} zero-page-detection=legacy, live guest`, qemu: '11.1' as const, channels: 2, compression, zeroPageDetection: 'legacy' as const, ramMiB: 32, live: true },
+    { name: `11.1 ${compression} zero-page-detection=multifd, live guest`, qemu: '11.1' as const, channels: 2, compression, zeroPageDetection: 'multifd' as const, ramMiB: 32, live: true },
+  ]),
+  { name: '11.1 none zero-page-detection=none', qemu: '11.1', channels: 2, compression: 'none', zeroPageDetection: 'none', ramMiB: 32, live: false },
 ];

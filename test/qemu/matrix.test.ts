@@ -38,7 +38,7 @@ function mfd(args: string[], node = process.execPath): { code: number; json: any
 
 before(() => {
   assert.ok(existsSync(MFD), `${MFD} is missing: run npm run build`);
-  assert.ok(qemuAvailable('7.2') && spawnSync('qemu-system-x86_64', ['--version']).status === 0, 'QEMU 10.0 and 7.2 are needed: run bash scripts/setup.sh');
+  assert.ok(qemuAvailable('7.2') && qemuAvailable('11.1') && spawnSync('qemu-system-x86_64', ['--version']).status === 0, 'QEMU 7.2, 10.0 and 11.1 are needed: run bash scripts/setup.sh');
 });
 
 for (const c of CASES) {

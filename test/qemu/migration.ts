@@ -104,7 +104,7 @@ export function liveBandwidth(c: Compression): number {
 export async function runMigration(o: MigrationOptions): Promise<MigrationResult> {
   const log = o.log ?? (() => undefined);
   const dstVersion = o.destinationQemu ?? o.qemu;
-  if (o.zeroPageDetection && (o.qemu === '7.2' || dstVersion === '7.2')) throw new Error('zero-page-detection needs QEMU 9.0 or later (10.0 here), not 7.2');
+  if (o.zeroPageDetection && (o.qemu === '7.2' || dstVersion === '7.2')) throw new Error('zero-page-detection needs QEMU 9.0 or later (10.0 or 11.1 here), not 7.2');
   if (o.out && o.viaPort !== undefined) throw new Error('give either out (in-process recorder) or viaPort (external one), not both');
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'mfd-migrate-'));
   await fsp.mkdir(workDir, { recursive: true });
