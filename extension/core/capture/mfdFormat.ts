@@ -1,4 +1,4 @@
-/** The `.mfd` container, version 1 (shared docs: mfd-capture-format.md). Container integers are little-endian. */
+/** The `.mfd` container, version 1 (docs/mfd-capture-format.md). Container integers are little-endian. */
 
 export const MFD_MAGIC = new Uint8Array([0x51, 0x4d, 0x46, 0x44, 0x43, 0x41, 0x50, 0x0a]); // "QMFDCAP\n"
 export const MFD_VERSION = 1;

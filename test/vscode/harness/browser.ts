@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, assertPrerequisites } from './paths';
 
-/** Flags verified with Debian's chromium as root in a container (see shared docs, vscode-e2e-notes). */
+/** Flags verified with Debian's chromium as root in a container (as root it does not start without --no-sandbox). */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
