@@ -2,7 +2,7 @@ import * as zlib from 'node:zlib';
 import { FLAG_SYNC, methodFlags, pageCount, ramPacketLength, type CompressionMethod } from '../../extension/core/multifd/constants';
 
 /**
- * A test encoder that writes multifd channel bytes the way each QEMU release's sender does (wire notes §2–§5, §14):
+ * A test encoder that writes multifd channel bytes the way each QEMU release's sender does (docs/wire/sync-and-replay.md, releases.md):
  *  - '7.2' / '8.2': SYNC may ride on a page packet (flags = method | SYNC), followed by an empty flags-0 packet with
  *    the same packet_num; empty packets keep the stale ramblock and (7.2 only) a stale next_packet_size;
  *    zero pages never appear in packets.

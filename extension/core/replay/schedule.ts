@@ -8,7 +8,7 @@ export const enum WriterKind {
 }
 
 /**
- * The order in which page writes are applied, following QEMU's destination (wire notes §5): epoch k of every
+ * The order in which page writes are applied, following QEMU's destination (docs/wire/sync-and-replay.md): epoch k of every
  * channel (its packets up to and including its k-th SYNC) before any epoch k+1; main-channel ZERO/PAGE records
  * join the epoch given by the sync markers (MULTIFD_FLUSH, or EOS in per-section mode) before them. Within an
  * epoch pages should be disjoint; packet_num order makes the result deterministic when they are not (7.2).
