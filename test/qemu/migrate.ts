@@ -11,11 +11,14 @@ import { removeWorkDir, runMigration, type Compression, type MigrationOptions, t
  */
 
 const USAGE = `usage: node --import tsx test/qemu/migrate.ts [options]
-  --qemu 7.2|10.0               source QEMU (default 10.0)
-  --destination-qemu 7.2|10.0   destination QEMU (default: same as --qemu)
-  --channels N                  multifd-channels (default 2)
+  --qemu 7.2|10.0|11.1          source QEMU (default 10.0)
+  --destination-qemu VERSION    destination QEMU (default: same as --qemu)
+  --channels N                  multifd-channels (default 2; 0: multifd off)
   --compression none|zlib|zstd  multifd-compression (default none)
-  --zero-page-detection multifd|legacy|none   (10.0 only)
+  --zero-page-detection multifd|legacy|none   (10.0 and 11.1)
+  --postcopy                    postcopy-ram; migrate-start-postcopy after --postcopy-after dirty syncs (RAM on /dev/shm)
+  --postcopy-after N            dirty syncs before the switch (default 2 with --live, else 0)
+  --preempt                     postcopy-preempt too
   --ram MiB                     guest RAM (default 32)
   --live                        run a guest that dirties memory during migration
   --out FILE.mfd                record through the recorder into FILE.mfd
@@ -62,6 +65,9 @@ function parse(argv: string[]): MigrationOptions & { clean: boolean } {
       case '--accel': o.accel = v(); break;
       case '--work-dir': o.workDir = v(); break;
       case '--clean': o.clean = true; break;
+      case '--postcopy': o.postcopy = { ...o.postcopy }; break;
+      case '--postcopy-after': o.postcopy = { ...o.postcopy, afterSyncs: num() }; break;
+      case '--preempt': o.postcopy = { ...o.postcopy, preempt: true }; break;
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);
       default: throw new Error(`unknown option ${a}`);
     }

@@ -45,6 +45,12 @@ export interface MigrationOptions {
   iterations?: number;
   /** Live mode: and at least this long iterating. Default 1000 ms. */
   minLiveMs?: number;
+  /**
+   * Postcopy: `postcopy-ram` on both sides, `migrate-start-postcopy` once `afterSyncs` dirty syncs are done (default
+   * 2 with a live guest; 0 without, which asks for the switch right after migrate, so most pages come by postcopy). RAM then lives on tmpfs (/dev/shm), since userfaultfd refuses
+   * other file backends. `channels: 0` turns multifd off (QEMU before 10.1 refuses multifd with postcopy).
+   */
+  postcopy?: { preempt?: boolean; afterSyncs?: number };
   accel?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -106,7 +112,7 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
   const dstVersion = o.destinationQemu ?? o.qemu;
   if (o.zeroPageDetection && (o.qemu === '7.2' || dstVersion === '7.2')) throw new Error('zero-page-detection needs QEMU 9.0 or later (10.0 or 11.1 here), not 7.2');
   if (o.out && o.viaPort !== undefined) throw new Error('give either out (in-process recorder) or viaPort (external one), not both');
-  const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'mfd-migrate-'));
+  const workDir = o.workDir ?? mkdtempSync(join(o.postcopy ? '/dev/shm' : tmpdir(), 'mfd-migrate-'));
   await fsp.mkdir(workDir, { recursive: true });
   const sourceRam = join(workDir, 'source.ram');
   const destinationRam = join(workDir, 'destination.ram');
@@ -154,10 +160,13 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
     const srcQmp = src.qmp!;
     const dstQmp = dst.qmp!;
 
-    const capabilities = [{ capability: 'multifd', state: true }];
+    const capabilities = [
+      ...(o.channels > 0 ? [{ capability: 'multifd', state: true }] : []),
+      ...(o.postcopy ? [{ capability: 'postcopy-ram', state: true }] : []),
+      ...(o.postcopy?.preempt ? [{ capability: 'postcopy-preempt', state: true }] : []),
+    ];
     const params: Record<string, unknown> = {
-      'multifd-channels': o.channels,
-      'multifd-compression': o.compression,
+      ...(o.channels > 0 ? { 'multifd-channels': o.channels, 'multifd-compression': o.compression } : {}),
       'max-bandwidth': o.maxBandwidth ?? (o.live ? liveBandwidth(o.compression) : HIGH_BANDWIDTH),
       // Live: 1 ms, so it cannot converge while the guest keeps dirtying pages, until the driver raises the
       // limits. (0 would not do: QEMU then switches over as soon as its estimate, taken without a dirty
@@ -166,7 +175,7 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
       ...(o.zeroPageDetection ? { 'zero-page-detection': o.zeroPageDetection } : {}),
     };
     for (const q of [srcQmp, dstQmp]) {
-      await q.execute('migrate-set-capabilities', { capabilities });
+      if (capabilities.length > 0) await q.execute('migrate-set-capabilities', { capabilities });
       await q.execute('migrate-set-parameters', params);
     }
     const incomingPort = o.incomingPort ?? (await freePort());
@@ -225,10 +234,17 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
     await srcQmp.execute('migrate', { uri: `tcp:127.0.0.1:${targetPort}` });
     let info: QueryMigrate = { status: 'setup' };
     let raised = false;
+    let postcopyStarted = false;
     for (;;) {
       info = await srcQmp.execute<QueryMigrate>('query-migrate');
       const syncs = info.ram?.['dirty-sync-count'] ?? 0;
-      if (o.live && !raised && syncs >= (o.iterations ?? 5) && Date.now() - t >= (o.minLiveMs ?? 1000)) {
+      if (o.postcopy && !postcopyStarted && ['setup', 'active'].includes(info.status) && syncs >= (o.postcopy.afterSyncs ?? (o.live ? 2 : 0))) {
+        postcopyStarted = true;
+        await srcQmp.execute('migrate-start-postcopy');
+        recorder?.note(`postcopy started after ${syncs} dirty syncs`);
+        log(`postcopy started after ${syncs} dirty syncs`);
+      }
+      if (o.live && !o.postcopy && !raised && syncs >= (o.iterations ?? 5) && Date.now() - t >= (o.minLiveMs ?? 1000)) {
         raised = true;
         // Enough iterations: let it converge.
         await srcQmp.execute('migrate-set-parameters', { 'downtime-limit': 2000, 'max-bandwidth': HIGH_BANDWIDTH });
@@ -242,7 +258,7 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
         info = { ...info, status: 'failed', 'error-desc': `timed out after ${timeoutMs} ms (status ${info.status})` };
         break;
       }
-      await sleep(o.live ? 50 : 100);
+      await sleep(o.postcopy && !postcopyStarted ? 10 : o.live ? 50 : 100);
     }
     const migrateMs = Date.now() - t;
     log(`source: ${info.status} in ${migrateMs} ms${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
