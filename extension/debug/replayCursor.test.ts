@@ -30,7 +30,8 @@ test('cursor: back and forth by pages and entries gives the engine-alone RAM at 
         const want = await snapshot((b, o, n) => plain.read(b, o, n), plain.images);
         // The cursor: page by page into entry k, a few pages back, an entry back and forth, then to its end.
         while (cursor.position.entry < k) await cursor.forwardEntry();
-        const e = cursor.current!;
+        const e = cursor.current;
+        assert.ok(e, `no current entry after moving to entry ${k}`);
         assert.equal(e.step, k);
         await cursor.setPagesApplied(0);
         for (let p = 0; p < Math.min(3, pageCountOf(e)); p++) await cursor.forwardPage();
@@ -39,10 +40,10 @@ test('cursor: back and forth by pages and entries gives the engine-alone RAM at 
           await cursor.backwardEntry();
           await cursor.forwardEntry();
         }
-        await cursor.setPagesApplied(pageCountOf(cursor.current!));
+        await cursor.setPagesApplied(pageCountOf(e));
         assert.equal(cursor.position.entry, k);
         const got = await snapshot((b, o, n) => cursor.read(b, o, n), cursor.engine.images);
-        for (const [name, bytes] of want) assert.ok(bytes.equals(got.get(name)!), `${name} differs at entry ${k}`);
+        for (const [name, bytes] of want) assert.ok(got.get(name)?.equals(bytes), `${name} differs at entry ${k}`);
       }
       // The log is bounded: early entries can no longer be undone.
       assert.ok(cursor.oldestReachable.entry > 0, `oldest reachable ${JSON.stringify(cursor.oldestReachable)}`);

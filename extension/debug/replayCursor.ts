@@ -1,4 +1,4 @@
-import type { CaptureAnalysis } from '../core/analysisTypes';
+import { sourceBytes, type CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic, DiagnosticSink } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
 import { readPacket } from '../core/multifd/readPacket';
@@ -11,6 +11,10 @@ import { isAllZero } from '../core/util/bytes';
  * count. Short or empty when the page lies beyond its image (the engine skips such pages).
  */
 type Snapshot = Uint8Array | number;
+
+function snapshotBytes(s: Snapshot): number {
+  return typeof s === 'number' ? 0 : s.length;
+}
 
 interface PageSnapshots {
   pre: Snapshot;
@@ -140,11 +144,11 @@ export class ReplayCursor {
     const s = a.schedule;
     if (s.kind[i] === WriterKind.Multifd) {
       const m = a.multifd[s.source[i]];
-      const stream = a.streams.find((x) => x.id === m.streamId)!.stream.toDestination;
-      const d = await readPacket(stream, m.packets, s.row[i], a.pageSize);
+      const d = await readPacket(sourceBytes(a, m.streamId), m.packets, s.row[i], a.pageSize);
       return { block: a.names.get(m.packets.name.get(s.row[i])).slice(0, 255), normal: d.normalOffsets, zero: d.zeroOffsets };
     }
-    const r = a.main!.records.row(s.row[i]);
+    if (!a.main) throw new Error(`replay step ${i + 1} is a main-channel record, but the capture has no main channel`);
+    const r = a.main.records.row(s.row[i]);
     const block = a.ramblocks[r.block]?.name ?? '';
     return r.kind === MainRecordKind.Zero ? { block, normal: [], zero: [r.offset] } : { block, normal: [r.offset], zero: [] };
   }
@@ -180,7 +184,7 @@ export class ReplayCursor {
     for (let k = 0; k < offsets.length; k++) {
       const post = await this.snapshot(r.block, offsets[k]);
       pages.push({ pre: pre[k], post });
-      bytes += 48 + (typeof pre[k] === 'number' ? 0 : (pre[k] as Uint8Array).length) + (typeof post === 'number' ? 0 : post.length);
+      bytes += 48 + snapshotBytes(pre[k]) + snapshotBytes(post);
     }
     const e: CursorEntry = { step: i, epoch: r.epoch, kind: r.kind, block: r.block, normalOffsets: r.normalOffsets, zeroOffsets: r.zeroOffsets, raised: this.sink.items.slice(before), pages, bytes };
     this.entries.push(e);
@@ -199,7 +203,8 @@ export class ReplayCursor {
   }
 
   private async applyPage(e: CursorEntry, p: number, forward: boolean): Promise<void> {
-    const s = e.pages![p];
+    const s = e.pages?.[p];
+    if (!s) throw new Error(`the page images of replay step ${e.step + 1} were dropped`);
     const pg = pageOf(e, p);
     await this.restore(pg.block, pg.offset, forward ? s.post : s.pre, forward ? s.pre : s.post);
   }
