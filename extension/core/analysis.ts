@@ -12,6 +12,7 @@ import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, S
 import { StringTable } from './util/growableArrays';
 import { hex } from './util/bytes';
 
+import { metaPageSize } from './pageSizeCheck';
 export type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 export { sourceBytes } from './analysisTypes';
 
@@ -55,8 +56,8 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   // Page size: an explicit option, then the capture's META, then the main channel, then the multifd framing.
   const found: { size: number; source: PageSizeSource }[] = [];
   if (options.pageSize) found.push({ size: options.pageSize, source: 'option' });
-  const metaPs = Number(capture.meta.pageSize);
-  if (Number.isInteger(metaPs) && metaPs > 0) found.push({ size: metaPs, source: 'meta' });
+  const metaPs = metaPageSize(capture, sink);
+  if (metaPs !== undefined) found.push({ size: metaPs, source: 'meta' });
   const mainStreams = streams.filter((s) => s.kind === 'main');
   for (const s of mainStreams) {
     const r = await readMainChannelPageSize(s.stream.toDestination);

@@ -3,6 +3,8 @@ import { analyzeCaptureFile } from '../../core/analysis';
 import { formatDiagnostic } from '../../core/diagnostics/diagnostic';
 import { EXIT_FINDINGS, EXIT_OK, parseNumber, UsageError, type CliCommand } from '../cliCommand';
 import { buildCaptureReport, type CaptureReport } from '../../core/captureReport';
+import { pageSizeProblem } from '../../core/pageSizeCheck';
+import { terminalLines } from '../terminalText';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
@@ -29,7 +31,8 @@ export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 's
   if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'one capture file expected' : 'no capture file given');
   const ps = (parsed.values as Record<string, unknown>)['page-size'] as string | undefined;
   const pageSize = ps === undefined ? undefined : parseNumber(ps, '--page-size');
-  if (pageSize !== undefined && (pageSize < 512 || pageSize > 1 << 20 || (pageSize & (pageSize - 1)) !== 0)) throw new UsageError(`--page-size ${pageSize}: a power of two between 512 and 1048576 expected`);
+  const problem = pageSize === undefined ? undefined : pageSizeProblem(pageSize);
+  if (problem) throw new UsageError(`--page-size ${pageSize}: ${problem}`);
   return { values: { ...(parsed.values as Record<string, unknown>), pageSize } as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string } & { pageSize?: number }, positionals: parsed.positionals };
 }
 

@@ -43,6 +43,8 @@ export interface Capture {
   source: ByteSource;
   /** META records merged in order (later keys override earlier ones). */
   meta: Record<string, unknown>;
+  /** File offset of the META record that set each key of `meta` (for diagnostics about a META value). */
+  metaRecordOffsets?: Record<string, number>;
   notes: CaptureNote[];
   streams: CaptureStream[];
   diagnostics: Diagnostic[];

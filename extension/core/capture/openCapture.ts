@@ -114,6 +114,7 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
     try {
       const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  const metaRecordOffsets: Record<string, number> = {};
       sink.report('capture.bad-json', `${what} record payload is JSON but not an object`, { fileOffset: at });
     } catch (e) {
       sink.report('capture.bad-json', `${what} record payload is not UTF-8 JSON: ${(e as Error).message}`, { fileOffset: at });
@@ -152,7 +153,10 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
       }
       case RecordType.Meta: {
         const v = await readJson(pos, len, 'META');
-        if (v) Object.assign(meta, v);
+        if (v) {
+          Object.assign(meta, v);
+          for (const k of Object.keys(v)) metaRecordOffsets[k] = pos;
+        }
         break;
       }
       case RecordType.Open: {
@@ -196,5 +200,5 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
       openedAtNs: s.openedAtNs,
       closedAtNs: s.closedAtNs,
     }));
-  return { format: 'mfd', path, fileSize: source.size, source, meta, notes, streams: list, diagnostics: sink.items };
+  return { format: 'mfd', path, fileSize: source.size, source, meta, metaRecordOffsets, notes, streams: list, diagnostics: sink.items };
 }

@@ -15,6 +15,7 @@ export const DIAGNOSTIC_CODES = {
   'capture.bad-json': { severity: 'warning', qemu: false, title: 'A META/OPEN/CLOSE/NOTE record does not hold a JSON object' },
   'capture.timestamp-backwards': { severity: 'warning', qemu: false, title: 'A record timestamp goes backwards' },
   'capture.data-after-close': { severity: 'warning', qemu: false, title: 'DATA for a stream after its CLOSE' },
+  'capture.bad-page-size': { severity: 'error', qemu: false, title: 'META pageSize is not a power of two between 512 and 1048576; it is ignored' },
   'capture.stream-reset': { severity: 'warning', qemu: false, title: 'A connection was reset or ended with an error' },
   'stream.unknown-kind': { severity: 'warning', qemu: false, title: 'A stream starts with neither QEVM nor the multifd magic' },
   // Multifd
