@@ -100,12 +100,16 @@ function checkPacketNums({ multifd, oldSender, sink }: CrossCheckInput): void {
   if (repeats) sink.report('multifd.packet-num-repeat', `${repeats} packet_num value(s) used twice across all channels; ${why}`, { stream: multifd[0].streamId }, { severity: oldSender ? 'info' : 'warning' });
 }
 
+/** The page-twice-in-epoch check's memory bound per ramblock: regions of pages, allocated where pages are written. */
+const TWICE_IN_EPOCH_REGIONS = 2048;
+const TWICE_IN_EPOCH_REGION_PAGES = 4096;
+
 /** Within one epoch QEMU loads channels concurrently, so a page sent twice there has no defined winner. */
 async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSize, oldSender, sink }: CrossCheckInput): Promise<void> {
   const maps = new Map<string, SparsePageMap>();
   const mapFor = (name: string) => {
     let m = maps.get(name);
-    if (!m) maps.set(name, (m = new SparsePageMap(-1, 2048)));
+    if (!m) maps.set(name, (m = new SparsePageMap(-1, TWICE_IN_EPOCH_REGIONS, TWICE_IN_EPOCH_REGION_PAGES)));
     return m;
   };
   const capacity = pageCount(pageSize);
@@ -148,6 +152,13 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
       if (block !== undefined) visit(i, block, r.offset);
     }
   }
-  if (capped) sink.report('diagnostics.capped', 'the page-twice-in-epoch check covered only the first 32 GiB of touched pages per ramblock', {});
+  if (capped) {
+    const blocks = [...maps].filter(([, m]) => m.capped).map(([name]) => name);
+    sink.report(
+      'diagnostics.capped',
+      `the page-twice-in-epoch check tracks pages in at most ${TWICE_IN_EPOCH_REGIONS} regions of ${TWICE_IN_EPOCH_REGION_PAGES} pages per ramblock (the first regions written); pages of ${blocks.join(', ')} outside those regions were not checked`,
+      {},
+    );
+  }
   void count;
 }
