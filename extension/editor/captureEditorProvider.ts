@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/util/errorMessage';
 import { CaptureDocument } from './captureDocument';
 import { CapturePanel, type PanelHost } from './capturePanel';
 import { toVscodeDiagnostics } from './problems';
@@ -62,7 +63,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     });
     doc.model.then(
       (m) => this.problems.set(uri, toVscodeDiagnostics(uri, m.analysis.diagnostics)),
-      (e) => void vscode.window.showErrorMessage(`Cannot open ${uri.fsPath}: ${(e as Error).message}`),
+      (e) => void vscode.window.showErrorMessage(`Cannot open ${uri.fsPath}: ${errorMessage(e)}`),
     );
     return doc;
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { sendCapture } from '../core/send/sendCapture';
+import { errorDetail, errorMessage } from '../core/util/errorMessage';
 import { log } from './log';
 
 export const SEND_COMMAND = 'multifd.sendCapture';
@@ -57,7 +58,7 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
       );
     else void vscode.window.showErrorMessage(`Multifd: ${result.problems[0] ?? 'the destination did not complete'}`, 'Show Log').then((b) => b && out.show());
   } catch (e) {
-    out.error(`send: ${(e as Error).stack ?? e}`);
-    void vscode.window.showErrorMessage(`Multifd: ${(e as Error).message}`);
+    out.error(`send: ${errorDetail(e)}`);
+    void vscode.window.showErrorMessage(`Multifd: ${errorMessage(e)}`);
   }
 }
