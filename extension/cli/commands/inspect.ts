@@ -79,5 +79,5 @@ export function renderReport(r: CaptureReport): string {
   const c = r.diagnosticCounts;
   lines.push(`diagnostics: ${c.error} error(s), ${c.warning} warning(s), ${c.info} info`);
   for (const d of r.diagnostics) lines.push('  ' + formatDiagnostic(d));
-  return lines.join('\n') + '\n';
+  return terminalLines(lines);
 }

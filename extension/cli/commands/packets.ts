@@ -3,6 +3,7 @@ import { describeFlags } from '../../core/multifd/constants';
 import { readPacket } from '../../core/multifd/readPacket';
 import { EXIT_FINDINGS, EXIT_OK, parseNumber, UsageError, type CliCommand } from '../cliCommand';
 import { parseCaptureArgs } from './inspect';
+import { terminalLines } from '../terminalText';
 
 export const packetsCommand: CliCommand = {
   name: 'packets',
@@ -52,11 +53,11 @@ export const packetsCommand: CliCommand = {
             lines.push(line);
           }
           if (lines.length >= 1000) {
-            io.out(lines.join('\n') + '\n');
+            io.out(terminalLines(lines));
             lines = [];
           }
         }
-        if (lines.length) io.out(lines.join('\n') + '\n');
+        if (lines.length) io.out(terminalLines(lines));
       }
       return analysis.diagnostics.some((d) => d.severity === 'error') ? EXIT_FINDINGS : EXIT_OK;
     } finally {

@@ -3,6 +3,7 @@ import { analyzeCaptureFile } from '../../core/analysis';
 import { countBySeverity, formatDiagnostic } from '../../core/diagnostics/diagnostic';
 import { replayCapture, type ReplayResult } from '../../core/replay/replay';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliCommand } from '../cliCommand';
+import { terminalLines } from '../terminalText';
 import { parseCaptureArgs } from './inspect';
 
 export const replayCommand: CliCommand = {
@@ -78,5 +79,5 @@ function renderReplay(r: ReplayResult): string {
   const c = countBySeverity(r.diagnostics);
   lines.push(`diagnostics: ${c.error} error(s), ${c.warning} warning(s), ${c.info} info`);
   for (const d of r.diagnostics) lines.push('  ' + formatDiagnostic(d));
-  return lines.join('\n') + '\n';
+  return terminalLines(lines);
 }

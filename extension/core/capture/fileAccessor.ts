@@ -22,7 +22,8 @@ export class FileByteSource implements ByteSource {
   private constructor(private readonly fd: number, readonly size: number, readonly path: string) {}
 
   static async open(path: string): Promise<FileByteSource> {
-    const fd = openSync(path, 'r');
+    // Non-blocking: a path swapped for a FIFO after openCapture's stat is refused below instead of waiting for a writer.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile()) throw new Error(`${path}: not a regular file`);

@@ -1,3 +1,4 @@
+import { promises as fsp, type Stats } from 'node:fs';
 import { FileByteSource, type ByteSource } from './fileAccessor';
 import { StreamBytes } from './streamBytes';
 import { ReadAhead } from './readAhead';
@@ -20,7 +21,21 @@ function startsWith(b: Uint8Array, magic: number[]): boolean {
   return magic.every((x, i) => b[i] === x);
 }
 
+/** What a path is when it is not a regular file: a folder, a device or a FIFO is never a capture. */
+function nonRegularKind(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 export async function openCapture(path: string): Promise<Capture> {
+  // Stat first: opening a FIFO waits for a writer forever, and a device or a folder has no size to index.
+  const kind = nonRegularKind(await fsp.stat(path));
+  if (kind) throw new CaptureFormatError(`${path}: not a capture file: it is ${kind}; a capture is a regular file (.mfd or a raw channel dump)`);
   const source = await FileByteSource.open(path);
   try {
     return await openCaptureFromSource(source, path);
