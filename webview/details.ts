@@ -1,4 +1,4 @@
-import type { DiagnosticInfo, OffsetEntry, PacketDetails, PacketRef } from '../extension/shared/protocol';
+import type { DiagnosticInfo, OffsetEntry, PacketDetails } from '../extension/shared/protocol';
 import { clear, el, icon } from './dom';
 import { hexOffset } from './format';
 
@@ -38,12 +38,9 @@ export class DetailsTree {
   private visible: { node: TreeNode; depth: number; el: HTMLElement }[] = [];
   private expanded = new Set<string>(['fields', 'normal', 'zero', 'diagnostics']);
   private active = -1;
-  private details?: PacketDetails;
 
   onSelect: (t: DetailTarget) => void = () => {};
   onActivate: (t: DetailTarget) => void = () => {};
-  onExpandedChange: (keys: string[]) => void = () => {};
-  onReveal: (ref: PacketRef) => void = () => {};
 
   constructor() {
     this.root = el('section', { class: 'details pane', attrs: { 'aria-label': 'Packet details' } });
@@ -64,23 +61,17 @@ export class DetailsTree {
     this.showEmpty('Select a packet to see its header.');
   }
 
-  setExpanded(keys: string[] | undefined): void {
-    if (keys) this.expanded = new Set(keys);
-  }
-
   focus(): void {
     this.tree.focus();
   }
 
   showEmpty(text: string): void {
-    this.details = undefined;
     this.nodes = [];
     clear(this.tree);
     this.tree.append(el('div', { class: 'empty', text }));
   }
 
   show(d: PacketDetails, selectKey?: string): void {
-    this.details = d;
     const ramblockLike = d.row.kind === 'device-state' ? 'idstr' : 'ramblock';
     const fields: TreeNode[] = d.fields.map((f) => ({
       key: `field:${f.name}`,
@@ -175,12 +166,6 @@ export class DetailsTree {
     if (best >= 0) this.setActive(best, true);
   }
 
-  selectSlot(slot: number): void {
-    this.ensureVisible(`slot:${slot}`);
-    const i = this.visible.findIndex((v) => v.node.key === `slot:${slot}`);
-    if (i >= 0) this.setActive(i, true);
-  }
-
   private ensureVisible(key: string): void {
     const parent = this.nodes.find((n) => n.children?.some((c) => c.key === key));
     if (parent && !this.expanded.has(parent.key)) {
@@ -224,7 +209,6 @@ export class DetailsTree {
     if (want === isOpen) return;
     if (want) this.expanded.add(n.key);
     else this.expanded.delete(n.key);
-    this.onExpandedChange([...this.expanded]);
     this.rebuild();
     this.setActive(this.visible.findIndex((v) => v.node.key === n.key), false);
   }
@@ -282,9 +266,5 @@ export class DetailsTree {
         return;
     }
     e.preventDefault();
-  }
-
-  get current(): PacketDetails | undefined {
-    return this.details;
   }
 }

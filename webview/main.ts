@@ -1,4 +1,6 @@
 import './styles.css';
+import { errorMessage } from '../extension/shared/errorMessage';
+import { isSortColumn } from '../extension/shared/packetColumns';
 import { DEFAULT_VIEW, type HostEvent, type PacketDetails, type PacketRef, type SortColumn, type ViewSpec, type WebviewState } from '../extension/shared/protocol';
 import { BytesPane } from './bytesPane';
 import { DetailsTree, type DetailTarget } from './details';
@@ -10,9 +12,16 @@ import { PageMap } from './pageMap';
 import { Rpc } from './rpc';
 import { SummaryBar } from './summaryBar';
 
+/** The saved view, unless it predates a column rename (its sort then falls back to the default). */
+function restoredView(v: ViewSpec | undefined): ViewSpec {
+  if (!v) return DEFAULT_VIEW;
+  return isSortColumn(v.sort?.column) ? v : { filter: typeof v.filter === 'string' ? v.filter : '', sort: DEFAULT_VIEW.sort };
+}
+
 const rpc = new Rpc();
 const saved = rpc.getState();
-const state: WebviewState = { sidePanel: 'none', bytesTab: 'header', ...saved, view: saved?.view ?? DEFAULT_VIEW };
+const state: WebviewState = { sidePanel: 'none', bytesTab: 'header', ...saved, view: restoredView(saved?.view) };
+
 let pageSize = 4096;
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
 function save(): void {
@@ -33,7 +42,6 @@ const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root]);
 const lower = el('div', { class: 'lower' }, [details.root, bytes.root, side]);
 const app = el('div', { class: 'app' }, [summary.root, filter.root, el('main', { class: 'panes' }, [list.root, lower]), status]);
 document.body.append(app);
-details.setExpanded(state.expanded);
 list.setSort(state.view.sort);
 bytes.selectTab(state.bytesTab ?? 'header');
 
@@ -91,7 +99,7 @@ async function showPacket(ref: PacketRef): Promise<void> {
   try {
     d = await rpc.request('getPacket', ref);
   } catch (e) {
-    if (token === packetToken) details.showEmpty(`Cannot read this packet: ${(e as Error).message}`);
+    if (token === packetToken) details.showEmpty(`Cannot read this packet: ${errorMessage(e)}`);
     return;
   }
   if (token !== packetToken) return;
@@ -113,7 +121,6 @@ details.onSelect = (t: DetailTarget) => {
   bytes.highlight(t.range);
   state.selectedField = t.key;
   if (t.offset) {
-    state.selectedSlot = t.offset.slot;
     rpc.send({ type: 'selection', packet: current?.ref, block: current?.row.ramblock, offset: t.offset.value });
     if (bytes.tab === 'page') void loadPage(t.offset.slot);
   }
@@ -151,7 +158,7 @@ async function loadPage(slot: number): Promise<void> {
     const p = await rpc.request('getPage', { ...d.ref, slot });
     if (token === pageToken && current === d) bytes.showPage(p, pageSize);
   } catch (e) {
-    if (token === pageToken) bytes.pageLoading(`Cannot show this page: ${(e as Error).message}`);
+    if (token === pageToken) bytes.pageLoading(`Cannot show this page: ${errorMessage(e)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { LIST_COLUMNS, isSortColumn, type ListColumn } from '../extension/shared/packetColumns';
 import type { PacketRef, PacketRow, SortColumn, ViewSpec } from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
 import { clear, el, icon } from './dom';
@@ -6,25 +7,27 @@ import { formatTime } from './format';
 export const ROW_HEIGHT = 22;
 const BLOCK = 256;
 
-interface Column {
-  key: SortColumn;
-  label: string;
+/** How the list shows each of its columns (which columns, their order and labels: extension/shared/packetColumns). */
+interface ColumnLook {
   cls: string;
+  /** CSS grid track of the column. */
+  width: string;
   cell(r: PacketRow): string;
-  describe: string;
 }
 
-const COLUMNS: Column[] = [
-  { key: 'stream', label: 'Stream / ch', cls: 'c-stream', cell: (r) => `${r.stream} / ${r.channel < 0 ? '?' : r.channel}`, describe: 'capture stream and multifd channel id' },
-  { key: 'epoch', label: 'Epoch', cls: 'c-num', cell: (r) => String(r.epoch), describe: 'SYNC epoch on the channel' },
-  { key: 'packet_num', label: 'packet_num', cls: 'c-num', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)), describe: 'MultiFDPacket_t packet_num' },
-  { key: 'flags', label: 'Flags', cls: 'c-flags', cell: (r) => r.flagsText, describe: 'flags: SYNC and compression method' },
-  { key: 'ramblock', label: 'ramblock', cls: 'c-block', cell: (r) => (r.kind === 'device-state' ? `[dev] ${r.ramblock}` : r.ramblock), describe: 'ramblock idstr (device-state: idstr)' },
-  { key: 'normal', label: 'normal', cls: 'c-num', cell: (r) => String(r.normal), describe: 'normal_pages' },
-  { key: 'zero', label: 'zero', cls: 'c-num', cell: (r) => String(r.zero), describe: 'zero_pages' },
-  { key: 'next_packet_size', label: 'next_packet_size', cls: 'c-num', cell: (r) => String(r.nextPacketSize), describe: 'next_packet_size' },
-  { key: 'time', label: 'Time (s)', cls: 'c-time', cell: (r) => formatTime(r.timeNs), describe: 'seconds since the first packet' },
-];
+const LOOK: Record<ListColumn, ColumnLook> = {
+  stream: { cls: 'c-stream', width: '90px', cell: (r) => `${r.stream} / ${r.channel < 0 ? '?' : r.channel}` },
+  epoch: { cls: 'c-num', width: '56px', cell: (r) => String(r.epoch) },
+  packet_num: { cls: 'c-num', width: '96px', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
+  flags: { cls: 'c-flags', width: 'minmax(120px, 1.2fr)', cell: (r) => r.flagsText },
+  ramblock: { cls: 'c-block', width: 'minmax(100px, 1fr)', cell: (r) => (r.kind === 'device-state' ? `[dev] ${r.ramblock}` : r.ramblock) },
+  normal_pages: { cls: 'c-num', width: '110px', cell: (r) => String(r.normalPages) },
+  zero_pages: { cls: 'c-num', width: '96px', cell: (r) => String(r.zeroPages) },
+  next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => String(r.nextPacketSize) },
+  time: { cls: 'c-time', width: '100px', cell: (r) => formatTime(r.timeNs) },
+};
+
+const COLUMNS = LIST_COLUMNS.map((c) => ({ ...c, ...LOOK[c.key] }));
 
 const SEVERITY_LABEL = ['', 'info', 'warning', 'error'];
 
@@ -40,7 +43,7 @@ export class PacketList {
   private readonly spacer: HTMLElement;
   private readonly layer: HTMLElement;
   private readonly status: HTMLElement;
-  private readonly headerCells = new Map<SortColumn, HTMLElement>();
+  private readonly headerCells = new Map<ListColumn, HTMLElement>();
   private viewId = 0;
   private rowCount = 0;
   private readonly blocks = new Map<number, PacketRow[]>();
@@ -60,13 +63,17 @@ export class PacketList {
   constructor(private readonly rpc: Rpc) {
     this.root = el('div', { class: 'packet-list', attrs: { role: 'grid', 'aria-label': 'Packets', 'aria-rowcount': 0, 'aria-colcount': COLUMNS.length, tabindex: 0, 'aria-multiselectable': 'false' } });
     this.header = el('div', { class: 'row header-row', attrs: { role: 'row', 'aria-rowindex': 1 } });
+    // One CSS grid for the header and every row, in the declared column order.
+    this.root.style.setProperty('--list-columns', COLUMNS.map((c) => c.width).join(' '));
     for (const c of COLUMNS) {
-      const cell = el('div', { class: `cell ${c.cls}`, attrs: { role: 'columnheader', 'aria-sort': 'none', title: `${c.describe} (click to sort)` } }, [
+      const key = c.key;
+      const sortable = isSortColumn(key);
+      const cell = el('div', { class: `cell ${c.cls}`, attrs: { role: 'columnheader', 'aria-sort': sortable ? 'none' : undefined, title: sortable ? `${c.describe} (click to sort)` : c.describe } }, [
         el('span', { class: 'label', text: c.label }),
         el('span', { class: 'sort-icon' }),
       ]);
-      cell.addEventListener('click', () => this.onSort(c.key));
-      this.headerCells.set(c.key, cell);
+      if (sortable) cell.addEventListener('click', () => this.onSort(key));
+      this.headerCells.set(key, cell);
       this.header.append(cell);
     }
     this.viewport = el('div', { class: 'viewport' });
@@ -87,14 +94,6 @@ export class PacketList {
       this.root.focus();
     });
     this.layer.addEventListener('dblclick', () => this.onActivate());
-  }
-
-  get selection(): PacketRef | undefined {
-    return this.selectedRef;
-  }
-
-  get scrollTop(): number {
-    return this.viewport.scrollTop;
   }
 
   setSort(sort: ViewSpec['sort']): void {

@@ -1,4 +1,4 @@
-import { PAGE_STATES, type PacketRef, type PageMapInfo, type PageWriterInfo } from '../extension/shared/protocol';
+import { PAGE_STATES, PageState, type PacketRef, type PageMapInfo, type PageWriterInfo } from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
 import { clear, el } from './dom';
 import { hexOffset, pageMapGeometry, plural } from './format';
@@ -76,7 +76,7 @@ export class PageMap {
     this.cursor = Math.min(this.cursor, Math.max(0, map.states.length - 1));
     clear(this.legend);
     PAGE_STATES.forEach((name, i) => {
-      if (i === 4 && !map.compared) return;
+      if (i === PageState.Mismatch && !map.compared) return;
       this.legend.append(el('span', { class: 'legend-item', attrs: { role: 'listitem' } }, [el('span', { class: `swatch state-${i}` }), el('span', { text: `${name}: ${map.counts[i].toLocaleString('en-US')}` })]));
     });
     this.canvas.setAttribute('aria-label', `Page map of ${b}: ${plural(map.states.length, 'page')}; ${PAGE_STATES.map((n, i) => `${map.counts[i]} ${n}`).join(', ')}. Arrow keys move, Enter lists the packets that touched a page.`);

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { analyzeCaptureFile } from '../core/analysis';
-import type { PacketRef, ReplayInfo } from '../shared/protocol';
+import { errorMessage } from '../core/util/errorMessage';
+import type { PacketRef } from '../shared/protocol';
 import { CaptureModel } from './model/captureModel';
 import { log } from './log';
 import { readSettings } from './settings';
-import type { CapturePanel } from './capturePanel';
 
 /**
  * One open capture. The analysis (the core's index) lives here, in the extension host; every editor panel
@@ -12,10 +12,7 @@ import type { CapturePanel } from './capturePanel';
  */
 export class CaptureDocument implements vscode.CustomDocument {
   readonly model: Promise<CaptureModel>;
-  loaded?: CaptureModel;
-  readonly panels = new Set<CapturePanel>();
   selection: { packet?: PacketRef; block?: string; offset?: number } = {};
-  lastReplay?: ReplayInfo;
   private disposed = false;
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposeEmitter.event;
@@ -27,10 +24,9 @@ export class CaptureDocument implements vscode.CustomDocument {
       const m = new CaptureModel(a);
       log().info(`${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`);
       if (this.disposed) void m.dispose();
-      this.loaded = m;
       return m;
     });
-    this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${(e as Error).message}`));
+    this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${errorMessage(e)}`));
   }
 
   dispose(): void {

@@ -3,7 +3,8 @@ import type { CaptureDocument } from './captureDocument';
 import type { CaptureModel } from './model/captureModel';
 import { log } from './log';
 import { webviewHtml } from './webviewHtml';
-import type { CommandName, HostEvent, HostToWebview, RequestMap, RequestMethod, WebviewRequest, WebviewToHost } from '../shared/protocol';
+import { errorMessage } from '../core/util/errorMessage';
+import type { CommandName, HostEvent, HostToWebview, RequestHandlers, RequestMethod, RequestOf, ResultOf, WebviewToHost } from '../shared/protocol';
 
 /** What a panel needs from the rest of the extension. */
 export interface PanelHost {
@@ -72,7 +73,7 @@ export class CapturePanel implements vscode.Disposable {
     try {
       model = await this.document.model;
     } catch (e) {
-      void this.panel.webview.postMessage({ type: 'loadFailed', message: (e as Error).message } satisfies HostEvent);
+      void this.panel.webview.postMessage({ type: 'loadFailed', message: errorMessage(e) } satisfies HostEvent);
       return;
     }
     await this.panel.webview.postMessage({ type: 'init', summary: model.summary(vscode.workspace.isTrusted), fields: model.filterFields() } satisfies HostEvent);
@@ -82,55 +83,41 @@ export class CapturePanel implements vscode.Disposable {
 
   private progress = (message: string) => void this.panel.webview.postMessage({ type: 'progress', message } satisfies HostEvent);
 
-  private async answer(req: WebviewRequest): Promise<void> {
+  /** The model's answer to each request the webview can make; long ones report progress and clear it when done. */
+  private handlers(model: CaptureModel): RequestHandlers {
+    const withProgress = async <T>(work: Promise<T>): Promise<T> => {
+      try {
+        return await work;
+      } finally {
+        this.progress('');
+      }
+    };
+    return {
+      setView: (p) => withProgress(model.setView(p, this.progress)),
+      getRows: (p) => model.rows(p.start, p.count),
+      getPacket: (p) => model.packet(p),
+      getPayload: (p) => model.payload(p, p.start, p.length),
+      getPage: (p) => withProgress(model.page(p, p.slot, this.progress)),
+      locate: (p) => ({ viewIndex: model.locate(p) }),
+      getDiagnostics: (p) => model.diagnostics(p.start, p.count, p.severity),
+      getPageMap: (p) => withProgress(model.pageMap(p.block, this.progress)),
+      getPageWriters: async (p) => ({ block: p.block, offset: p.offset, writers: await model.pageWriters(p.block, p.offset) }),
+    };
+  }
+
+  private async answer<M extends RequestMethod>(req: RequestOf<M>): Promise<void> {
     const started = Date.now();
     try {
       const model = await this.document.model;
-      const result = await this.dispatch(model, req);
-      await this.panel.webview.postMessage({ type: 'response', id: req.id, method: req.method, result } as HostToWebview);
+      const handle: RequestHandlers[M] = this.handlers(model)[req.method];
+      const result = await handle(req.params);
+      const response: ResultOf<M> = { type: 'response', id: req.id, method: req.method, result };
+      await this.panel.webview.postMessage(response);
       const ms = Date.now() - started;
       if (ms > 500) log().debug(`${req.method} took ${ms} ms`);
     } catch (e) {
-      log().warn(`${req.method} failed: ${(e as Error).message}`);
-      await this.panel.webview.postMessage({ type: 'response', id: req.id, method: req.method, error: (e as Error).message } satisfies HostToWebview);
+      log().warn(`${req.method} failed: ${errorMessage(e)}`);
+      await this.panel.webview.postMessage({ type: 'response', id: req.id, method: req.method, error: errorMessage(e) } satisfies HostToWebview);
     }
-  }
-
-  private async dispatch<M extends RequestMethod>(model: CaptureModel, req: WebviewRequest & { method: M }): Promise<RequestMap[M]['result']> {
-    const r = req as WebviewRequest;
-    let out: unknown;
-    switch (r.method) {
-      case 'setView':
-        out = await model.setView(r.params, this.progress);
-        this.progress('');
-        break;
-      case 'getRows':
-        out = model.rows(r.params.start, r.params.count);
-        break;
-      case 'getPacket':
-        out = await model.packet(r.params);
-        break;
-      case 'getPayload':
-        out = await model.payload(r.params, r.params.start, r.params.length);
-        break;
-      case 'getPage':
-        out = await model.page(r.params, r.params.slot, this.progress);
-        this.progress('');
-        break;
-      case 'locate':
-        out = { viewIndex: model.locate(r.params) };
-        break;
-      case 'getDiagnostics':
-        out = model.diagnostics(r.params.start, r.params.count, r.params.severity);
-        break;
-      case 'getPageMap':
-        out = await model.pageMap(r.params.block, this.progress);
-        this.progress('');
-        break;
-      case 'getPageWriters':
-        out = { block: r.params.block, offset: r.params.offset, writers: await model.pageWriters(r.params.block, r.params.offset) };
-        break;
-    }
-    return out as RequestMap[M]['result'];
   }
 }

@@ -4,13 +4,15 @@ import * as vscode from 'vscode';
 import { formatProvenance } from '../core/replay/provenance';
 import { replayCapture, type ReplayResult } from '../core/replay/replay';
 import { uniqueNames } from '../core/replay/safeFileName';
+import { errorDetail, errorMessage } from '../core/util/errorMessage';
 import type { CommandName, PacketRef, ReplayInfo } from '../shared/protocol';
 import type { CaptureDocument } from './captureDocument';
 import type { CaptureEditorProvider } from './captureEditorProvider';
 import type { CapturePanel } from './capturePanel';
 import { log } from './log';
 import { exportChunks, type ExportFormat } from './model/exportPackets';
-import { parsePacketQuery, parsePageQuery, type CaptureModel } from './model/captureModel';
+import type { CaptureModel } from './model/captureModel';
+import { parsePacketQuery, parsePageQuery } from './model/queryParsers';
 import { REVEAL_COMMAND, toVscodeDiagnostics, type RevealArgs } from './problems';
 import { readSettings } from './settings';
 import { SEND_COMMAND, sendCaptureCommand } from './sendCommand';
@@ -63,8 +65,8 @@ export class Commands {
   }
 
   private fail(what: string, e: unknown): void {
-    log().error(`${what}: ${(e as Error).stack ?? e}`);
-    void vscode.window.showErrorMessage(`Multifd: ${what} failed: ${(e as Error).message}`);
+    log().error(`${what}: ${errorDetail(e)}`);
+    void vscode.window.showErrorMessage(`Multifd: ${what} failed: ${errorMessage(e)}`);
   }
 
   private async withDoc(uri: vscode.Uri | undefined, f: (d: CaptureDocument) => Promise<unknown>): Promise<void> {
@@ -178,7 +180,6 @@ export class Commands {
       mismatches: (r.compare ?? []).map((c) => ({ block: c.block, mismatchedPages: c.mismatchedPages })),
       diagnostics: r.diagnostics.length,
     };
-    doc.lastReplay = info;
     this.provider.postTo(doc, { type: 'replayDone', replay: info });
     const mismatched = (r.compare ?? []).reduce((n, c) => n + c.mismatchedPages, 0);
     const text = r.cancelled

@@ -8,42 +8,13 @@
  * the webview shows them with textContent only.
  */
 
-export type SortColumn = 'time' | 'stream' | 'epoch' | 'packet_num' | 'flags' | 'ramblock' | 'normal' | 'zero' | 'next_packet_size';
+import type { PacketRef, PacketRow } from './packetRow';
+import type { SortColumn } from './packetColumns';
+
+export type { PacketRef, PacketRow, RowSeverity } from './packetRow';
+export type { SortColumn } from './packetColumns';
 export type SortDirection = 'asc' | 'desc';
 export type Severity = 'error' | 'warning' | 'info';
-/** 0 none, 1 info, 2 warning, 3 error (PacketTable's severity column). */
-export type RowSeverity = 0 | 1 | 2 | 3;
-
-/** Identifies a packet across the capture: stream id + index in that stream's packet list. */
-export interface PacketRef {
-  stream: number;
-  index: number;
-}
-
-/** One packet-list row, as shown. */
-export interface PacketRow extends PacketRef {
-  /** Position in the current (filtered, sorted) view. */
-  viewIndex: number;
-  /** MultiFDInit_t id, -1 when unknown. */
-  channel: number;
-  kind: 'ram' | 'device-state';
-  epoch: number;
-  /** -1 for device-state packets. */
-  packetNum: number;
-  flags: number;
-  /** "SYNC | ZLIB" etc. */
-  flagsText: string;
-  sync: boolean;
-  method: string;
-  /** ramblock (RAM) or idstr (device state). */
-  ramblock: string;
-  normal: number;
-  zero: number;
-  nextPacketSize: number;
-  /** Nanoseconds since the first record of the capture. */
-  timeNs: number;
-  severity: RowSeverity;
-}
 
 export interface ViewSpec {
   filter: string;
@@ -178,11 +149,13 @@ export interface PageWriterInfo {
   label: string;
 }
 
-/** 0 never sent, 1 normal, 2 zero, 3 re-sent, 4 mismatching the reference (after a compare). */
+/** The page map of a ramblock: one PageState per page. */
 export interface PageMapInfo {
   block: string;
   pageSize: number;
+  /** PageState of each page. */
   states: Uint8Array;
+  /** Pages in each state (index = state value). */
   counts: number[];
   /** The replay/compare result this map includes, if any. */
   compared: boolean;
@@ -212,7 +185,11 @@ export interface RequestMap {
 }
 export type RequestMethod = keyof RequestMap;
 
-export type WebviewRequest = { [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] } }[RequestMethod];
+export type RequestOf<M extends RequestMethod> = { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
+export type WebviewRequest = { [M in RequestMethod]: RequestOf<M> }[RequestMethod];
+
+/** The host's answer to each request, one handler per method: each return type is checked against RequestMap. */
+export type RequestHandlers = { [M in RequestMethod]: (params: RequestMap[M]['params']) => RequestMap[M]['result'] | Promise<RequestMap[M]['result']> };
 
 export type WebviewEvent =
   | { type: 'ready' }
@@ -223,9 +200,8 @@ export type WebviewEvent =
 
 export type WebviewToHost = WebviewRequest | WebviewEvent;
 
-export type HostResponse =
-  | { [M in RequestMethod]: { type: 'response'; id: number; method: M; result: RequestMap[M]['result'] } }[RequestMethod]
-  | { type: 'response'; id: number; method: RequestMethod; error: string };
+export type ResultOf<M extends RequestMethod> = { type: 'response'; id: number; method: M; result: RequestMap[M]['result'] };
+export type HostResponse = { [M in RequestMethod]: ResultOf<M> }[RequestMethod] | { type: 'response'; id: number; method: RequestMethod; error: string };
 
 export type HostEvent =
   | { type: 'loading'; message: string }
@@ -245,17 +221,17 @@ export interface WebviewState {
   view: ViewSpec;
   selected?: PacketRef;
   selectedField?: string;
-  selectedSlot?: number;
   scrollTop?: number;
   bytesTab?: 'header' | 'payload' | 'page';
   sidePanel?: 'none' | 'pagemap' | 'diagnostics';
   pageMapBlock?: string;
-  expanded?: string[];
 }
 
 export const DEFAULT_VIEW: ViewSpec = { filter: '', sort: { column: 'time', direction: 'asc' } };
 
-export const SORT_COLUMNS: readonly SortColumn[] = ['time', 'stream', 'epoch', 'packet_num', 'flags', 'ramblock', 'normal', 'zero', 'next_packet_size'];
+/** The state of a page in the page map; Mismatch only after a compare with a reference image. */
+export const PageState = { Never: 0, Normal: 1, Zero: 2, Resent: 3, Mismatch: 4 } as const;
+export type PageState = (typeof PageState)[keyof typeof PageState];
 
-/** Page-map states (index = state value). */
+/** Page-map state names (index = state value). */
 export const PAGE_STATES = ['never sent', 'normal', 'zero', 're-sent', 'mismatch'] as const;

@@ -7,7 +7,8 @@ import { analyzeCaptureFile } from '../../core/analysis';
 import { MfdBuilder } from '../../core/capture/mfdWriter';
 import { MultifdChannelEncoder, page } from '../../../test/support/multifdEncoder';
 import { makeLargeCapture } from '../../../test/support/makeLargeCapture';
-import { CaptureModel, parsePacketQuery, parsePageQuery } from './captureModel';
+import { CaptureModel } from './captureModel';
+import { parsePacketQuery, parsePageQuery } from './queryParsers';
 import { csvCell, exportChunks } from './exportPackets';
 
 const PS = 4096;
@@ -50,17 +51,17 @@ test('rows, sort, filter, locate', async () => {
   assert.deepEqual(all.map((r) => r.viewIndex), [0, 1, 2, 3, 4, 5, 6]);
   const first = all.find((r) => r.stream === 1 && r.index === 0)!;
   assert.equal(first.channel, 0);
-  assert.equal(first.normal, 2);
-  assert.equal(first.zero, 1);
+  assert.equal(first.normalPages, 2);
+  assert.equal(first.zeroPages, 1);
   assert.equal(first.ramblock, 'pc.ram');
 
   let v = await m.setView({ filter: 'channel == 1 && sync', sort: { column: 'time', direction: 'asc' } });
   assert.equal(v.rowCount, 1);
   assert.equal(m.rows(0, 10).rows[0].sync, true);
 
-  v = await m.setView({ filter: 'zero > 0', sort: { column: 'zero', direction: 'desc' } });
+  v = await m.setView({ filter: 'zero > 0', sort: { column: 'zero_pages', direction: 'desc' } });
   assert.equal(v.rowCount, 2);
-  assert.deepEqual(m.rows(0, 10).rows.map((r) => r.zero), [2, 1]);
+  assert.deepEqual(m.rows(0, 10).rows.map((r) => r.zeroPages), [2, 1]);
 
   v = await m.setView({ filter: 'ramblock == "pc.ram" && offset == 0x1f000', sort: { column: 'packet_num', direction: 'asc' } });
   assert.equal(v.rowCount, 2);

@@ -5,12 +5,9 @@ import { packetOffsets } from '../../core/multifd/readPacket';
 import { WriterKind } from '../../core/replay/schedule';
 import { streamCursor } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
+import { PageState } from '../../shared/protocol';
 
-/**
- * Which writes touched which page, walked in replay order over the schedule. This is the editor's own
- * implementation, used until the core's replay/pageUsage.ts (findPageWriters, buildPageMap) is available;
- * the editor reaches it only through `PageUsageSource`, so switching is a one-line change.
- */
+/** One write of a page: a multifd packet's offset[] entry or a main-channel RAM record. */
 export interface PageWrite {
   kind: 'normal' | 'zero' | 'main-page' | 'main-zero';
   /** Capture stream id of the writer. */
@@ -32,12 +29,10 @@ export interface PageUsageSource {
   blockPages(block: string): number;
 }
 
-/** Page states, as in the page map: 0 never sent, 1 normal, 2 zero, 3 re-sent. */
-export const PAGE_NEVER = 0;
-export const PAGE_NORMAL = 1;
-export const PAGE_ZERO = 2;
-export const PAGE_RESENT = 3;
-
+/**
+ * Which writes touched which page, walked in replay order over the analysis' schedule: the page map of a
+ * ramblock and the writers of one page. The model takes any `PageUsageSource` (this one by default).
+ */
 export class SchedulePageUsage implements PageUsageSource {
   /** Per schedule step: the lowest and highest page offset written, to skip header reads when searching. */
   private bounds?: { lo: Float64Array; hi: Float64Array; block: Int32Array };
@@ -122,10 +117,10 @@ export class SchedulePageUsage implements PageUsageSource {
         if (off > h) h = off;
         const page = Math.floor(off / ps);
         const prev = m!.get(page);
-        m!.set(page, prev === undefined ? state : PAGE_RESENT);
+        m!.set(page, prev === undefined ? state : PageState.Resent);
       };
-      for (const o of w.normal) note(o, PAGE_NORMAL);
-      for (const o of w.zero) note(o, PAGE_ZERO);
+      for (const o of w.normal) note(o, PageState.Normal);
+      for (const o of w.zero) note(o, PageState.Zero);
       lo[i] = l;
       hi[i] = h;
       if (h > (this.highest.get(w.block) ?? -1)) this.highest.set(w.block, h);

@@ -1,0 +1,109 @@
+import type { CaptureAnalysis } from '../../core/analysisTypes';
+import { fieldMap } from '../../core/layout/fieldLayout';
+import { DEVICE_STATE_LAYOUT, RAM_PACKET_LAYOUT } from '../../core/multifd/layouts';
+import { readPacket } from '../../core/multifd/readPacket';
+import { errorMessage } from '../../core/util/errorMessage';
+import type { PacketDetails, PacketRef, PageContent, PayloadChunk } from '../../shared/protocol';
+import { ChannelPages } from './channelPages';
+import type { PacketDiagnostics } from './packetDiagnostics';
+import type { PacketIndex, PacketSource } from './packetIndex';
+import type { PacketView } from './packetView';
+
+const MAX_PAYLOAD_CHUNK = 256 * 1024;
+/** Bytes of one offset[] entry (a big-endian u64). */
+const OFFSET_ENTRY_BYTES = 8;
+
+/** One packet in detail: its header fields and offset[] entries, its payload bytes, and its pages. */
+export class PacketInspector {
+  /** Per source: the channel's codec stream for compressed pages, opened on first use. */
+  private readonly channels = new Map<PacketSource, ChannelPages>();
+
+  constructor(
+    private readonly analysis: CaptureAnalysis,
+    private readonly packets: PacketIndex,
+    private readonly view: PacketView,
+    private readonly diagnostics: PacketDiagnostics,
+  ) {}
+
+  async packet(ref: PacketRef): Promise<PacketDetails> {
+    const s = this.packets.sourceFor(ref);
+    const d = await readPacket(s.bytes, s.index.packets, ref.index, this.analysis.pageSize);
+    const layout = d.summary.kind === 'device-state' ? DEVICE_STATE_LAYOUT : RAM_PACKET_LAYOUT;
+    const specs = fieldMap(layout);
+    const base = d.offsetsFieldOffset;
+    const entryAt = (slot: number) => base + OFFSET_ENTRY_BYTES * slot;
+    const offsets = [
+      ...d.normalOffsets.map((value, slot) => ({ slot, value, kind: 'normal' as const, headerOffset: entryAt(slot) })),
+      ...d.zeroOffsets.map((value, j) => ({ slot: d.normalOffsets.length + j, value, kind: 'zero' as const, headerOffset: entryAt(d.normalOffsets.length + j) })),
+    ];
+    const capacity = d.summary.kind === 'ram' ? Math.max(0, Math.floor((d.header.length - base) / OFFSET_ENTRY_BYTES)) : 0;
+    return {
+      ref,
+      row: this.packets.rowOf(this.packets.globalId(ref), this.view.locate(ref)),
+      cStruct: layout.cStruct,
+      headerOffset: d.summary.headerOffset,
+      headerLength: d.summary.headerLength,
+      payloadOffset: d.summary.payloadOffset,
+      payloadLength: d.summary.payloadLength,
+      header: d.header,
+      fields: d.fields.map((f) => ({ name: f.name, offset: f.offset, width: f.width, display: f.display, meaning: f.meaning, since: f.since, filterName: specs[f.name]?.filterName })),
+      offsetsFieldOffset: base,
+      offsets,
+      unusedSlots: Math.max(0, capacity - offsets.length),
+      diagnostics: this.diagnostics.ofPacket(ref),
+      channelPrev: ref.index > 0 ? { stream: ref.stream, index: ref.index - 1 } : undefined,
+      channelNext: ref.index + 1 < s.index.packets.length ? { stream: ref.stream, index: ref.index + 1 } : undefined,
+    };
+  }
+
+  /** Payload bytes [start, start+length) of a packet, at most 256 KiB at a time. */
+  async payload(ref: PacketRef, start: number, length: number): Promise<PayloadChunk> {
+    const s = this.packets.sourceFor(ref);
+    const p = s.index.packets.row(ref.index);
+    const a = Math.max(0, Math.min(start, p.payloadLength));
+    const b = Math.min(p.payloadLength, a + Math.min(Math.max(0, length), MAX_PAYLOAD_CHUNK));
+    const bytes = await s.bytes.read(p.payloadOffset + a, p.payloadOffset + b);
+    return { ref, start: a, bytes, total: p.payloadLength, streamOffset: p.payloadOffset + a };
+  }
+
+  /**
+   * A page after decoding: zero pages are zeros; nocomp pages come straight from the payload; zlib/zstd pages
+   * come from decoding the channel in order up to the packet (QEMU's codecs keep one stream per channel).
+   */
+  async page(ref: PacketRef, slot: number, onProgress?: (message: string) => void): Promise<PageContent> {
+    const s = this.packets.sourceFor(ref);
+    const d = await readPacket(s.bytes, s.index.packets, ref.index, this.analysis.pageSize);
+    const ps = this.analysis.pageSize;
+    const n = d.normalOffsets.length;
+    const kind = slot < n ? 'normal' : 'zero';
+    const offset = slot < n ? d.normalOffsets[slot] : d.zeroOffsets[slot - n];
+    if (offset === undefined) throw new Error(`packet ${ref.index} of stream ${ref.stream} has no offset[${slot}]`);
+    const base = { ref, slot, offset, ramblock: d.summary.ramblock, kind } as const;
+    if (kind === 'zero') return { ...base, source: 'zero', bytes: new Uint8Array(ps), note: 'zero page: the destination fills it with zeros (no data on the wire)' };
+    const method = d.summary.method ?? s.index.method ?? 'none';
+    if (method === 'none') {
+      const at = d.summary.payloadOffset + slot * ps;
+      const bytes = await s.bytes.read(at, at + ps);
+      return { ...base, source: 'payload', bytes, streamOffset: at, note: bytes.length < ps ? `the capture ends ${bytes.length} bytes into this page` : undefined };
+    }
+    if (method !== 'zlib' && method !== 'zstd') return { ...base, source: 'unavailable', note: `${method}: pages compressed with this method cannot be decoded here` };
+    try {
+      const all = await this.channelPages(s).decode(ref.index, onProgress);
+      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: `decoded from the channel's ${method} stream` };
+    } catch (e) {
+      return { ...base, source: 'unavailable', note: `decoding the channel failed: ${errorMessage(e)}` };
+    }
+  }
+
+  private channelPages(s: PacketSource): ChannelPages {
+    let c = this.channels.get(s);
+    if (!c) this.channels.set(s, (c = new ChannelPages(s, this.analysis.pageSize)));
+    return c;
+  }
+
+  /** Releases the codec streams. */
+  close(): void {
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
+  }
+}
