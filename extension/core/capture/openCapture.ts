@@ -114,6 +114,7 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
     return s;
   };
   const meta: Record<string, unknown> = {};
+  const metaRecordOffsets: Record<string, number> = {};
   const notes: CaptureNote[] = [];
   const unknownTypes = new Set<number>();
   const reader = new ReadAhead(source);
@@ -129,7 +130,6 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
     try {
       const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  const metaRecordOffsets: Record<string, number> = {};
       sink.report('capture.bad-json', `${what} record payload is JSON but not an object`, { fileOffset: at });
     } catch (e) {
       sink.report('capture.bad-json', `${what} record payload is not UTF-8 JSON: ${(e as Error).message}`, { fileOffset: at });
