@@ -6,6 +6,7 @@ import { analyzeCapture } from '../../extension/core/analysis';
 import { replayCapture } from '../../extension/core/replay/replay';
 import { buildCaptureReport } from '../../extension/core/captureReport';
 import { renderReport } from '../../extension/cli/commands/inspect';
+import { pageSizeProblem } from '../../extension/core/pageSizeCheck';
 
 export type FindingKind = 'exception' | 'hang' | 'memory' | 'escape' | 'contract';
 
@@ -69,9 +70,14 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
     throw e;
   }
   const analysis = await analyzeCapture(capture);
+  const problem = pageSizeProblem(analysis.pageSize);
+  if (problem) throw new ContractError(`decoding with page size ${analysis.pageSize}: ${problem}`);
   const report = buildCaptureReport(analysis);
   JSON.stringify(report);
-  renderReport(report);
+  const text = renderReport(report);
+  // Terminal text shows what the capture holds, never obeys it: no raw control character but the line ends.
+  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.exec(text);
+  if (raw) throw new ContractError(`inspect's text output holds a raw U+${raw[0].codePointAt(0)!.toString(16).padStart(4, '0')}`);
   const r = await replayCapture(analysis, { outDir, workers: false, force: false });
   for (const b of r.blocks) assertInside(outDir, b.file, `ramblock ${JSON.stringify(b.name)}`);
   for (const d of r.deviceState) assertInside(outDir, d.file, `device state ${JSON.stringify(d.idstr)}`);
