@@ -51,7 +51,7 @@ export class DecodeWorkerPool {
 
   private onReply(m: WorkerReply): void {
     const key = `${m.channel}:${m.row}`;
-    const value = m.type === 'decoded' ? new Uint8Array(m.data) : new ReceiveError(m.code, m.message);
+    const value = m.type === 'decoded' ? new Uint8Array(m.data) : new ReceiveError(m.code, m.message, m.page);
     const w = this.waiters.get(key);
     if (w) {
       this.waiters.delete(key);

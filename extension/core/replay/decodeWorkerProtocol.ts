@@ -1,4 +1,5 @@
 import type { CompressionMethod } from '../multifd/constants';
+import type { ReceiveErrorCode } from './receivers/receiveError';
 
 /** Messages between the replay's main thread and its decode workers. */
 export type WorkerRequest =
@@ -8,4 +9,4 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'decoded'; channel: number; row: number; data: ArrayBuffer }
-  | { type: 'error'; channel: number; row: number; code: 'replay.decompress' | 'replay.output-size' | 'replay.not-decoded'; message: string };
+  | { type: 'error'; channel: number; row: number; code: ReceiveErrorCode; message: string; page?: number };

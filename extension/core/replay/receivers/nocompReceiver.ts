@@ -1,4 +1,4 @@
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { ReceiveError } from './receiveError';
 
 /** nocomp: the payload is the pages themselves; QEMU reads normal_pages × page_size bytes straight into RAM. */

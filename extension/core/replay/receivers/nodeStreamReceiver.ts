@@ -1,6 +1,6 @@
 import type { Transform } from 'node:stream';
 import { MULTIFD_PACKET_SIZE, type CompressionMethod } from '../../multifd/constants';
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { ReceiveError, channelStopped, tooFewOutput, tooMuchOutput } from './receiveError';
 
 /**

@@ -1,5 +1,5 @@
 import type { CompressionMethod } from '../../multifd/constants';
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { ReceiveError, channelStopped, tooFewOutput, tooMuchOutput } from './receiveError';
 
 /**

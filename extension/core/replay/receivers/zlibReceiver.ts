@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { NodeStreamReceiver, OUTPUT_CHUNK } from './nodeStreamReceiver';
 import { SyncCodecReceiver, asSyncEngine } from './syncCodecReceiver';
 

@@ -1,5 +1,5 @@
 import { Decompress } from 'fzstd';
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { ReceiveError, channelStopped, tooFewOutput, tooMuchOutput } from './receiveError';
 import { ZSTD_MAGIC, parseZstdFrameHeader, type ZstdFrameHeader } from './zstdFrameHeader';
 import { ZSTD_WINDOW_LOG_MAX } from './zstdNodeReceiver';

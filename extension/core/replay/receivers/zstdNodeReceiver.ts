@@ -1,7 +1,7 @@
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { NodeStreamReceiver, OUTPUT_CHUNK } from './nodeStreamReceiver';
-import type { PacketPayloadReceiver } from './receiver';
+import type { PacketPayloadReceiver } from './payloadReceiver';
 import { SyncCodecReceiver, asSyncEngine } from './syncCodecReceiver';
 
 /** The part of node:zlib's zstd API we use; @types/node 20 does not declare it (it exists from Node 22.15). */
