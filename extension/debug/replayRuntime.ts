@@ -3,6 +3,7 @@ import type { CaptureAnalysis } from '../core/analysisTypes';
 import { compareWithReference } from '../core/replay/compareImages';
 import { describeProvenance, type PageProvenance } from '../core/replay/provenance';
 import type { ReplayEngine } from '../core/replay/replayEngine';
+import { errorDetail, errorMessage } from '../core/util/errorMessage';
 import { ReplayBreakpoints, type BreakpointStop } from './replayBreakpoints';
 import { pageCountOf, type ReplayCursor } from './replayCursor';
 import type { ReplayFacts } from './replayFacts';
@@ -138,9 +139,8 @@ export class ReplayRuntime {
 
   private enqueue(move: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(move).catch((e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.events.output(`multifd-replay: ${err.stack ?? err.message}\n`, 'stderr');
-      this.stop({ kind: 'failure', description: err.message });
+      this.events.output(`multifd-replay: ${errorDetail(e)}\n`, 'stderr');
+      this.stop({ kind: 'failure', description: errorMessage(e) });
     });
     return this.queue;
   }

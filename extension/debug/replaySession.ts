@@ -1,5 +1,6 @@
 import { DebugSession, ErrorDestination, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Event as DapEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { errorMessage } from '../core/util/errorMessage';
 import { parseMemoryReference } from './memoryReference';
 import { openReplay, type ReplayLaunchOptions } from './replayLaunch';
 import { ReplayPresentation } from './replayPresentation';
@@ -119,7 +120,7 @@ export class MultifdReplaySession extends DebugSession {
       if (args.stopOnEntry) runtime.stopOnEntry();
       else void runtime.forward('continue');
     } catch (e) {
-      this.sendErrorResponse(response, 1001, `multifd-replay: ${(e as Error).message}`);
+      this.sendErrorResponse(response, 1001, `multifd-replay: ${errorMessage(e)}`);
       this.sendEvent(new TerminatedEvent());
     }
   }
@@ -162,7 +163,7 @@ export class MultifdReplaySession extends DebugSession {
           response.body = body;
           this.sendResponse(response);
         },
-        (e: unknown) => this.sendErrorResponse(response, code, (e as Error).message, undefined, ErrorDestination.Telemetry),
+        (e: unknown) => this.sendErrorResponse(response, code, errorMessage(e), undefined, ErrorDestination.Telemetry),
       );
   }
 
@@ -237,7 +238,7 @@ export class MultifdReplaySession extends DebugSession {
         response.body = { variables };
         this.sendResponse(response);
       },
-      (e: unknown) => this.sendErrorResponse(response, 1002, (e as Error).message),
+      (e: unknown) => this.sendErrorResponse(response, 1002, errorMessage(e)),
     );
   }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { errorMessage } from '../../core/util/errorMessage';
 import { decodePacketFromMemory, describeLivePacket, LiveDecodeError, type LiveDecodedPacket } from '../decodeAtAddress';
 import { MultifdReplaySession, REPLAY_DEBUG_TYPE, REVEAL_EVENT, type ReplayLaunchArguments, type RevealEventBody } from '../replaySession';
 
@@ -101,7 +102,7 @@ async function decodeAtAddressCommand(hooks: DebuggingHooks): Promise<void> {
     hooks.showDecodedPacket(describeLivePacket(decoded), decoded);
     if (decoded.problems.length) void vscode.window.showWarningMessage(`Decoded packet: ${decoded.problems.join('; ')}`);
   } catch (e) {
-    const msg = e instanceof LiveDecodeError ? e.message : `unexpected error: ${(e as Error).message}`;
+    const msg = e instanceof LiveDecodeError ? e.message : `unexpected error: ${errorMessage(e)}`;
     void vscode.window.showErrorMessage(`Decode Multifd Packet at Address (${session.type} session "${session.name}"): ${msg}`);
   }
 }
