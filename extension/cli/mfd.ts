@@ -1,6 +1,7 @@
 import { COMMANDS } from './commands';
-import { EXIT_USAGE, UsageError, type CliIo } from './cliCommand';
+import { EXIT_FINDINGS, EXIT_USAGE, UsageError, type CliIo } from './cliCommand';
 import { CaptureFormatError } from '../core/capture/openCapture';
+import { CaptureEndedError } from '../core/capture/captureEnded';
 
 /** `mfd`: the command-line face of the core. Each subcommand lives in ./commands. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -21,6 +22,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof UsageError) {
       io.err(`mfd ${command.name}: ${e.message}\nusage: ${command.usage}\n`);
       return EXIT_USAGE;
+    }
+    if (e instanceof CaptureEndedError) {
+      // The capture shrank while it was being read: a finding about the input, never a stack trace.
+      io.err(`mfd ${command.name}: ${e.message}\n`);
+      return EXIT_FINDINGS;
     }
     if (e instanceof CaptureFormatError || isFsError(e)) {
       io.err(`mfd ${command.name}: ${(e as Error).message}\n`);

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { analyzeCaptureFile } from '../../core/analysis';
 import { countBySeverity, formatDiagnostic } from '../../core/diagnostics/diagnostic';
 import { replayCapture, type ReplayResult } from '../../core/replay/replay';
+import { ReplayRefused } from '../../core/replay/outputFolder';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliCommand } from '../cliCommand';
 import { terminalLines } from '../terminalText';
 import { parseCaptureArgs } from './inspect';
@@ -32,22 +33,35 @@ export const replayCommand: CliCommand = {
     if (!['auto', 'node', 'js'].includes(zstd)) throw new UsageError(`--zstd ${zstd}: auto, node or js expected`);
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize });
     const started = Date.now();
+    // Ctrl-C or SIGTERM stops the replay between two steps and marks its output incomplete; a second one quits now.
+    const interrupt = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (interrupt.signal.aborted) process.exit(130);
+      io.err(`\nmfd replay: ${sig}: stopping; the output will be marked incomplete\n`);
+      interrupt.abort(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const result = await replayCapture(analysis, {
         outDir: values.out,
         references,
         force: values.force,
+        signal: interrupt.signal,
         receiver: { zstdImplementation: zstd as 'auto' | 'node' | 'js' },
         onProgress: io.interactive && !values.json ? (done, total) => io.err(`\rreplaying: ${done}/${total} packets and records (${Math.floor((100 * done) / Math.max(1, total))}%)`) : undefined,
       });
       if (io.interactive && !values.json) io.err('\n');
       const mismatches = (result.compare ?? []).reduce((n, c) => n + c.mismatchedPages + (c.imageSize !== c.referenceSize ? 1 : 0), 0);
       io.out(values.json ? JSON.stringify(replayJson(result, (Date.now() - started) / 1000)) + '\n' : renderReplay(result));
-      return countBySeverity(result.diagnostics).error > 0 || mismatches > 0 ? EXIT_FINDINGS : EXIT_OK;
+      return countBySeverity(result.diagnostics).error > 0 || mismatches > 0 || !result.complete ? EXIT_FINDINGS : EXIT_OK;
     } catch (e) {
+      if (e instanceof ReplayRefused) throw new UsageError(e.message);
       if ((e as { code?: string }).code === 'EEXIST') throw new UsageError(`${(e as Error).message.replace(/^EEXIST: /, '')}: the output exists; pass --force to replace it`);
       throw e;
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await analysis.capture.source.close();
     }
   },
@@ -59,6 +73,8 @@ function replayJson(r: ReplayResult, seconds: number) {
     pageSize: r.pageSize,
     seconds,
     steps: r.steps,
+    complete: r.complete,
+    ...(r.incomplete ? { incomplete: r.incomplete } : {}),
     blocks: r.blocks,
     deviceState: r.deviceState,
     ...(r.compare ? { compare: r.compare } : {}),
@@ -68,7 +84,11 @@ function replayJson(r: ReplayResult, seconds: number) {
 }
 
 function renderReplay(r: ReplayResult): string {
-  const lines = [`replayed ${r.steps} packets and main-channel records into ${r.outDir} (page size ${r.pageSize})`];
+  const lines = [
+    r.complete
+      ? `replayed ${r.steps} packets and main-channel records into ${r.outDir} (page size ${r.pageSize})`
+      : `INCOMPLETE: replay stopped after ${r.steps} packets and main-channel records into ${r.outDir} (page size ${r.pageSize}): ${r.incomplete?.reason}; marked in ${r.incomplete?.marker}`,
+  ];
   for (const b of r.blocks) lines.push(`  ${b.name}: ${b.file} ${b.size} bytes (${b.sizeSource}); pages written ${b.pagesWritten}, last written as zero ${b.zeroPages}, never written ${b.neverWritten}`);
   for (const d of r.deviceState) lines.push(`  device state ${JSON.stringify(d.idstr)} instance ${d.instanceId}: ${d.bytes} bytes in ${d.packets} packets -> ${d.file}`);
   for (const c of r.compare ?? []) {

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { preadFully } from '../util/positionalIo';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { preadExactly, ShortReadError } from '../util/positionalIo';
+import { CaptureEndedError } from './captureEnded';
 
 /**
  * Random access to the bytes of a capture. Reads are positional: a capture of many GiB is never
@@ -7,7 +8,10 @@ import { preadFully } from '../util/positionalIo';
  */
 export interface ByteSource {
   readonly size: number;
-  /** Reads up to `length` bytes at `position`; fewer only at end of source. */
+  /**
+   * Reads up to `length` bytes at `position`; fewer only at end of source as sized when opened. A source
+   * that has since shrunk throws CaptureEndedError rather than return fewer bytes.
+   */
   read(position: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
@@ -40,7 +44,12 @@ export class FileByteSource implements ByteSource {
 
   readNow(position: number, length: number): Uint8Array {
     if (this.closed) throw new Error(`${this.path}: read after close`);
-    return preadFully(this.fd, Math.min(length, this.size - position), position);
+    try {
+      return preadExactly(this.fd, Math.min(length, this.size - position), position);
+    } catch (e) {
+      if (!(e instanceof ShortReadError)) throw e;
+      throw new CaptureEndedError(`${this.path}: the capture ended at file offset ${e.endedAt} (it had ${this.size} bytes when opened; ${e.wanted} bytes were asked for at file offset ${position})`, e.endedAt);
+    }
   }
 
   async close(): Promise<void> {

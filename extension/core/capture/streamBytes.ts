@@ -1,6 +1,7 @@
 import type { ByteSource } from './fileAccessor';
 import { floorIndex } from '../util/growableArrays';
 import { ReadAhead } from './readAhead';
+import { CaptureEndedError } from './captureEnded';
 
 /**
  * The bytes of one direction of one captured connection, reassembled lazily from DATA records.
@@ -34,25 +35,43 @@ export class StreamBytes {
     return i + 1 < this.streamStart.length ? this.streamStart[i + 1] : this.length;
   }
 
-  /** Bytes [a, b) of the stream, clipped to its length. */
+  /**
+   * Bytes [a, b) of the stream, clipped to its length. Every byte the index counts must be there: a capture
+   * that shrank since it was indexed throws CaptureEndedError naming the stream offset where it ended.
+   */
   async read(a: number, b: number): Promise<Uint8Array> {
     a = Math.max(0, a);
     b = Math.min(this.length, b);
     if (b <= a) return new Uint8Array(0);
     let i = floorIndex(this.streamStart, this.streamStart.length, a);
-    const first = this.segmentEnd(i);
-    if (b <= first) return this.source.read(this.filePos[i] + (a - this.streamStart[i]), b - a);
+    if (b <= this.segmentEnd(i)) return this.segment(i, a, b);
     const out = new Uint8Array(b - a);
     let pos = a;
     while (pos < b) {
       const end = Math.min(b, this.segmentEnd(i));
-      const chunk = await this.source.read(this.filePos[i] + (pos - this.streamStart[i]), end - pos);
-      out.set(chunk, pos - a);
-      if (chunk.length < end - pos) throw new Error(`capture shrank while reading (stream offset ${pos})`);
+      out.set(await this.segment(i, pos, end), pos - a);
       pos = end;
       i++;
     }
     return out;
+  }
+
+  /** Stream bytes [a, b) from segment i, all of them or CaptureEndedError. */
+  private async segment(i: number, a: number, b: number): Promise<Uint8Array> {
+    const at = this.filePos[i] + (a - this.streamStart[i]);
+    let chunk: Uint8Array;
+    try {
+      chunk = await this.source.read(at, b - a);
+    } catch (e) {
+      if (!(e instanceof CaptureEndedError)) throw e;
+      throw this.ended(a + (e.fileOffset - at), e.fileOffset, e.message);
+    }
+    if (chunk.length < b - a) throw this.ended(a + chunk.length, at + chunk.length, `the source has ${chunk.length} of the ${b - a} bytes at file offset ${at}`);
+    return chunk;
+  }
+
+  private ended(streamOffset: number, fileOffset: number, why: string): CaptureEndedError {
+    return new CaptureEndedError(`the capture ended at stream offset ${streamOffset} (file offset ${fileOffset}), before the ${this.length} bytes indexed: ${why}`, fileOffset, streamOffset);
   }
 
   /** The capture-file offset that holds stream offset `pos`. */

@@ -79,6 +79,11 @@ export const DIAGNOSTIC_CODES = {
   'replay.image-size': { severity: 'error', qemu: false, title: 'No image of the MEM_SIZE length can be made for a ramblock; its pages are not replayed' },
   'replay.no-size': { severity: 'warning', qemu: false, title: 'Block size unknown (no MEM_SIZE); image sized to the highest offset seen' },
   'replay.mismatch': { severity: 'error', qemu: false, title: 'Rebuilt RAM differs from the reference' },
+  'replay.capture-ended': { severity: 'error', qemu: false, title: 'The capture ended before the bytes its index counts (it shrank while replaying); replay stopped there' },
+  'replay.write-failed': { severity: 'error', qemu: false, title: 'An output file could not be written (disk full, I/O error); replay stopped, output marked incomplete' },
+  'replay.interrupted': { severity: 'error', qemu: false, title: 'Replay interrupted (signal or cancel) before its end; output marked incomplete' },
+  'replay.incomplete-index': { severity: 'error', qemu: false, title: 'The index stopped early (a record limit), so the replay cannot apply every page' },
+  'replay.too-many-blocks': { severity: 'error', qemu: false, title: 'More ramblocks than the image limit; pages of the others are not replayed' },
   'diagnostics.capped': { severity: 'info', qemu: false, title: 'Further diagnostics of one code were not listed' },
 } as const satisfies Record<string, { severity: Severity; qemu: boolean; title: string }>;
 

@@ -1,6 +1,13 @@
 import { closeSync, ftruncateSync, openSync, rmSync } from 'node:fs';
 import { preadFully, pwriteFully } from '../util/positionalIo';
 
+/** An image could not be written or grown (disk full, I/O error): the replay stops, its output incomplete. */
+export class ImageWriteError extends Error {
+  constructor(readonly path: string, cause: Error) {
+    super(`cannot write ${path}: ${cause.message}`, { cause });
+  }
+}
+
 /**
  * One ramblock's rebuilt contents, as a file of exactly the block's used_length, written with positional writes
  * only: a multi-GiB block is never held in memory. The destination starts all zero, and so does a fresh sparse
@@ -28,13 +35,21 @@ export class RamImage {
   /** Grows the image (blocks sized from offsets seen, when there is no MEM_SIZE). */
   async ensureSize(size: number): Promise<void> {
     if (size > this.size) {
-      ftruncateSync(this.fd, size);
+      try {
+        ftruncateSync(this.fd, size);
+      } catch (e) {
+        throw new ImageWriteError(this.path, e as Error);
+      }
       this.size = size;
     }
   }
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {
-    pwriteFully(this.fd, bytes, offset);
+    try {
+      pwriteFully(this.fd, bytes, offset);
+    } catch (e) {
+      throw new ImageWriteError(this.path, e as Error);
+    }
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {

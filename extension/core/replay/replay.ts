@@ -1,14 +1,21 @@
 import type { CaptureAnalysis } from '../analysisTypes';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic';
+import { CaptureEndedError } from '../capture/captureEnded';
 import { compareWithReference, type CompareResult } from './compareImages';
-import { extractDeviceState, type DeviceStateBlob } from './deviceState';
+import { extractDeviceState, planDeviceState, type DeviceStateBlob } from './deviceState';
+import { imageFileNames } from './imageNames';
+import { OutputFolder, refuseOutputsThatAreInputs } from './outputFolder';
+import { ImageWriteError } from './ramImage';
+import { insideFolder } from './safeFileName';
 import { describeProvenance, type PageProvenance } from './provenance';
 import { ReplayEngine, type ReplayEngineOptions } from './replayEngine';
+import { WriterKind } from './schedule';
 
 export interface ReplayOptions extends ReplayEngineOptions {
   /** ramblock name → reference RAM image to compare with. */
   references?: Map<string, string>;
   onProgress?(done: number, total: number): void;
+  /** Stops the replay between two steps; its reason (e.g. 'SIGINT') is reported. The output is marked incomplete. */
   signal?: AbortSignal;
 }
 
@@ -34,6 +41,10 @@ export interface ReplayResult {
   diagnostics: Diagnostic[];
   steps: number;
   cancelled: boolean;
+  /** True when every step was applied and every output written. */
+  complete: boolean;
+  /** Why not, and the marker file left in the output folder saying so. */
+  incomplete?: { reason: string; marker: string };
   /** Last writer of a page (valid until the next replay). */
   provenanceOf(block: string, offset: number): PageProvenance;
 }
@@ -43,22 +54,67 @@ export interface ReplayResult {
  * blobs, and, with references, a page-by-page comparison.
  */
 export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOptions): Promise<ReplayResult> {
+  const capturePath = analysis.capture.path;
+  const folder = OutputFolder.claim(options.outDir, capturePath);
+  try {
+    return await replayInto(folder, analysis, options);
+  } finally {
+    folder.release();
+  }
+}
+
+async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, options: ReplayOptions): Promise<ReplayResult> {
   const sink = new DiagnosticSink();
   for (const d of analysis.diagnostics) sink.add(d);
-  const engine = await ReplayEngine.create(analysis, sink, options);
+  const devicePlan = planDeviceState(analysis, options.outDir);
+  const names = imageFileNames(analysis);
+  refuseOutputsThatAreInputs(
+    [...[...names.values()].map((n) => insideFolder(options.outDir, n)), ...devicePlan.map((g) => g.file)],
+    [{ role: 'capture', path: analysis.capture.path }, ...[...(options.references ?? new Map<string, string>())].map(([block, path]) => ({ role: `reference for ${block}`, path }))],
+  );
+  // From the first image on, the folder says it holds no finished replay until the end says otherwise.
+  folder.markIncomplete('replay running (or killed while running)', analysis.capture.path);
+  let engine: ReplayEngine;
+  try {
+    engine = await ReplayEngine.create(analysis, sink, options);
+  } catch (e) {
+    // Refused before writing anything of its own (existing images without --force): nothing to mark.
+    if ((e as { code?: string }).code === 'EEXIST') folder.markComplete();
+    throw e;
+  }
   let cancelled = false;
+  let incomplete: string | undefined;
+  const stop = (e: unknown, stream?: number): void => {
+    if (e instanceof CaptureEndedError) {
+      incomplete = `${stream !== undefined ? `stream ${stream}: ` : ''}${e.message}`;
+      sink.report('replay.capture-ended', `${incomplete}; replay stopped there, later packets and records are not applied`, { stream, streamOffset: e.streamOffset, fileOffset: e.fileOffset });
+    } else if (e instanceof ImageWriteError) {
+      incomplete = e.message;
+      sink.report('replay.write-failed', `${e.message}; replay stopped, the output is incomplete`, {});
+    } else throw e;
+  };
   try {
     const total = engine.length;
     let lastReport = 0;
     while (!engine.done) {
       if (options.signal?.aborted) {
         cancelled = true;
+        const why = options.signal.reason;
+        incomplete = `interrupted${typeof why === 'string' ? ` by ${why}` : ''} after ${engine.position} of ${total} steps`;
+        sink.report('replay.interrupted', `replay ${incomplete}; the output is incomplete`, {});
         break;
       }
-      await engine.step();
-      if (options.onProgress && (engine.position - lastReport >= 256 || engine.done)) {
+      try {
+        await engine.step();
+      } catch (e) {
+        stop(e, streamOfStep(analysis, engine.position - 1));
+        break;
+      }
+      if (engine.position - lastReport >= 256 || engine.done) {
         lastReport = engine.position;
-        options.onProgress(engine.position, total);
+        options.onProgress?.(engine.position, total);
+        // Steps resolve as microtasks: without a turn of the event loop, a signal would wait for the end.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     for (const [block, z] of engine.zeroDataPages) {
@@ -66,6 +122,9 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
     }
   } finally {
     await engine.close();
+  }
+  if (!incomplete && analysis.diagnostics.some((d) => d.code === 'main.record-limit')) {
+    sink.report('replay.incomplete-index', 'the main channel\'s index stopped at its record limit, so RAM records after it are not replayed', { stream: analysis.main?.streamId });
   }
   const blocks: ReplayBlockResult[] = [];
   for (const b of engine.images.values()) {
@@ -79,9 +138,16 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
     });
     blocks.push({ name: b.name, file: b.file, size: b.image.size, sizeSource: b.sizeSource, pagesWritten: written, zeroPages: zero, neverWritten: pages - written });
   }
-  const deviceState = cancelled ? [] : await extractDeviceState(analysis, options.outDir, options.force ?? false);
+  let deviceState: DeviceStateBlob[] = [];
+  if (!incomplete) {
+    try {
+      deviceState = await extractDeviceState(analysis, options.outDir, options.force ?? false, devicePlan);
+    } catch (e) {
+      stop(e);
+    }
+  }
   let compare: CompareResult[] | undefined;
-  if (options.references?.size && !cancelled) {
+  if (options.references?.size && !incomplete) {
     compare = [];
     for (const [block, ref] of options.references) {
       const b = engine.images.get(block);
@@ -98,6 +164,8 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
       }
     }
   }
+  if (incomplete) folder.markIncomplete(incomplete, analysis.capture.path);
+  else folder.markComplete();
   return {
     outDir: options.outDir,
     pageSize: analysis.pageSize,
@@ -107,6 +175,13 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
     diagnostics: sink.items,
     steps: engine.position,
     cancelled,
+    complete: !incomplete,
+    incomplete: incomplete ? { reason: incomplete, marker: folder.markerPath } : undefined,
     provenanceOf: (block, offset) => describeProvenance(analysis, engine.provenance.packed(block, offset)),
   };
+}
+
+function streamOfStep(analysis: CaptureAnalysis, i: number): number | undefined {
+  const s = analysis.schedule;
+  return s.kind[i] === WriterKind.Multifd ? analysis.multifd[s.source[i]]?.streamId : analysis.main?.streamId;
 }

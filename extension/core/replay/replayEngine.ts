@@ -9,7 +9,9 @@ import { ChannelDecoder, type PacketDecoder } from './channelDecoder';
 import { DecodeWorkerPool, workersAvailable } from './decodeWorkerPool';
 import { ProvenanceMap } from './provenance';
 import { RamImage } from './ramImage';
-import { insideFolder, uniqueNames } from './safeFileName';
+import { insideFolder } from './safeFileName';
+import { imageFileNames, MAX_IMAGES } from './imageNames';
+import { CaptureEndedError } from '../capture/captureEnded';
 import { WriterKind } from './schedule';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
 
@@ -21,7 +23,7 @@ export interface ReplayEngineOptions {
   /** Largest image made for a block whose size is unknown (no MEM_SIZE); offsets beyond are skipped. */
   maxUnsizedBlock?: number;
   /**
-   * Decode compressed channels in worker threads, in parallel with applying pages ('auto': when there are
+   * Decode zlib/zstd channels in worker threads, in parallel with applying pages ('auto': when there are
    * compressed channels and the worker script is there). nocomp needs no decoding.
    */
   workers?: boolean | 'auto';
@@ -62,6 +64,7 @@ export class ReplayEngine {
   /** Whether zero-page detection was on, so an all-zero data page is worth a lint. */
   readonly zeroDetectionOn: boolean;
   private unsizedWarned = new Set<string>();
+  private imagesCapped = false;
 
   private constructor(
     readonly analysis: CaptureAnalysis,
@@ -70,9 +73,7 @@ export class ReplayEngine {
   ) {
     this.provenance = new ProvenanceMap(analysis.pageSize);
     this.zeroPage = new Uint8Array(analysis.pageSize);
-    const names = new Set<string>(analysis.ramblocks.map((b) => b.name));
-    for (const m of analysis.multifd) for (const n of m.ramblocksSeen) names.add(n.slice(0, 255));
-    this.fileNames = uniqueNames([...names], '.ram');
+    this.fileNames = imageFileNames(analysis);
     const mode = (analysis.capture.meta.parameters as Record<string, unknown> | undefined)?.['zero-page-detection'];
     const sawZero = analysis.multifd.some((m) => m.zeroPages > 0) || (analysis.main?.records.length ?? 0) > 0 && hasZeroRecords(analysis);
     this.zeroDetectionOn = mode === 'none' ? false : mode === 'legacy' || mode === 'multifd' ? true : sawZero;
@@ -108,7 +109,13 @@ export class ReplayEngine {
     return this.position >= this.length;
   }
 
-  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage> {
+  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage | undefined> {
+    // One open file per image: a capture naming thousands of blocks must not exhaust descriptors.
+    if (this.images.size >= MAX_IMAGES) {
+      if (!this.imagesCapped) this.sink.report('replay.too-many-blocks', `the capture names more than ${MAX_IMAGES} ramblocks; only the first ${MAX_IMAGES} get an image, pages of "${name}" and later blocks are not replayed`, { stream: this.analysis.main?.streamId });
+      this.imagesCapped = true;
+      return undefined;
+    }
     const file = insideFolder(this.options.outDir, this.fileNames.get(name) ?? 'unnamed.ram');
     const image = await RamImage.create(file, size, this.analysis.pageSize, this.options.force ?? false);
     const b: BlockImage = { name, file, image, sizeSource };
@@ -132,6 +139,7 @@ export class ReplayEngine {
       this.sink.report('replay.no-size', `ramblock ${name}: no MEM_SIZE record (no main channel), so its image is sized to the highest offset seen`, where);
     }
     const b = known ?? (await this.openImage(name, 0, 'highest-offset'));
+    if (!b) return undefined;
     await b.image.ensureSize(need);
     return b;
   }
@@ -139,7 +147,7 @@ export class ReplayEngine {
   private useWorkers(): boolean {
     const w = this.options.workers ?? 'auto';
     if (w === false) return false;
-    const compressed = this.analysis.multifd.some((m) => m.method !== undefined && m.method !== 'none');
+    const compressed = this.analysis.multifd.some((m) => m.method === 'zlib' || m.method === 'zstd');
     return (w === true || compressed) && workersAvailable();
   }
 
@@ -181,13 +189,11 @@ export class ReplayEngine {
         try {
           data = await this.decoderFor(source).decode(row);
         } catch (e) {
+          if (e instanceof CaptureEndedError) throw e; // the whole replay stops there, not just this channel
           this.stoppedChannels.add(source);
           const code = e instanceof ReceiveError ? e.code : 'replay.decompress';
           const at = { stream: m.streamId, packet: row, streamOffset: hOff + t.headerLength.get(row), fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)) };
-          // Methods that compress pages separately know which page failed: name it by its place in RAM too.
-          const page = e instanceof ReceiveError ? e.page : undefined;
-          const pageAt = page !== undefined && page < normalOffsets.length ? ` [page ${page} of the packet: ${block} offset 0x${normalOffsets[page].toString(16)}]` : '';
-          this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}${pageAt}`, at);
+          this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}`, at);
           this.sink.report('replay.stopped', `replay of stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}) stopped at packet ${row} (stream offset ${at.streamOffset}, file offset ${at.fileOffset}); later packets of this channel are not applied`, at);
           return result;
         }
