@@ -26,7 +26,11 @@ export interface Breakpoint {
 }
 
 /** `mem:0x1f000` → block and page offset; the block part may itself hold colons (`0000:00:02.0/vga.vram`). */
-export function parsePageRef(text: string, blocks: readonly string[], pageSize: number): { block: string; offset: number } | undefined {
+export function parsePageRef(
+  text: string,
+  blocks: readonly string[],
+  pageSize: number,
+): { block: string; offset: number } | undefined {
   const m = /^(.*?)\s*:\s*(0x[0-9a-fA-F_]+|[0-9][0-9_]*)$/.exec(text.trim());
   if (!m) return undefined;
   const block = blocks.includes(m[1]) ? m[1] : undefined;
@@ -43,23 +47,33 @@ export function formatPage(block: string, offset: number): string {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-export function parseFunctionBreakpoint(name: string, blocks: readonly string[], pageSize: number): Parsed<BreakTarget> {
+export function parseFunctionBreakpoint(
+  name: string,
+  blocks: readonly string[],
+  pageSize: number,
+): Parsed<BreakTarget> {
   const text = name.trim();
   if (blocks.includes(text)) return { ok: true, value: { kind: 'block', block: text } };
   const page = parsePageRef(text, blocks, pageSize);
   if (page) return { ok: true, value: { kind: 'page', ...page } };
   const colon = /^(.*?)\s*:\s*(0x[0-9a-fA-F_]+|[0-9][0-9_]*)$/.exec(text);
-  if (colon && !blocks.includes(colon[1])) return { ok: false, message: `no ramblock named "${colon[1]}" (ramblocks: ${blocks.join(', ') || 'none'})` };
+  if (colon && !blocks.includes(colon[1]))
+    return { ok: false, message: `no ramblock named "${colon[1]}" (ramblocks: ${blocks.join(', ') || 'none'})` };
   const f = parseFilter(text);
   if (f.ok && text) return { ok: true, value: { kind: 'filter', filter: f.filter } };
   const why = f.ok ? 'empty' : `${f.error.message} at column ${f.error.start + 1}`;
-  return { ok: false, message: `"${text}" is not a ramblock (${blocks.join(', ') || 'none'}), a page (ramblock:0xOFFSET) or a filter expression: ${why}` };
+  return {
+    ok: false,
+    message: `"${text}" is not a ramblock (${blocks.join(', ') || 'none'}), a page (ramblock:0xOFFSET) or a filter expression: ${why}`,
+  };
 }
 
 export function parseCondition(text: string | undefined): Parsed<CompiledFilter | undefined> {
   if (!text?.trim()) return { ok: true, value: undefined };
   const f = parseFilter(text);
-  return f.ok ? { ok: true, value: f.filter } : { ok: false, message: `condition: ${f.error.message} at column ${f.error.start + 1}` };
+  return f.ok
+    ? { ok: true, value: f.filter }
+    : { ok: false, message: `condition: ${f.error.message} at column ${f.error.start + 1}` };
 }
 
 /** VS Code's hit count box: `5` (the 5th time), `>= 5`, `> 5`, `== 5`, `% 5` (every 5th). */

@@ -1,6 +1,14 @@
 import type { CompiledFilter } from '../core/filter/filter';
 import type { FilterRow } from '../core/filter/fields';
-import { conditionHolds, formatPage, parseCondition, parseDataId, parseFunctionBreakpoint, parseHitCondition, type Breakpoint } from './breakpoints';
+import {
+  conditionHolds,
+  formatPage,
+  parseCondition,
+  parseDataId,
+  parseFunctionBreakpoint,
+  parseHitCondition,
+  type Breakpoint,
+} from './breakpoints';
 import type { ReplayFacts } from './replayFacts';
 import { pageCountOf, pageOf, type CursorEntry } from './replayCursor';
 import type { ReplayStop } from './replayStop';
@@ -34,7 +42,10 @@ export interface BreakpointStatus {
 }
 
 /** A stop a breakpoint causes: always one of the runtime's stop kinds. */
-export type BreakpointStop = Extract<ReplayStop, { kind: 'breakpoint' | 'data breakpoint' | 'diagnostic' | 'filter match' }>;
+export type BreakpointStop = Extract<
+  ReplayStop,
+  { kind: 'breakpoint' | 'data breakpoint' | 'diagnostic' | 'filter match' }
+>;
 
 /**
  * The replay's breakpoints and when they match: function and data breakpoints on pages (checked page by
@@ -71,7 +82,12 @@ export class ReplayBreakpoints {
       if (!cond.ok) return { id, verified: false, message: cond.message };
       if (!hit.ok) return { id, verified: false, message: hit.message };
       this.functionBps.push({ id, target: t.value, condition: cond.value, hit: hit.value, hits: 0 });
-      const what = t.value.kind === 'page' ? `page ${formatPage(t.value.block, t.value.offset)}` : t.value.kind === 'block' ? `any write to ${t.value.block}` : `packets matching ${t.value.filter.text}`;
+      const what =
+        t.value.kind === 'page'
+          ? `page ${formatPage(t.value.block, t.value.offset)}`
+          : t.value.kind === 'block'
+            ? `any write to ${t.value.block}`
+            : `packets matching ${t.value.filter.text}`;
       return { id, verified: true, message: what };
     });
   }
@@ -87,8 +103,16 @@ export class ReplayBreakpoints {
       if (!t) return { id, verified: false, message: `unknown data id ${spec.dataId}` };
       if (!cond.ok) return { id, verified: false, message: cond.message };
       if (!hit.ok) return { id, verified: false, message: hit.message };
-      if (spec.accessType && spec.accessType !== 'write') return { id, verified: false, message: 'pages of a replay are only written' };
-      this.dataBps.push({ id, target: { kind: 'page', block: t.block, offset: t.offset }, zeroOnly: t.zeroOnly, condition: cond.value, hit: hit.value, hits: 0 });
+      if (spec.accessType && spec.accessType !== 'write')
+        return { id, verified: false, message: 'pages of a replay are only written' };
+      this.dataBps.push({
+        id,
+        target: { kind: 'page', block: t.block, offset: t.offset },
+        zeroOnly: t.zeroOnly,
+        condition: cond.value,
+        hit: hit.value,
+        hits: 0,
+      });
       return { id, verified: true };
     });
   }
@@ -117,13 +141,23 @@ export class ReplayBreakpoints {
     const ids: number[] = [];
     for (const bp of this.functionBps) {
       const t = bp.target;
-      const match = t.kind === 'block' ? t.block === e.block : t.kind === 'filter' ? !!row && t.filter.test(row) === true : false;
+      const match =
+        t.kind === 'block' ? t.block === e.block : t.kind === 'filter' ? !!row && t.filter.test(row) === true : false;
       if (match && counts(bp, row, count)) ids.push(bp.id);
     }
-    if (ids.length) return { kind: 'breakpoint', breakpointIds: ids, description: `Breakpoint at ${this.facts.entryLabel(e)}` };
-    const [first, ...more] = this.facts.diagnosticsOf(e).filter((d) => d.severity !== 'info' && this.severities.has(d.severity));
-    if (first) return { kind: 'diagnostic', diagnostics: [first, ...more], description: `${first.severity}[${first.code}]: ${first.message}` };
-    if (this.filterBreak && row && this.filterBreak.test(row) === true) return { kind: 'filter match', description: `Packet matches filter: ${this.filterBreak.text}` };
+    if (ids.length)
+      return { kind: 'breakpoint', breakpointIds: ids, description: `Breakpoint at ${this.facts.entryLabel(e)}` };
+    const [first, ...more] = this.facts
+      .diagnosticsOf(e)
+      .filter((d) => d.severity !== 'info' && this.severities.has(d.severity));
+    if (first)
+      return {
+        kind: 'diagnostic',
+        diagnostics: [first, ...more],
+        description: `${first.severity}[${first.code}]: ${first.message}`,
+      };
+    if (this.filterBreak && row && this.filterBreak.test(row) === true)
+      return { kind: 'filter match', description: `Packet matches filter: ${this.filterBreak.text}` };
     return undefined;
   }
 
@@ -135,9 +169,21 @@ export class ReplayBreakpoints {
     const rowOf = () => (row === null ? (row = this.facts.filterRow(e)) : row);
     const fn: number[] = [];
     for (const bp of this.functionBps) {
-      if (bp.target.kind === 'page' && bp.target.block === pg.block && bp.target.offset === offset && counts(bp, rowOf(), count)) fn.push(bp.id);
+      if (
+        bp.target.kind === 'page' &&
+        bp.target.block === pg.block &&
+        bp.target.offset === offset &&
+        counts(bp, rowOf(), count)
+      )
+        fn.push(bp.id);
     }
-    if (fn.length) return { kind: 'breakpoint', breakpointIds: fn, atPage: true, description: `Breakpoint: page ${formatPage(pg.block, offset)} written (${pg.zero ? 'zero page' : 'data'})` };
+    if (fn.length)
+      return {
+        kind: 'breakpoint',
+        breakpointIds: fn,
+        atPage: true,
+        description: `Breakpoint: page ${formatPage(pg.block, offset)} written (${pg.zero ? 'zero page' : 'data'})`,
+      };
     const data: number[] = [];
     for (const bp of this.dataBps) {
       const t = bp.target;
@@ -145,7 +191,13 @@ export class ReplayBreakpoints {
       if (bp.zeroOnly && !pg.zero) continue;
       if (counts(bp, rowOf(), count)) data.push(bp.id);
     }
-    if (data.length) return { kind: 'data breakpoint', breakpointIds: data, atPage: true, description: `Page ${formatPage(pg.block, offset)} written${pg.zero ? ' as a zero page' : ''}` };
+    if (data.length)
+      return {
+        kind: 'data breakpoint',
+        breakpointIds: data,
+        atPage: true,
+        description: `Page ${formatPage(pg.block, offset)} written${pg.zero ? ' as a zero page' : ''}`,
+      };
     return undefined;
   }
 

@@ -10,7 +10,10 @@ import { pageCountOf, ReplayCursor } from './replayCursor';
 
 const CAPTURE = resolve(__dirname, '../../test/debug/fixtures/qemu7.2-zlib-2ch-live.mfd');
 
-async function snapshot(read: (b: string, o: number, n: number) => Promise<Uint8Array>, blocks: Iterable<[string, { image: { size: number } }]>): Promise<Map<string, Buffer>> {
+async function snapshot(
+  read: (b: string, o: number, n: number) => Promise<Uint8Array>,
+  blocks: Iterable<[string, { image: { size: number } }]>,
+): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const [name, b] of blocks) out.set(name, Buffer.from(await read(name, 0, b.image.size)));
   return out;
@@ -20,8 +23,16 @@ test('cursor: back and forth by pages and entries gives the engine-alone RAM at 
   const dir = mkdtempSync(join(tmpdir(), 'mfd-cursor-'));
   try {
     const a = await analyzeCaptureFile(CAPTURE);
-    const cursor = new ReplayCursor(await ReplayEngine.create(a, new DiagnosticSink(), { outDir: join(dir, 'c'), force: true, workers: false }), new DiagnosticSink(), { maxUndoBytes: 16 << 10 });
-    const plain = await ReplayEngine.create(a, new DiagnosticSink(), { outDir: join(dir, 'p'), force: true, workers: false });
+    const cursor = new ReplayCursor(
+      await ReplayEngine.create(a, new DiagnosticSink(), { outDir: join(dir, 'c'), force: true, workers: false }),
+      new DiagnosticSink(),
+      { maxUndoBytes: 16 << 10 },
+    );
+    const plain = await ReplayEngine.create(a, new DiagnosticSink(), {
+      outDir: join(dir, 'p'),
+      force: true,
+      workers: false,
+    });
     try {
       const checkpoints: number[] = [0, 1, 2, 40, 400, 700, a.schedule.length - 1];
       for (const k of checkpoints) {

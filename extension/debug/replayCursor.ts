@@ -44,7 +44,9 @@ export interface PageRef {
 
 export function pageOf(e: Pick<CursorEntry, 'block' | 'normalOffsets' | 'zeroOffsets'>, p: number): PageRef {
   const n = e.normalOffsets.length;
-  return p < n ? { block: e.block, offset: e.normalOffsets[p], zero: false } : { block: e.block, offset: e.zeroOffsets[p - n], zero: true };
+  return p < n
+    ? { block: e.block, offset: e.normalOffsets[p], zero: false }
+    : { block: e.block, offset: e.zeroOffsets[p - n], zero: true };
 }
 
 export function pageCountOf(e: Pick<CursorEntry, 'normalOffsets' | 'zeroOffsets'>): number {
@@ -110,7 +112,10 @@ export class ReplayCursor {
 
   /** True when every entry is applied in full. */
   get atEnd(): boolean {
-    return this.length === 0 || (this.pos.entry === this.length - 1 && this.pos.pages === pageCountOf(this.entries[this.pos.entry]));
+    return (
+      this.length === 0 ||
+      (this.pos.entry === this.length - 1 && this.pos.pages === pageCountOf(this.entries[this.pos.entry]))
+    );
   }
 
   /** The earliest position stepping back can reach, given the undo log's bound. */
@@ -145,12 +150,18 @@ export class ReplayCursor {
     if (s.kind[i] === WriterKind.Multifd) {
       const m = a.multifd[s.source[i]];
       const d = await readPacket(sourceBytes(a, m.streamId), m.packets, s.row[i], a.pageSize);
-      return { block: a.names.get(m.packets.name.get(s.row[i])).slice(0, 255), normal: d.normalOffsets, zero: d.zeroOffsets };
+      return {
+        block: a.names.get(m.packets.name.get(s.row[i])).slice(0, 255),
+        normal: d.normalOffsets,
+        zero: d.zeroOffsets,
+      };
     }
     if (!a.main) throw new Error(`replay step ${i + 1} is a main-channel record, but the capture has no main channel`);
     const r = a.main.records.row(s.row[i]);
     const block = a.ramblocks[r.block]?.name ?? '';
-    return r.kind === MainRecordKind.Zero ? { block, normal: [], zero: [r.offset] } : { block, normal: [r.offset], zero: [] };
+    return r.kind === MainRecordKind.Zero
+      ? { block, normal: [], zero: [r.offset] }
+      : { block, normal: [r.offset], zero: [] };
   }
 
   private async snapshot(block: string, offset: number): Promise<Snapshot> {
@@ -186,7 +197,17 @@ export class ReplayCursor {
       pages.push({ pre: pre[k], post });
       bytes += 48 + snapshotBytes(pre[k]) + snapshotBytes(post);
     }
-    const e: CursorEntry = { step: i, epoch: r.epoch, kind: r.kind, block: r.block, normalOffsets: r.normalOffsets, zeroOffsets: r.zeroOffsets, raised: this.sink.items.slice(before), pages, bytes };
+    const e: CursorEntry = {
+      step: i,
+      epoch: r.epoch,
+      kind: r.kind,
+      block: r.block,
+      normalOffsets: r.normalOffsets,
+      zeroOffsets: r.zeroOffsets,
+      raised: this.sink.items.slice(before),
+      pages,
+      bytes,
+    };
     this.entries.push(e);
     this.logBytes += bytes;
     return e;

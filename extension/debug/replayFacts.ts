@@ -1,7 +1,11 @@
 import type { CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic } from '../core/diagnostics/diagnostic';
 import type { FilterRow } from '../core/filter/fields';
-import { MAIN_RECORD_KIND_NAMES, type MainChannelIndex, type MainRecordRow } from '../core/mainchannel/mainChannelIndex';
+import {
+  MAIN_RECORD_KIND_NAMES,
+  type MainChannelIndex,
+  type MainRecordRow,
+} from '../core/mainchannel/mainChannelIndex';
 import { FLAG_SYNC } from '../core/multifd/constants';
 import type { MultifdStreamIndex } from '../core/multifd/indexMultifdStream';
 import { WriterKind } from '../core/replay/schedule';
@@ -33,7 +37,12 @@ export class ReplayFacts {
   constructor(readonly analysis: CaptureAnalysis) {
     for (const d of analysis.diagnostics) {
       if (d.severity === 'info') continue;
-      const key = d.location.packet !== undefined ? packetKey(d.location.stream, d.location.packet) : d.location.record !== undefined ? recordKey(d.location.record) : undefined;
+      const key =
+        d.location.packet !== undefined
+          ? packetKey(d.location.stream, d.location.packet)
+          : d.location.record !== undefined
+            ? recordKey(d.location.record)
+            : undefined;
       if (!key) continue;
       const list = this.diagnosticsAt.get(key) ?? [];
       list.push(d);
@@ -80,7 +89,12 @@ export class ReplayFacts {
     const o = this.originOf(e.step);
     if (o.kind !== 'packet') return undefined;
     const m = o.channel;
-    return { summary: m.packets.row(o.row), channel: m.handshake?.channelId ?? -1, uuid: m.handshake?.uuid, offsets: { normal: e.normalOffsets, zero: e.zeroOffsets } };
+    return {
+      summary: m.packets.row(o.row),
+      channel: m.handshake?.channelId ?? -1,
+      uuid: m.handshake?.uuid,
+      offsets: { normal: e.normalOffsets, zero: e.zeroOffsets },
+    };
   }
 
   /** Errors and warnings found at analysis for the entry's packet or record, and those raised replaying it. */
@@ -93,7 +107,8 @@ export class ReplayFacts {
   /** "packet 2 of stream 2 (channel 1), packet_num 4" or "PAGE record 7 on the main channel". */
   entryLabel(e: CursorEntry): string {
     const o = this.originOf(e.step);
-    if (o.kind === 'packet') return `packet ${o.row} of stream ${o.stream} (channel ${o.channel.handshake?.channelId ?? '?'}), packet_num ${o.channel.packets.packetNum.get(o.row)}`;
+    if (o.kind === 'packet')
+      return `packet ${o.row} of stream ${o.stream} (channel ${o.channel.handshake?.channelId ?? '?'}), packet_num ${o.channel.packets.packetNum.get(o.row)}`;
     return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} on the main channel`;
   }
 

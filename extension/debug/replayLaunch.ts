@@ -59,6 +59,7 @@ export async function openReplay(options: ReplayLaunchOptions, events: ReplayEve
   );
   const counts = { error: 0, warning: 0, info: 0 };
   for (const d of a.diagnostics) counts[d.severity]++;
-  if (counts.error || counts.warning) events.output(`diagnostics: ${counts.error} error(s), ${counts.warning} warning(s)\n`, 'console');
+  if (counts.error || counts.warning)
+    events.output(`diagnostics: ${counts.error} error(s), ${counts.warning} warning(s)\n`, 'console');
   return new ReplayRuntime({ facts, engine, cursor, capturePath, outDir, ownOutDir, references }, events);
 }

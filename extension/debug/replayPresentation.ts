@@ -11,7 +11,8 @@ import { memoryReferenceOf } from './memoryReference';
 import { pageCountOf, pageOf, type CursorEntry } from './replayCursor';
 import type { ReplayRuntime } from './replayRuntime';
 
-type FrameInfo = { kind: 'page' | 'packet'; entry: number; page?: number } | { kind: 'epoch'; epoch: number } | { kind: 'start' };
+type FrameInfo =
+  { kind: 'page' | 'packet'; entry: number; page?: number } | { kind: 'epoch'; epoch: number } | { kind: 'start' };
 
 type VarContainer =
   | { kind: 'packet'; entry: number }
@@ -71,7 +72,11 @@ export class ReplayPresentation {
     const threads: DebugProtocol.Thread[] = [];
     for (const s of this.runtime.analysis.streams) {
       if (s.kind === 'main') threads.push({ id: threadIdOf(s.id), name: `main channel (stream ${s.id})` });
-      else if (s.kind === 'multifd') threads.push({ id: threadIdOf(s.id), name: `multifd channel ${s.multifd?.handshake?.channelId ?? '?'} (stream ${s.id})` });
+      else if (s.kind === 'multifd')
+        threads.push({
+          id: threadIdOf(s.id),
+          name: `multifd channel ${s.multifd?.handshake?.channelId ?? '?'} (stream ${s.id})`,
+        });
     }
     return threads;
   }
@@ -103,7 +108,11 @@ export class ReplayPresentation {
     const e = own ? cur : this.lastEntryOfThread(threadId);
     if (!e) {
       const epoch = this.facts.firstEpoch;
-      frames.push({ id: this.frames.create({ kind: 'start' }), name: own ? 'start of replay (nothing written yet)' : 'no page written on this stream yet', ...this.frameSource() });
+      frames.push({
+        id: this.frames.create({ kind: 'start' }),
+        name: own ? 'start of replay (nothing written yet)' : 'no page written on this stream yet',
+        ...this.frameSource(),
+      });
       frames.push({ id: this.frames.create({ kind: 'epoch', epoch }), name: `epoch ${epoch}`, ...this.frameSource() });
       return frames;
     }
@@ -114,10 +123,23 @@ export class ReplayPresentation {
       const n = pg.zero ? p - e.normalOffsets.length : p;
       const of = pg.zero ? e.zeroOffsets.length : e.normalOffsets.length;
       const name = `${pg.zero ? 'zero page' : 'page'} ${formatPage(pg.block, pg.offset)} (${pg.zero ? 'zero' : 'normal'} ${n + 1} of ${of})`;
-      frames.push({ id: this.frames.create({ kind: 'page', entry: e.step, page: p }), name, ...this.frameSource(), instructionPointerReference: memoryReferenceOf(pg.block, pg.offset) });
+      frames.push({
+        id: this.frames.create({ kind: 'page', entry: e.step, page: p }),
+        name,
+        ...this.frameSource(),
+        instructionPointerReference: memoryReferenceOf(pg.block, pg.offset),
+      });
     }
-    frames.push({ id: this.frames.create({ kind: 'packet', entry: e.step }), name: this.packetFrameName(e, pages), ...this.frameSource() });
-    frames.push({ id: this.frames.create({ kind: 'epoch', epoch: e.epoch }), name: `epoch ${e.epoch}`, ...this.frameSource() });
+    frames.push({
+      id: this.frames.create({ kind: 'packet', entry: e.step }),
+      name: this.packetFrameName(e, pages),
+      ...this.frameSource(),
+    });
+    frames.push({
+      id: this.frames.create({ kind: 'epoch', epoch: e.epoch }),
+      name: `epoch ${e.epoch}`,
+      ...this.frameSource(),
+    });
     return frames;
   }
 
@@ -125,7 +147,8 @@ export class ReplayPresentation {
     const n = pageCountOf(e);
     const progress = pagesApplied < n ? `, ${pagesApplied} of ${n} pages written` : '';
     const o = this.facts.originOf(e.step);
-    if (o.kind === 'packet') return `packet ${o.row} · packet_num ${o.channel.packets.packetNum.get(o.row)} · ${e.block} · ${e.normalOffsets.length} normal, ${e.zeroOffsets.length} zero${progress}`;
+    if (o.kind === 'packet')
+      return `packet ${o.row} · packet_num ${o.channel.packets.packetNum.get(o.row)} · ${e.block} · ${e.normalOffsets.length} normal, ${e.zeroOffsets.length} zero${progress}`;
     return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} · ${formatPage(e.block, o.record.offset)}${progress}`;
   }
 
@@ -134,11 +157,26 @@ export class ReplayPresentation {
     const scopes: DebugProtocol.Scope[] = [];
     const e = f && (f.kind === 'page' || f.kind === 'packet') ? this.cursor.entry(f.entry) : undefined;
     if (e) {
-      scopes.push({ name: this.facts.originOf(e.step).kind === 'packet' ? 'Packet' : 'Record', presentationHint: 'locals', variablesReference: this.vars.create({ kind: 'packet', entry: e.step }), expensive: false });
-      if (this.facts.diagnosticsOf(e).length) scopes.push({ name: 'Diagnostics', variablesReference: this.vars.create({ kind: 'diagnostics', entry: e.step }), expensive: false });
+      scopes.push({
+        name: this.facts.originOf(e.step).kind === 'packet' ? 'Packet' : 'Record',
+        presentationHint: 'locals',
+        variablesReference: this.vars.create({ kind: 'packet', entry: e.step }),
+        expensive: false,
+      });
+      if (this.facts.diagnosticsOf(e).length)
+        scopes.push({
+          name: 'Diagnostics',
+          variablesReference: this.vars.create({ kind: 'diagnostics', entry: e.step }),
+          expensive: false,
+        });
     }
     scopes.push({ name: 'Epoch', variablesReference: this.vars.create({ kind: 'epoch' }), expensive: false });
-    scopes.push({ name: 'RAM', presentationHint: 'registers', variablesReference: this.vars.create({ kind: 'ram' }), expensive: false });
+    scopes.push({
+      name: 'RAM',
+      presentationHint: 'registers',
+      variablesReference: this.vars.create({ kind: 'ram' }),
+      expensive: false,
+    });
     return scopes;
   }
 
@@ -179,7 +217,11 @@ export class ReplayPresentation {
         if (f.name.startsWith('unused')) continue;
         out.push(leaf(f.name, f.display, { type: `MultiFDPacket_t.${f.name}` }));
       }
-      out.push(leaf('stream', String(m.streamId)), leaf('channel', String(m.handshake?.channelId ?? '?')), leaf('packet index', String(o.row)));
+      out.push(
+        leaf('stream', String(m.streamId)),
+        leaf('channel', String(m.handshake?.channelId ?? '?')),
+        leaf('packet index', String(o.row)),
+      );
     } else {
       const r = o.record;
       out.push(
@@ -206,7 +248,10 @@ export class ReplayPresentation {
     const applied = e.step < pos.entry ? Infinity : e.step > pos.entry ? 0 : pos.pages;
     const base = zero ? e.normalOffsets.length : 0;
     return list.map((o, i) =>
-      leaf(`[${i}]`, `0x${o.toString(16)}${base + i >= applied ? ' (not written yet)' : ''}`, { memoryReference: memoryReferenceOf(e.block, o), evaluateName: `${zero ? 'zero ' : ''}${formatPage(e.block, o)}` }),
+      leaf(`[${i}]`, `0x${o.toString(16)}${base + i >= applied ? ' (not written yet)' : ''}`, {
+        memoryReference: memoryReferenceOf(e.block, o),
+        evaluateName: `${zero ? 'zero ' : ''}${formatPage(e.block, o)}`,
+      }),
     );
   }
 
@@ -218,7 +263,12 @@ export class ReplayPresentation {
     const partial = cur && !c.currentComplete ? ` (+${c.position.pages} page(s) of step ${cur.step + 1})` : '';
     const out = [leaf('epoch', String(epoch)), leaf('page writes applied', `${done + 1} of ${c.length}${partial}`)];
     this.runtime.analysis.multifd.forEach((m, source) => {
-      out.push(leaf(`channel ${m.handshake?.channelId ?? '?'} (stream ${m.streamId})`, `${this.facts.syncsSeen(source, epoch, done)} of ${this.facts.syncs[source].length} SYNC seen`));
+      out.push(
+        leaf(
+          `channel ${m.handshake?.channelId ?? '?'} (stream ${m.streamId})`,
+          `${this.facts.syncsSeen(source, epoch, done)} of ${this.facts.syncs[source].length} SYNC seen`,
+        ),
+      );
     });
     return out;
   }
@@ -236,7 +286,10 @@ export class ReplayPresentation {
   private blockVariables(block: string): Variable[] {
     const b = this.runtime.engine.images.get(block);
     if (!b) return [];
-    const out = [leaf('used_length', `0x${b.image.size.toString(16)}`), leaf('pages', String(Math.ceil(b.image.size / this.runtime.analysis.pageSize)))];
+    const out = [
+      leaf('used_length', `0x${b.image.size.toString(16)}`),
+      leaf('pages', String(Math.ceil(b.image.size / this.runtime.analysis.pageSize))),
+    ];
     const ref = this.runtime.referenceOf(block);
     if (ref) out.push(leaf('reference', ref));
     return out;
@@ -248,16 +301,28 @@ export class ReplayPresentation {
     const text = expression.trim().replace(/^zero\s+/, '');
     const blocks = rt.blocks;
     const b = rt.engine.images.get(text);
-    if (b) return { result: `ramblock ${text}, ${b.image.size} bytes`, variablesReference: this.vars.create({ kind: 'block', block: text }), memoryReference: memoryReferenceOf(text, 0) };
+    if (b)
+      return {
+        result: `ramblock ${text}, ${b.image.size} bytes`,
+        variablesReference: this.vars.create({ kind: 'block', block: text }),
+        memoryReference: memoryReferenceOf(text, 0),
+      };
     const page = parsePageRef(text, blocks, rt.analysis.pageSize);
     if (page) {
       const bytes = await this.cursor.read(page.block, page.offset, 16);
       const writer = rt.provenanceAt(page.block, page.offset);
       const who = writer ? `; ${formatProvenance(writer)}` : '';
-      return { result: `${hex(bytes, 16)}…${who}`, variablesReference: 0, memoryReference: memoryReferenceOf(page.block, page.offset) };
+      return {
+        result: `${hex(bytes, 16)}…${who}`,
+        variablesReference: 0,
+        memoryReference: memoryReferenceOf(page.block, page.offset),
+      };
     }
     const cond = parseCondition(expression);
-    if (!cond.ok) throw new Error(`"${expression}": not a ramblock, a page (ramblock:0xOFFSET) or a filter expression (${cond.message})`);
+    if (!cond.ok)
+      throw new Error(
+        `"${expression}": not a ramblock, a page (ramblock:0xOFFSET) or a filter expression (${cond.message})`,
+      );
     const e = this.cursor.current;
     const row = e && this.facts.filterRow(e);
     if (!row) return { result: 'no multifd packet at this step', variablesReference: 0 };
@@ -266,7 +331,10 @@ export class ReplayPresentation {
   }
 
   /** The page a data breakpoint would watch: an entry of an offsets list, or `ramblock:0xOFFSET` (`zero ` for zero-page writes). */
-  dataBreakpointInfo(name: string, variablesReference: number | undefined): DebugProtocol.DataBreakpointInfoResponse['body'] {
+  dataBreakpointInfo(
+    name: string,
+    variablesReference: number | undefined,
+  ): DebugProtocol.DataBreakpointInfoResponse['body'] {
     const ps = this.runtime.analysis.pageSize;
     let target: { block: string; offset: number; zeroOnly: boolean } | undefined;
     const v = variablesReference ? this.vars.get(variablesReference) : undefined;
@@ -274,13 +342,19 @@ export class ReplayPresentation {
       const e = this.cursor.entry(v.entry);
       const i = Number(/^\[(\d+)\]$/.exec(name)?.[1] ?? NaN);
       const list = e ? (v.zero ? e.zeroOffsets : e.normalOffsets) : [];
-      if (e && Number.isInteger(i) && i < list.length) target = { block: e.block, offset: list[i] - (list[i] % ps), zeroOnly: v.zero };
+      if (e && Number.isInteger(i) && i < list.length)
+        target = { block: e.block, offset: list[i] - (list[i] % ps), zeroOnly: v.zero };
     } else if (!variablesReference) {
       const zeroOnly = /^zero\s+/.test(name.trim());
       const page = parsePageRef(name.trim().replace(/^zero\s+/, ''), this.runtime.blocks, ps);
       if (page) target = { ...page, zeroOnly };
     }
-    if (!target) return { dataId: null, description: 'Data breakpoints watch one page: an entry of "normal offsets" or "zero offsets", or ramblock:0xOFFSET (prefix "zero " for zero-page writes only)' };
+    if (!target)
+      return {
+        dataId: null,
+        description:
+          'Data breakpoints watch one page: an entry of "normal offsets" or "zero offsets", or ramblock:0xOFFSET (prefix "zero " for zero-page writes only)',
+      };
     const page = formatPage(target.block, target.offset);
     return {
       dataId: dataIdOf(target.block, target.offset, target.zeroOnly),

@@ -95,7 +95,10 @@ export class ReplayRuntime {
 
   /** The first stop of a replay launched with stopOnEntry. */
   stopOnEntry(): void {
-    this.stop({ kind: 'entry', description: 'Replay not started: RAM is all zero, as on the destination before migration' });
+    this.stop({
+      kind: 'entry',
+      description: 'Replay not started: RAM is all zero, as on the destination before migration',
+    });
   }
 
   forward(mode: ForwardMode): Promise<void> {
@@ -167,7 +170,13 @@ export class ReplayRuntime {
       const p = c.position.pages - 1;
       const newEntry = c.position.entry !== before.entry;
       const hit = bps.pageHit(e, p, true) ?? (c.currentComplete ? bps.entryHit(e, true) : undefined);
-      return this.stop(hit ?? { kind: 'step', atPage: true, description: newEntry ? `Entered ${this.facts.entryLabel(e)}` : undefined });
+      return this.stop(
+        hit ?? {
+          kind: 'step',
+          atPage: true,
+          description: newEntry ? `Entered ${this.facts.entryLabel(e)}` : undefined,
+        },
+      );
     }
     const startEpoch = c.current?.epoch ?? this.facts.firstEpoch;
     // Part of the current entry is still to write: its remaining pages come first.
@@ -196,7 +205,10 @@ export class ReplayRuntime {
         // At the end of the epoch already when stepping out: go on to the end of the next one.
         if ((next === undefined || next !== e.epoch) && (e.epoch !== startEpoch || steps > 0)) {
           if (next === undefined) return this.stopAtEnd();
-          return this.stop({ kind: 'step', description: `End of epoch ${e.epoch}: the next page write belongs to epoch ${next}` });
+          return this.stop({
+            kind: 'step',
+            description: `End of epoch ${e.epoch}: the next page write belongs to epoch ${next}`,
+          });
         }
       }
       if (steps % 256 === 0) await yieldToEvents();
@@ -212,7 +224,10 @@ export class ReplayRuntime {
       this.stop(
         c.position.entry < 0
           ? { kind: 'entry', description: 'Start of the replay: nothing written yet' }
-          : { kind: 'step', description: `Oldest checkpoint reached: page images before step ${c.oldestReachable.entry + 1} were dropped (maxUndoMiB)` },
+          : {
+              kind: 'step',
+              description: `Oldest checkpoint reached: page images before step ${c.oldestReachable.entry + 1} were dropped (maxUndoMiB)`,
+            },
       );
     if (mode === 'page') {
       if (!(await c.backwardPage())) return limit();
@@ -251,7 +266,10 @@ export class ReplayRuntime {
   private async stopAtEnd(): Promise<void> {
     this.ended = true;
     await this.compareAtEnd();
-    this.stop({ kind: 'end', description: 'End of replay: every page write applied; RAM is what the destination holds' });
+    this.stop({
+      kind: 'end',
+      description: 'End of replay: every page write applied; RAM is what the destination holds',
+    });
   }
 
   /** Compares the rebuilt ramblocks with the launch's reference images, once, when the end is first reached. */
@@ -265,7 +283,8 @@ export class ReplayRuntime {
         continue;
       }
       const r = await compareWithReference(this.analysis, this.engine.provenance, block, b.file, ref);
-      if (!r.mismatchedPages && r.imageSize === r.referenceSize) this.events.output(`reference ${block}: rebuilt RAM matches ${ref}\n`, 'console');
+      if (!r.mismatchedPages && r.imageSize === r.referenceSize)
+        this.events.output(`reference ${block}: rebuilt RAM matches ${ref}\n`, 'console');
       else {
         const first = r.ranges[0] ? `, first at 0x${r.ranges[0].start.toString(16)}: ${r.ranges[0].writers[0]}` : '';
         this.events.output(`reference ${block}: ${r.mismatchedPages} page(s) differ from ${ref}${first}\n`, 'stderr');

@@ -1,7 +1,16 @@
-import { DebugSession, ErrorDestination, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Event as DapEvent } from '@vscode/debugadapter';
+import {
+  DebugSession,
+  ErrorDestination,
+  InitializedEvent,
+  OutputEvent,
+  StoppedEvent,
+  TerminatedEvent,
+  Event as DapEvent,
+} from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorMessage } from '../core/util/errorMessage';
 import { parseMemoryReference } from './memoryReference';
+import { REPLAY_CAPABILITIES } from './replayCapabilities';
 import { openReplay, type ReplayLaunchOptions } from './replayLaunch';
 import { ReplayPresentation } from './replayPresentation';
 import type { ReplayRuntime } from './replayRuntime';
@@ -24,19 +33,6 @@ interface LaunchedReplay {
   runtime: ReplayRuntime;
   view: ReplayPresentation;
 }
-
-const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'error', label: 'Error diagnostics', description: 'Stop at a packet or record that has an error diagnostic (or raises one while replayed)', default: true },
-  { filter: 'warning', label: 'Warning diagnostics', description: 'Stop at a packet or record that has a warning diagnostic', default: false },
-  {
-    filter: 'filter',
-    label: 'Packet matches filter',
-    description: 'Stop at every multifd packet the filter expression (the packet list filter language) matches',
-    default: false,
-    supportsCondition: true,
-    conditionDescription: 'A filter expression, e.g. zero > 100 && ramblock == "pc.ram"',
-  },
-];
 
 /** The DAP `stopped` reason of a runtime stop, and the text shown next to it (the exception id). */
 function dapReason(stop: ReplayStop): { reason: string; text?: string } {
@@ -82,22 +78,7 @@ export class MultifdReplaySession extends DebugSession {
   // ---- lifecycle ------------------------------------------------------------------------------------
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
-    response.body = {
-      supportsConfigurationDoneRequest: true,
-      supportsFunctionBreakpoints: true,
-      supportsConditionalBreakpoints: true,
-      supportsHitConditionalBreakpoints: true,
-      supportsDataBreakpoints: true,
-      supportsReadMemoryRequest: true,
-      supportsStepBack: true,
-      supportsSteppingGranularity: true,
-      supportsExceptionInfoRequest: true,
-      supportsExceptionFilterOptions: true,
-      exceptionBreakpointFilters: EXCEPTION_FILTERS,
-      supportsTerminateRequest: true,
-      supportsEvaluateForHovers: false,
-      supportsDelayedStackTraceLoading: false,
-    };
+    response.body = REPLAY_CAPABILITIES;
     this.sendResponse(response);
   }
 
@@ -143,7 +124,10 @@ export class MultifdReplaySession extends DebugSession {
     if (!l) return;
     l.view.reset();
     const packet = l.runtime.currentPacket();
-    if (packet) this.sendEvent(new DapEvent(REVEAL_EVENT, { capture: l.runtime.capturePath, ...packet } satisfies RevealEventBody));
+    if (packet)
+      this.sendEvent(
+        new DapEvent(REVEAL_EVENT, { capture: l.runtime.capturePath, ...packet } satisfies RevealEventBody),
+      );
     const { reason, text } = dapReason(stop);
     const ev = new StoppedEvent(reason, l.view.currentThreadId(), text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
@@ -153,7 +137,11 @@ export class MultifdReplaySession extends DebugSession {
   }
 
   /** Answers a request that needs a launched replay: the error when there is none, else what `answer` gives. */
-  private withReplay<R extends DebugProtocol.Response>(response: R, code: number, answer: (l: LaunchedReplay) => R['body'] | Promise<R['body']>): void {
+  private withReplay<R extends DebugProtocol.Response>(
+    response: R,
+    code: number,
+    answer: (l: LaunchedReplay) => R['body'] | Promise<R['body']>,
+  ): void {
     const l = this.launched;
     if (!l) return this.sendErrorResponse(response, code, NOT_LOADED, undefined, ErrorDestination.Telemetry);
     Promise.resolve()
@@ -194,7 +182,10 @@ export class MultifdReplaySession extends DebugSession {
     this.move(response, (r) => r.forward('epoch'));
   }
 
-  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+  protected override stepBackRequest(
+    response: DebugProtocol.StepBackResponse,
+    args: DebugProtocol.StepBackArguments,
+  ): void {
     this.move(response, (r) => r.backward(args.granularity === 'instruction' ? 'page' : 'entry'));
   }
 
@@ -214,7 +205,10 @@ export class MultifdReplaySession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+  protected override stackTraceRequest(
+    response: DebugProtocol.StackTraceResponse,
+    args: DebugProtocol.StackTraceArguments,
+  ): void {
     const frames = this.launched?.view.stackTrace(args.threadId) ?? [];
     const start = args.startFrame ?? 0;
     const sliced = args.levels ? frames.slice(start, start + args.levels) : frames.slice(start);
@@ -227,7 +221,10 @@ export class MultifdReplaySession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+  protected override variablesRequest(
+    response: DebugProtocol.VariablesResponse,
+    args: DebugProtocol.VariablesArguments,
+  ): void {
     const view = this.launched?.view;
     if (!view) {
       response.body = { variables: [] };
@@ -242,50 +239,92 @@ export class MultifdReplaySession extends DebugSession {
     );
   }
 
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  protected override evaluateRequest(
+    response: DebugProtocol.EvaluateResponse,
+    args: DebugProtocol.EvaluateArguments,
+  ): void {
     this.withReplay(response, 1003, (l) => l.view.evaluate(args.expression));
   }
 
-  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+  protected override readMemoryRequest(
+    response: DebugProtocol.ReadMemoryResponse,
+    args: DebugProtocol.ReadMemoryArguments,
+  ): void {
     this.withReplay(response, 1004, async (l) => {
       const ref = parseMemoryReference(args.memoryReference);
-      if (!ref) throw new Error(`memory reference "${args.memoryReference}" is not a ramblock of this replay (expected ramblock:<name>+0x<offset>)`);
+      if (!ref)
+        throw new Error(
+          `memory reference "${args.memoryReference}" is not a ramblock of this replay (expected ramblock:<name>+0x<offset>)`,
+        );
       const r = await l.runtime.readMemory(ref.block, ref.offset + (args.offset ?? 0), args.count);
       const address = `0x${r.address.toString(16)}`;
       if (!r.data) return { address, unreadableBytes: r.unreadableBytes };
-      return { address, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.length).toString('base64'), unreadableBytes: r.unreadableBytes };
+      return {
+        address,
+        data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.length).toString('base64'),
+        unreadableBytes: r.unreadableBytes,
+      };
     });
   }
 
   // ---- breakpoints ---------------------------------------------------------------------------------
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
-    const message = 'A capture has no source lines: use a function breakpoint (ramblock:0xOFFSET, a ramblock, or a filter expression) or a data breakpoint on a page';
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
+    const message =
+      'A capture has no source lines: use a function breakpoint (ramblock:0xOFFSET, a ramblock, or a filter expression) or a data breakpoint on a page';
     response.body = { breakpoints: (args.breakpoints ?? []).map(() => ({ verified: false, message })) };
     this.sendResponse(response);
   }
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
     const bps = this.launched?.runtime.breakpoints;
-    response.body = { breakpoints: bps ? bps.setFunctionBreakpoints(args.breakpoints) : args.breakpoints.map(() => ({ verified: false, message: NOT_LOADED })) };
+    response.body = {
+      breakpoints: bps
+        ? bps.setFunctionBreakpoints(args.breakpoints)
+        : args.breakpoints.map(() => ({ verified: false, message: NOT_LOADED })),
+    };
     this.sendResponse(response);
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): void {
     const specs = [...args.filters.map((filterId) => ({ filterId })), ...(args.filterOptions ?? [])];
     const bps = this.launched?.runtime.breakpoints;
-    response.body = { breakpoints: bps ? bps.setExceptionFilters(specs) : specs.map(() => ({ verified: false, message: NOT_LOADED })) };
+    response.body = {
+      breakpoints: bps ? bps.setExceptionFilters(specs) : specs.map(() => ({ verified: false, message: NOT_LOADED })),
+    };
     this.sendResponse(response);
   }
 
-  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    response.body = this.launched?.view.dataBreakpointInfo(args.name, args.variablesReference) ?? { dataId: null, description: NOT_LOADED };
+  protected override dataBreakpointInfoRequest(
+    response: DebugProtocol.DataBreakpointInfoResponse,
+    args: DebugProtocol.DataBreakpointInfoArguments,
+  ): void {
+    response.body = this.launched?.view.dataBreakpointInfo(args.name, args.variablesReference) ?? {
+      dataId: null,
+      description: NOT_LOADED,
+    };
     this.sendResponse(response);
   }
 
-  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+  protected override setDataBreakpointsRequest(
+    response: DebugProtocol.SetDataBreakpointsResponse,
+    args: DebugProtocol.SetDataBreakpointsArguments,
+  ): void {
     const bps = this.launched?.runtime.breakpoints;
-    response.body = { breakpoints: bps ? bps.setDataBreakpoints(args.breakpoints) : args.breakpoints.map(() => ({ verified: false, message: NOT_LOADED })) };
+    response.body = {
+      breakpoints: bps
+        ? bps.setDataBreakpoints(args.breakpoints)
+        : args.breakpoints.map(() => ({ verified: false, message: NOT_LOADED })),
+    };
     this.sendResponse(response);
   }
 
@@ -293,7 +332,10 @@ export class MultifdReplaySession extends DebugSession {
     const stop = this.launched?.runtime.lastStop ?? { kind: 'entry' };
     if (stop.kind === 'diagnostic') {
       const [d] = stop.diagnostics;
-      const details = { message: stop.diagnostics.map((x) => `${x.severity}[${x.code}] ${x.message}`).join('\n'), typeName: d.severity };
+      const details = {
+        message: stop.diagnostics.map((x) => `${x.severity}[${x.code}] ${x.message}`).join('\n'),
+        typeName: d.severity,
+      };
       response.body = { exceptionId: d.code, description: d.message, breakMode: 'always', details };
     } else {
       const { reason, text } = dapReason(stop);

@@ -43,10 +43,23 @@ export class DapHarness {
   }
 
   /** initialize → launch → (initialized) → breakpoints → configurationDone → launch response → first stop. */
-  async launch(args: Partial<ReplayLaunchArguments>, configure: () => Promise<unknown> = async () => undefined): Promise<DebugProtocol.StoppedEvent> {
-    await this.dc.initializeRequest({ adapterID: 'multifd-replay', clientID: 'test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  async launch(
+    args: Partial<ReplayLaunchArguments>,
+    configure: () => Promise<unknown> = async () => undefined,
+  ): Promise<DebugProtocol.StoppedEvent> {
+    await this.dc.initializeRequest({
+      adapterID: 'multifd-replay',
+      clientID: 'test',
+      linesStartAt1: true,
+      columnsStartAt1: true,
+      pathFormat: 'path',
+    });
     const initialized = this.dc.waitForEvent('initialized');
-    const launched = this.dc.launchRequest({ capture: NONE_10, stopOnEntry: true, ...args } as DebugProtocol.LaunchRequestArguments);
+    const launched = this.dc.launchRequest({
+      capture: NONE_10,
+      stopOnEntry: true,
+      ...args,
+    } as DebugProtocol.LaunchRequestArguments);
     const stopped = this.dc.waitForEvent('stopped');
     await initialized;
     await configure();
@@ -56,7 +69,11 @@ export class DapHarness {
   }
 
   /** Sends a movement request and waits for the stop it leads to. */
-  async move(command: 'next' | 'stepIn' | 'stepOut' | 'continue' | 'stepBack' | 'reverseContinue', threadId = 1, extra: Record<string, unknown> = {}): Promise<DebugProtocol.StoppedEvent> {
+  async move(
+    command: 'next' | 'stepIn' | 'stepOut' | 'continue' | 'stepBack' | 'reverseContinue',
+    threadId = 1,
+    extra: Record<string, unknown> = {},
+  ): Promise<DebugProtocol.StoppedEvent> {
     const stopped = this.dc.waitForEvent('stopped');
     await this.dc.customRequest(command, { threadId, ...extra });
     return (await stopped) as DebugProtocol.StoppedEvent;
@@ -138,5 +155,9 @@ export function assertGolden(name: string, actual: unknown): void {
     return;
   }
   assert.ok(existsSync(file), `golden transcript ${file} is missing: run with MFD_UPDATE_GOLDEN=1 once and review it`);
-  assert.deepEqual(JSON.parse(text), JSON.parse(readFileSync(file, 'utf8')), `transcript differs from ${file} (MFD_UPDATE_GOLDEN=1 to accept)`);
+  assert.deepEqual(
+    JSON.parse(text),
+    JSON.parse(readFileSync(file, 'utf8')),
+    `transcript differs from ${file} (MFD_UPDATE_GOLDEN=1 to accept)`,
+  );
 }

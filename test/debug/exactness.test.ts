@@ -10,13 +10,24 @@ import { replayCapture } from '../../extension/core/replay/replay';
 import { DapHarness, NONE_10, ZLIB_72_LIVE } from './dapHarness';
 
 function sameImages(a: string, b: string): void {
-  const files = readdirSync(a).filter((f) => f.endsWith('.ram')).sort();
-  assert.deepEqual(readdirSync(b).filter((f) => f.endsWith('.ram')).sort(), files);
+  const files = readdirSync(a)
+    .filter((f) => f.endsWith('.ram'))
+    .sort();
+  assert.deepEqual(
+    readdirSync(b)
+      .filter((f) => f.endsWith('.ram'))
+      .sort(),
+    files,
+  );
   assert.ok(files.length > 0);
-  for (const f of files) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs from mfd replay's`);
+  for (const f of files)
+    assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs from mfd replay's`);
 }
 
-for (const [name, capture] of [['QEMU 7.2 zlib live (main-channel ZERO records, 9 epochs)', ZLIB_72_LIVE], ['QEMU 10.0 nocomp', NONE_10]] as const) {
+for (const [name, capture] of [
+  ['QEMU 7.2 zlib live (main-channel ZERO records, 9 epochs)', ZLIB_72_LIVE],
+  ['QEMU 10.0 nocomp', NONE_10],
+] as const) {
   test(`stepping ${name} to the end with breakpoints rebuilds the same RAM as mfd replay`, async () => {
     const root = mkdtempSync(join(tmpdir(), 'mfd-dap-exact-'));
     try {
@@ -27,8 +38,15 @@ for (const [name, capture] of [['QEMU 7.2 zlib live (main-channel ZERO records, 
       try {
         const stepped = join(root, 'stepped');
         await h.launch({ capture, stopOnEntry: true, outDir: stepped, maxUndoMiB: 1 }, async () => {
-          await h.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mem:0x7000' }, { name: 'epoch == 3', hitCondition: '2' }] });
-          await h.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: 'zero:0x8000:mem', accessType: 'write' }, { dataId: 'write:0x0:pc.bios', accessType: 'write' }] });
+          await h.dc.setFunctionBreakpointsRequest({
+            breakpoints: [{ name: 'mem:0x7000' }, { name: 'epoch == 3', hitCondition: '2' }],
+          });
+          await h.dc.customRequest('setDataBreakpoints', {
+            breakpoints: [
+              { dataId: 'zero:0x8000:mem', accessType: 'write' },
+              { dataId: 'write:0x0:pc.bios', accessType: 'write' },
+            ],
+          });
         });
         let stops = 0;
         let back = 0;

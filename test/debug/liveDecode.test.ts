@@ -65,7 +65,11 @@ test('decode a MultiFDPacket_t from the memory of a debugged process (our replay
     const request: DapRequest = async (command, args) => (await h.dc.customRequest(command, args)).body;
 
     // An expression the adapter evaluates to a memory reference, as `p->packet` in cppdbg.
-    const d = await decodePacketFromMemory(request, { expression: 'pc.ram:0x3000', frameId: st.body.stackFrames[0].id, pageSize: PS });
+    const d = await decodePacketFromMemory(request, {
+      expression: 'pc.ram:0x3000',
+      frameId: st.body.stackFrames[0].id,
+      pageSize: PS,
+    });
     assert.deepEqual(d.problems, []);
     assert.deepEqual(d.fields, data.fields);
     assert.deepEqual(d.normalOffsets, data.normalOffsets);
@@ -79,13 +83,27 @@ test('decode a MultiFDPacket_t from the memory of a debugged process (our replay
     assert.deepEqual([y.normalOffsets.length, y.zeroOffsets.length], [0, 0]);
 
     // Not a packet: the channel struct instead of p->packet, say.
-    await assert.rejects(decodePacketFromMemory(request, { expression: 'pc.ram:0x9000' }), (e: Error) => e instanceof LiveDecodeError && /magic is 0x00000000, not 0x11223344/.test(e.message));
+    await assert.rejects(
+      decodePacketFromMemory(request, { expression: 'pc.ram:0x9000' }),
+      (e: Error) => e instanceof LiveDecodeError && /magic is 0x00000000, not 0x11223344/.test(e.message),
+    );
     // Unreadable memory: the last 128 bytes of the block hold no full header.
-    await assert.rejects(decodePacketFromMemory(request, { memoryReference: 'ramblock:pc.ram+0xff80' }), (e: Error) => e instanceof LiveDecodeError && /unreadable: 128 of 320 bytes read, 192 unreadable/.test(e.message));
+    await assert.rejects(
+      decodePacketFromMemory(request, { memoryReference: 'ramblock:pc.ram+0xff80' }),
+      (e: Error) => e instanceof LiveDecodeError && /unreadable: 128 of 320 bytes read, 192 unreadable/.test(e.message),
+    );
     // An adapter error (unknown memory reference).
-    await assert.rejects(decodePacketFromMemory(request, { memoryReference: '0x7f0000001000' }), (e: Error) => e instanceof LiveDecodeError && /readMemory of 320 bytes at 0x7f0000001000\+0 failed: memory reference/.test(e.message));
+    await assert.rejects(
+      decodePacketFromMemory(request, { memoryReference: '0x7f0000001000' }),
+      (e: Error) =>
+        e instanceof LiveDecodeError &&
+        /readMemory of 320 bytes at 0x7f0000001000\+0 failed: memory reference/.test(e.message),
+    );
     // An expression the adapter cannot evaluate.
-    await assert.rejects(decodePacketFromMemory(request, { expression: 'p->packet' }), (e: Error) => e instanceof LiveDecodeError && /could not evaluate "p->packet"/.test(e.message));
+    await assert.rejects(
+      decodePacketFromMemory(request, { expression: 'p->packet' }),
+      (e: Error) => e instanceof LiveDecodeError && /could not evaluate "p->packet"/.test(e.message),
+    );
   } finally {
     await h.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -105,8 +123,14 @@ test('an adapter without readMemory is reported clearly', async () => {
   try {
     await dc.initializeRequest();
     const request: DapRequest = async (command, args) => (await dc.customRequest(command, args)).body;
-    await assert.rejects(decodePacketFromMemory(request, { expression: '0x1000' }), (e: Error) => e instanceof LiveDecodeError && /does not support reading memory/.test(e.message));
-    await assert.rejects(decodePacketFromMemory(request, { expression: 'p->packet' }), (e: Error) => e instanceof LiveDecodeError && /not an address/.test(e.message));
+    await assert.rejects(
+      decodePacketFromMemory(request, { expression: '0x1000' }),
+      (e: Error) => e instanceof LiveDecodeError && /does not support reading memory/.test(e.message),
+    );
+    await assert.rejects(
+      decodePacketFromMemory(request, { expression: 'p->packet' }),
+      (e: Error) => e instanceof LiveDecodeError && /not an address/.test(e.message),
+    );
   } finally {
     await dc.disconnectRequest({}).catch(() => undefined);
     (dc as unknown as { stopAdapter(): void }).stopAdapter();

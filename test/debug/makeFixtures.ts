@@ -15,7 +15,20 @@ async function main(): Promise<void> {
   ];
   for (const r of runs) {
     const out = resolve(OUT, `${r.name}.mfd`);
-    const m = await runMigration({ qemu: r.qemu, iterations: 3, minLiveMs: 500, channels: 2, compression: r.compression, ramMiB: 4, live: r.live, out, overwrite: true, nonZeroFraction: 0.03, seed: 7, log: (l) => process.stderr.write(`${l}\n`) });
+    const m = await runMigration({
+      qemu: r.qemu,
+      iterations: 3,
+      minLiveMs: 500,
+      channels: 2,
+      compression: r.compression,
+      ramMiB: 4,
+      live: r.live,
+      out,
+      overwrite: true,
+      nonZeroFraction: 0.03,
+      seed: 7,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
     process.stderr.write(`${r.name}: ${m.status}, ${JSON.stringify(m.comparison)}\n`);
     if (m.status !== 'completed') throw new Error(m.error ?? m.status);
     await removeWorkDir(m);

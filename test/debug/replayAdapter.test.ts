@@ -26,7 +26,10 @@ test('launch: stop on entry, threads = streams, stack and variables at the start
     const s = await h.launch({ capture: NONE_10, stopOnEntry: true });
     assert.equal(s.body.reason, 'entry');
     const threads = await h.dc.threadsRequest();
-    assert.deepEqual(threads.body.threads.map((t) => t.name), ['main channel (stream 0)', 'multifd channel 0 (stream 1)', 'multifd channel 1 (stream 2)']);
+    assert.deepEqual(
+      threads.body.threads.map((t) => t.name),
+      ['main channel (stream 0)', 'multifd channel 0 (stream 1)', 'multifd channel 1 (stream 2)'],
+    );
     const v = await h.inspect(s.body.threadId!);
     assert.equal(v.scopes.Epoch['page writes applied'], '0 of 13');
   });
@@ -63,10 +66,21 @@ test('breakpoints: a page, packet_num == N, a ramblock with a condition, an inva
   await scenario('breakpoints', async (h) => {
     await h.launch({ capture: NONE_10, stopOnEntry: true }, async () => {
       const r = await h.dc.setFunctionBreakpointsRequest({
-        breakpoints: [{ name: 'mem:0x3e1000' }, { name: 'packet_num == 4' }, { name: 'pc.bios', condition: 'normal > 40' }, { name: 'no.such.block:0x1000' }],
+        breakpoints: [
+          { name: 'mem:0x3e1000' },
+          { name: 'packet_num == 4' },
+          { name: 'pc.bios', condition: 'normal > 40' },
+          { name: 'no.such.block:0x1000' },
+        ],
       });
-      assert.deepEqual(r.body.breakpoints.map((b) => b.verified), [true, true, true, false]);
-      await h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'error' }, { filterId: 'filter', condition: 'ramblock == "pc.rom"' }] });
+      assert.deepEqual(
+        r.body.breakpoints.map((b) => b.verified),
+        [true, true, true, false],
+      );
+      await h.dc.setExceptionBreakpointsRequest({
+        filters: [],
+        filterOptions: [{ filterId: 'error' }, { filterId: 'filter', condition: 'ramblock == "pc.rom"' }],
+      });
     });
     let s = await h.move('continue');
     assert.equal(s.body.reason, 'function breakpoint');
@@ -100,8 +114,16 @@ test('data breakpoint: stop when a page is written as a zero page', async () => 
       const zero = await h.dc.customRequest('dataBreakpointInfo', { name: 'zero pc.bios:0xf000' });
       assert.equal(zero.body.dataId, 'zero:0xf000:pc.bios');
       const data = await h.dc.customRequest('dataBreakpointInfo', { name: 'mem:0x59000' });
-      const r = await h.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: zero.body.dataId, accessType: 'write' }, { dataId: data.body.dataId, accessType: 'write' }] });
-      assert.deepEqual(r.body.breakpoints.map((b: { verified: boolean }) => b.verified), [true, true]);
+      const r = await h.dc.customRequest('setDataBreakpoints', {
+        breakpoints: [
+          { dataId: zero.body.dataId, accessType: 'write' },
+          { dataId: data.body.dataId, accessType: 'write' },
+        ],
+      });
+      assert.deepEqual(
+        r.body.breakpoints.map((b: { verified: boolean }) => b.verified),
+        [true, true],
+      );
     });
     let s = await h.move('continue');
     assert.equal(s.body.reason, 'data breakpoint');
@@ -116,7 +138,10 @@ test('data breakpoint: stop when a page is written as a zero page', async () => 
     const sc = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
     const pkt = await h.dc.variablesRequest({ variablesReference: sc.body.scopes[0].variablesReference });
     const zeros = pkt.body.variables.find((x) => x.name === 'zero offsets')!;
-    const info = await h.dc.customRequest('dataBreakpointInfo', { variablesReference: zeros.variablesReference, name: '[0]' });
+    const info = await h.dc.customRequest('dataBreakpointInfo', {
+      variablesReference: zeros.variablesReference,
+      name: '[0]',
+    });
     assert.equal(info.body.dataId, 'zero:0x10000:pc.bios');
   });
 });
@@ -131,36 +156,67 @@ test('readMemory returns the rebuilt RAM as it stands at the step (compared with
       const s = await h.move('stepIn');
       const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId! });
       const sc = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
-      const ram = await h.dc.variablesRequest({ variablesReference: sc.body.scopes.find((x) => x.name === 'RAM')!.variablesReference });
+      const ram = await h.dc.variablesRequest({
+        variablesReference: sc.body.scopes.find((x) => x.name === 'RAM')!.variablesReference,
+      });
       const mem = ram.body.variables.find((x) => x.name === 'mem')!;
       assert.equal(mem.memoryReference, 'ramblock:mem+0x0');
       // Two packets and the first page of the third: 0x1f0000 is written, 0x1e1000 (its second page) not yet.
-      const a = await h.dc.customRequest('readMemory', { memoryReference: mem.memoryReference, offset: 0x1f0000, count: 32 });
-      const b = await h.dc.customRequest('readMemory', { memoryReference: mem.memoryReference, offset: 0x1e1000, count: 32 });
+      const a = await h.dc.customRequest('readMemory', {
+        memoryReference: mem.memoryReference,
+        offset: 0x1f0000,
+        count: 32,
+      });
+      const b = await h.dc.customRequest('readMemory', {
+        memoryReference: mem.memoryReference,
+        offset: 0x1e1000,
+        count: 32,
+      });
       const analysis = await analyzeCaptureFile(NONE_10);
-      const engine = await ReplayEngine.create(analysis, new DiagnosticSink(), { outDir: out, force: true, workers: false });
+      const engine = await ReplayEngine.create(analysis, new DiagnosticSink(), {
+        outDir: out,
+        force: true,
+        workers: false,
+      });
       try {
         await engine.step();
         await engine.step();
-        assert.deepEqual(Buffer.from(b.body.data ?? '', 'base64'), Buffer.from(await engine.read('mem', 0x1e1000, 32)), 'page not yet written by the part-applied packet');
+        assert.deepEqual(
+          Buffer.from(b.body.data ?? '', 'base64'),
+          Buffer.from(await engine.read('mem', 0x1e1000, 32)),
+          'page not yet written by the part-applied packet',
+        );
         await engine.step();
         assert.deepEqual(Buffer.from(a.body.data, 'base64'), Buffer.from(await engine.read('mem', 0x1f0000, 32)));
-        const whole = await h.dc.customRequest('readMemory', { memoryReference: mem.memoryReference, offset: 0, count: 4 << 20 });
-        const fresh = await ReplayEngine.create(analysis, new DiagnosticSink(), { outDir: mkdtempSync(join(tmpdir(), 'mfd-dap-mem2-')), force: true, workers: false });
+        const whole = await h.dc.customRequest('readMemory', {
+          memoryReference: mem.memoryReference,
+          offset: 0,
+          count: 4 << 20,
+        });
+        const fresh = await ReplayEngine.create(analysis, new DiagnosticSink(), {
+          outDir: mkdtempSync(join(tmpdir(), 'mfd-dap-mem2-')),
+          force: true,
+          workers: false,
+        });
         await fresh.step();
         await fresh.step();
         const before = await fresh.read('mem', 0, 4 << 20);
         await fresh.close();
         const expected = Buffer.from(before);
         expected.set(await engine.read('mem', 0x1f0000, 4096), 0x1f0000);
-        assert.ok(Buffer.from(whole.body.data, 'base64').equals(expected), 'readMemory of the whole block equals two packets + one page');
+        assert.ok(
+          Buffer.from(whole.body.data, 'base64').equals(expected),
+          'readMemory of the whole block equals two packets + one page',
+        );
       } finally {
         await engine.close();
       }
       const beyond = await h.dc.customRequest('readMemory', { memoryReference: 'ramblock:pc.rom+0x1fff0', count: 32 });
       assert.equal(beyond.body.unreadableBytes, 16);
       // Only the small reads go into the golden transcript.
-      const big = h.transcript.findIndex((t) => (t.msg as { arguments?: { count?: number } }).arguments?.count === 4 << 20);
+      const big = h.transcript.findIndex(
+        (t) => (t.msg as { arguments?: { count?: number } }).arguments?.count === 4 << 20,
+      );
       h.transcript.splice(big, 2);
     });
   } finally {

@@ -1,7 +1,18 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/util/errorMessage';
-import { decodePacketFromMemory, describeLivePacket, LiveDecodeError, type LiveDecodedPacket } from '../decodeAtAddress';
-import { MultifdReplaySession, REPLAY_DEBUG_TYPE, REVEAL_EVENT, type ReplayLaunchArguments, type RevealEventBody } from '../replaySession';
+import {
+  decodePacketFromMemory,
+  describeLivePacket,
+  LiveDecodeError,
+  type LiveDecodedPacket,
+} from '../decodeAtAddress';
+import {
+  MultifdReplaySession,
+  REPLAY_DEBUG_TYPE,
+  REVEAL_EVENT,
+  type ReplayLaunchArguments,
+  type RevealEventBody,
+} from '../replaySession';
 
 /** What the debugging glue needs from the capture editor. */
 export interface DebuggingHooks {
@@ -23,7 +34,10 @@ class ReplayConfigurationProvider implements vscode.DebugConfigurationProvider {
     return [initialConfiguration()];
   }
 
-  resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
+  resolveDebugConfiguration(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.DebugConfiguration | undefined {
     // F5 with no launch.json: replay the capture open in the active editor.
     if (!config.type && !config.request && !config.name) {
       const uri = activeCaptureUri();
@@ -33,7 +47,9 @@ class ReplayConfigurationProvider implements vscode.DebugConfigurationProvider {
     if (!config.capture) {
       const uri = activeCaptureUri();
       if (!uri) {
-        void vscode.window.showErrorMessage('Multifd replay: set "capture" in the launch configuration to the .mfd file to replay.');
+        void vscode.window.showErrorMessage(
+          'Multifd replay: set "capture" in the launch configuration to the .mfd file to replay.',
+        );
         return undefined;
       }
       config.capture = uri.fsPath;
@@ -62,7 +78,11 @@ export function registerDebugging(context: vscode.ExtensionContext, hooks: Debug
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new MultifdReplaySession()),
     }),
     vscode.debug.registerDebugConfigurationProvider(REPLAY_DEBUG_TYPE, provider),
-    vscode.debug.registerDebugConfigurationProvider(REPLAY_DEBUG_TYPE, { provideDebugConfigurations: () => [initialConfiguration()] }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.debug.registerDebugConfigurationProvider(
+      REPLAY_DEBUG_TYPE,
+      { provideDebugConfigurations: () => [initialConfiguration()] },
+      vscode.DebugConfigurationProviderTriggerKind.Dynamic,
+    ),
     vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
       if (e.session.type !== REPLAY_DEBUG_TYPE || e.event !== REVEAL_EVENT) return;
       const b = e.body as RevealEventBody;
@@ -75,7 +95,11 @@ export function registerDebugging(context: vscode.ExtensionContext, hooks: Debug
         return;
       }
       const folder = vscode.workspace.getWorkspaceFolder(target);
-      const config: vscode.DebugConfiguration & Partial<ReplayLaunchArguments> = { ...initialConfiguration(target.fsPath), name: `Replay ${target.path.split('/').pop()}`, cwd: folder?.uri.fsPath };
+      const config: vscode.DebugConfiguration & Partial<ReplayLaunchArguments> = {
+        ...initialConfiguration(target.fsPath),
+        name: `Replay ${target.path.split('/').pop()}`,
+        cwd: folder?.uri.fsPath,
+      };
       await vscode.debug.startDebugging(folder, config);
     }),
     vscode.commands.registerCommand(DECODE_AT_ADDRESS_COMMAND, () => decodeAtAddressCommand(hooks)),
@@ -85,7 +109,9 @@ export function registerDebugging(context: vscode.ExtensionContext, hooks: Debug
 async function decodeAtAddressCommand(hooks: DebuggingHooks): Promise<void> {
   const session = vscode.debug.activeDebugSession;
   if (!session) {
-    void vscode.window.showErrorMessage('Decode Multifd Packet at Address: no active debug session. Stop QEMU in a multifd thread (for example in multifd_recv_unfill_packet) first.');
+    void vscode.window.showErrorMessage(
+      'Decode Multifd Packet at Address: no active debug session. Stop QEMU in a multifd thread (for example in multifd_recv_unfill_packet) first.',
+    );
     return;
   }
   const expression = await vscode.window.showInputBox({
@@ -98,11 +124,17 @@ async function decodeAtAddressCommand(hooks: DebuggingHooks): Promise<void> {
   const frameId = item instanceof vscode.DebugStackFrame && item.session.id === session.id ? item.frameId : undefined;
   const pageSize = vscode.workspace.getConfiguration('multifdInspector').get<number>('pageSize') || undefined;
   try {
-    const decoded = await decodePacketFromMemory((command, args) => Promise.resolve(session.customRequest(command, args)), { expression, frameId, pageSize });
+    const decoded = await decodePacketFromMemory(
+      (command, args) => Promise.resolve(session.customRequest(command, args)),
+      { expression, frameId, pageSize },
+    );
     hooks.showDecodedPacket(describeLivePacket(decoded), decoded);
-    if (decoded.problems.length) void vscode.window.showWarningMessage(`Decoded packet: ${decoded.problems.join('; ')}`);
+    if (decoded.problems.length)
+      void vscode.window.showWarningMessage(`Decoded packet: ${decoded.problems.join('; ')}`);
   } catch (e) {
     const msg = e instanceof LiveDecodeError ? e.message : `unexpected error: ${errorMessage(e)}`;
-    void vscode.window.showErrorMessage(`Decode Multifd Packet at Address (${session.type} session "${session.name}"): ${msg}`);
+    void vscode.window.showErrorMessage(
+      `Decode Multifd Packet at Address (${session.type} session "${session.name}"): ${msg}`,
+    );
   }
 }
