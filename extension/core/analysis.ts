@@ -2,6 +2,7 @@ import { openCapture } from './capture/openCapture';
 import type { Capture } from './capture/capture';
 import { DiagnosticSink } from './diagnostics/diagnostic';
 import { runCrossChecks } from './diagnostics/crossChecks';
+import { lintKnownReleaseBugs } from './diagnostics/knownReleaseBugs';
 import { indexMultifdStream, type MultifdStreamIndex } from './multifd/indexMultifdStream';
 import { probeMultifdPageSize } from './multifd/pageSizeProbe';
 import { METHOD_BY_VALUE } from './multifd/constants';
@@ -109,6 +110,7 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     oldSender,
     sink,
   });
+  await lintKnownReleaseBugs({ multifd, streams: new Map(capture.streams.map((s) => [s.id, s])), main, schedule, pageSize, versionHint, sink });
   const compression = expectedMethod ?? multifd.find((m) => m.method)?.method;
   return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, schedule, names, diagnostics: sink.items, diagnosticTotals: sink.counts() };
 }

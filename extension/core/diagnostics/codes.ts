@@ -50,6 +50,9 @@ export const DIAGNOSTIC_CODES = {
   'multifd.sync-count-mismatch': { severity: 'warning', qemu: false, title: 'Channels carry different numbers of SYNC packets' },
   'multifd.page-twice-in-epoch': { severity: 'warning', qemu: false, title: 'The same page is sent twice within one epoch' },
   'multifd.sync-marker-mismatch': { severity: 'warning', qemu: false, title: 'SYNCs per channel differ from the main channel\'s sync markers' },
+  'multifd.release-bug.zero-only-dropped': { severity: 'warning', qemu: false, title: '9.0–9.2 with compression: packets made only of zero pages were filled but never sent, so those zero pages never reach the destination' },
+  'multifd.release-bug.received-map': { severity: 'warning', qemu: false, title: 'qpl/qatzip receivers before 10.0 (and uadk receivers) do not mark data pages received: a page later sent as a zero page keeps its old data' },
+  'multifd.release-bug.sync-with-pages': { severity: 'warning', qemu: false, title: 'SYNC packets carry pages (pre-9.0 sender): a 9.2 destination skips them and loses framing (QEMU issue 2720)' },
   'multifd.no-main-channel': { severity: 'info', qemu: false, title: 'No main channel in the capture: ramblock sizes are not known' },
   // Main channel
   'main.bad-magic': { severity: 'error', qemu: true, title: 'The main channel does not start with QEVM' },
@@ -72,7 +75,6 @@ export const DIAGNOSTIC_CODES = {
   // Replay
   'replay.decompress': { severity: 'error', qemu: true, title: 'Decompression failed' },
   'replay.output-size': { severity: 'error', qemu: true, title: 'Decompressed output differs from normal_pages × page_size' },
-  'replay.not-decoded': { severity: 'warning', qemu: false, title: 'Payloads of this compression method are not decoded yet' },
   'replay.page-twice-in-epoch': { severity: 'warning', qemu: false, title: 'A page was written twice within one epoch' },
   'replay.zero-data-page': { severity: 'info', qemu: false, title: 'A page sent as data is all zeros (wasted bandwidth with zero-page detection on)' },
   'replay.stopped': { severity: 'error', qemu: false, title: 'Replay of a channel stopped early' },

@@ -32,6 +32,13 @@ export function formatVersion(v: Version): string {
   return `${v[0]}.${v[1]}`;
 }
 
+/** Whether a sender of some release in [lo, hi] fits every hint (nothing observed fits everything). */
+export function rangeFits(range: { atLeast?: Version; atMost?: Version }, lo: Version, hi: Version): boolean {
+  if (range.atLeast && cmp(range.atLeast, hi) > 0) return false;
+  if (range.atMost && cmp(range.atMost, lo) < 0) return false;
+  return true;
+}
+
 /** "≥ 9.2", "≤ 8.2", "9.0 – 9.2", or undefined when nothing was observed. */
 export function versionRange(hints: Iterable<VersionHint>): { text?: string; atLeast?: Version; atMost?: Version; reasons: string[] } {
   let lo: Version | undefined;
