@@ -8,16 +8,42 @@ const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'es2022' };
 
 const builds = [
-  { ...common, entryPoints: ['extension/cli/mfd.ts'], outfile: 'dist/mfd.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: ['extension/cli/mfd.ts'],
+    outfile: 'dist/mfd.js',
+    platform: 'node',
+    format: 'cjs',
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 if (existsSync('extension/extension.ts')) {
-  builds.push({ ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] });
+  builds.push({
+    ...common,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    external: ['vscode'],
+  });
 }
 if (existsSync('extension/core/replay/decodeWorker.ts')) {
-  builds.push({ ...common, entryPoints: ['extension/core/replay/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', platform: 'node', format: 'cjs' });
+  builds.push({
+    ...common,
+    entryPoints: ['extension/core/replay/decodeWorker.ts'],
+    outfile: 'dist/decodeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+  });
 }
 if (existsSync('webview/main.ts')) {
-  builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm' });
+  builds.push({
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'esm',
+  });
 }
 
 mkdirSync('dist', { recursive: true });

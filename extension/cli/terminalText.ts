@@ -6,6 +6,7 @@
  */
 
 /** C0 controls, DEL, C1 controls (a lone 0x9b is CSI on some terminals), line/paragraph separators, bidi overrides. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };

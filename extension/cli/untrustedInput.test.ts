@@ -73,6 +73,7 @@ test('META pageSize 1 is refused, not used: the page size comes from the next so
 });
 
 /** C0 controls other than the newline that ends each line, DEL, C1 controls, bidi overrides. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 test('text output escapes control characters from the capture (ESC, CR, LF, bidi) in inspect, replay and packets', async () => {

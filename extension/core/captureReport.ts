@@ -52,7 +52,14 @@ export interface CaptureReport {
   notes: { timestampNs: number; text: string }[];
   streams: StreamReport[];
   ramblocks: { name: string; usedLength: number }[];
-  totals: { packets: number; syncPackets: number; normalPages: number; zeroPages: number; mainZeroRecords: number; mainPageRecords: number };
+  totals: {
+    packets: number;
+    syncPackets: number;
+    normalPages: number;
+    zeroPages: number;
+    mainZeroRecords: number;
+    mainPageRecords: number;
+  };
   diagnosticCounts: Record<string, number>;
   diagnostics: Diagnostic[];
 }

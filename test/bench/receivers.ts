@@ -10,8 +10,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { createReceiver, nodeHasZstd, type PacketPayloadReceiver } from '../../extension/core/replay/receivers/receiver';
-import { PageSource, compressZlibChannel, compressZstdChannel, planPages, type SentPacket } from '../support/receivers/testStreams';
+import {
+  createReceiver,
+  nodeHasZstd,
+  type PacketPayloadReceiver,
+} from '../../extension/core/replay/receivers/receiver';
+import {
+  PageSource,
+  compressZlibChannel,
+  compressZstdChannel,
+  planPages,
+  type SentPacket,
+} from '../support/receivers/testStreams';
 
 const PAGE = 4096;
 const PAGES_PER_PACKET = 128; // 512 KiB packets, as QEMU sends them with 4 KiB pages
@@ -22,10 +32,13 @@ function arg(name: string, fallback: number): number {
 }
 
 function mbps(bytes: number, ms: number): string {
-  return `${((bytes / 1e6) / (ms / 1000)).toFixed(0).padStart(5)} MB/s (${ms.toFixed(0)} ms)`;
+  return `${(bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(5)} MB/s (${ms.toFixed(0)} ms)`;
 }
 
-async function timeReceiver(receiver: PacketPayloadReceiver, sent: { payload: Uint8Array; normalPages: number }[]): Promise<number> {
+async function timeReceiver(
+  receiver: PacketPayloadReceiver,
+  sent: { payload: Uint8Array; normalPages: number }[],
+): Promise<number> {
   const t = performance.now();
   for (const p of sent) await receiver.receive(p.payload, p.normalPages);
   const ms = performance.now() - t;
@@ -54,13 +67,17 @@ async function main(): Promise<void> {
   const mib = arg('mib', 256);
   const packets = (mib * 1024 * 1024) / (PAGE * PAGES_PER_PACKET);
   const total = packets * PAGES_PER_PACKET * PAGE;
-  console.log(`Node ${process.versions.node}: ${mib} MiB of pages in ${packets} packets of ${PAGES_PER_PACKET} × ${PAGE} bytes`);
+  console.log(
+    `Node ${process.versions.node}: ${mib} MiB of pages in ${packets} packets of ${PAGES_PER_PACKET} × ${PAGE} bytes`,
+  );
   const pages = planPages(new PageSource(2024, PAGE, 10), new Array<number>(packets).fill(PAGES_PER_PACKET));
 
   const zsent = await compressZlibChannel(pages, 1);
   const zall = Buffer.concat(zsent.map((p) => p.payload));
   console.log(`zlib level 1: ${zall.length} compressed bytes`);
-  const zOneShot = await best(async () => timeSync(() => zlib.inflateSync(zall, { finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: total + 1 }), total));
+  const zOneShot = await best(async () =>
+    timeSync(() => zlib.inflateSync(zall, { finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: total + 1 }), total),
+  );
   const zRecv = await best(() => timeReceiver(createReceiver('zlib', PAGE), slim(zsent)));
   console.log(`  native one-shot inflateSync   ${mbps(total, zOneShot)}`);
   console.log(`  zlib receiver                 ${mbps(total, zRecv)}   ratio ${(zRecv / zOneShot).toFixed(2)}x`);
@@ -86,14 +103,24 @@ async function main(): Promise<void> {
   console.log(`zstd level 1: ${sall.length} compressed bytes`);
   let sOneShot: number | undefined;
   if (nodeHasZstd()) {
-    const z = zlib as unknown as { zstdDecompressSync(b: Uint8Array, o: object): Buffer; constants: Record<string, number> };
-    sOneShot = await best(async () => timeSync(() => z.zstdDecompressSync(sall, { finishFlush: z.constants.ZSTD_e_flush, chunkSize: total + 1 }), total));
+    const z = zlib as unknown as {
+      zstdDecompressSync(b: Uint8Array, o: object): Buffer;
+      constants: Record<string, number>;
+    };
+    sOneShot = await best(async () =>
+      timeSync(
+        () => z.zstdDecompressSync(sall, { finishFlush: z.constants.ZSTD_e_flush, chunkSize: total + 1 }),
+        total,
+      ),
+    );
     console.log(`  native one-shot decompress    ${mbps(total, sOneShot)}`);
     const sNode = await best(() => timeReceiver(createReceiver('zstd', PAGE, { zstdImplementation: 'node' }), ssent!));
     console.log(`  zstd receiver (node:zlib)     ${mbps(total, sNode)}   ratio ${(sNode / sOneShot).toFixed(2)}x`);
   }
   const sJs = await best(() => timeReceiver(createReceiver('zstd', PAGE, { zstdImplementation: 'js' }), ssent!));
-  console.log(`  zstd receiver (pure JS)       ${mbps(total, sJs)}${sOneShot ? `   ratio ${(sJs / sOneShot).toFixed(2)}x` : ''}`);
+  console.log(
+    `  zstd receiver (pure JS)       ${mbps(total, sJs)}${sOneShot ? `   ratio ${(sJs / sOneShot).toFixed(2)}x` : ''}`,
+  );
 }
 
 void main();

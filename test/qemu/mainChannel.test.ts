@@ -1,15 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { FileByteSource } from '../../extension/core/capture/fileAccessor';
 import { StreamBytes } from '../../extension/core/capture/streamBytes';
 import { DiagnosticSink } from '../../extension/core/diagnostics/diagnostic';
 import { isAllZero } from '../../extension/core/util/bytes';
-import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainChannelIndex } from '../../extension/core/mainchannel/mainChannelIndex';
+import {
+  indexMainChannel,
+  MainRecordKind,
+  readMainChannelPageSize,
+  type MainChannelIndex,
+} from '../../extension/core/mainchannel/mainChannelIndex';
+import { qemuBinary } from './qemuBinaries';
 
 /**
  * Real main channels: a paused 64 MiB pc guest migrated by QEMU 10.0 (installed) and 7.2 (unpacked in
@@ -17,7 +23,6 @@ import { indexMainChannel, MainRecordKind, readMainChannelPageSize, type MainCha
  * connection is kept). The dumps are made in before() and deleted afterwards.
  */
 
-const REPO = resolve(__dirname, '../..');
 const SEABIOS = '/usr/share/seabios';
 const BIOS = join(SEABIOS, 'bios-256k.bin');
 const MiB = 1 << 20;
@@ -28,24 +33,15 @@ interface Qemu {
   args: string[];
 }
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, name);
-    if (dir && existsSync(p)) return p;
-  }
-  return undefined;
-}
-
+/** Both QEMUs the suite migrates with (installed by scripts/setup.sh); a missing one fails the suite, never skips it. */
 function qemus(): { found: Qemu[]; missing: string[] } {
   const found: Qemu[] = [];
   const missing: string[] = [];
-  const q10 = findOnPath('qemu-system-x86_64');
-  if (q10) found.push({ label: '10.0', bin: q10, args: [] });
-  else missing.push('qemu-system-x86_64 is not on PATH');
-  const q72 = join(REPO, '.qemu/7.2/usr/bin/qemu-system-x86_64');
-  // The unpacked 7.2 has no SeaBIOS of its own (Debian ships it in another package): borrow the system's.
-  if (existsSync(q72) && existsSync(BIOS)) found.push({ label: '7.2', bin: q72, args: ['-L', join(REPO, '.qemu/7.2/usr/share/qemu'), '-L', SEABIOS] });
-  else missing.push(`QEMU 7.2 (${q72}) or ${BIOS} is missing`);
+  for (const label of ['10.0', '7.2'] as const) {
+    const b = qemuBinary(label);
+    if (spawnSync(b.binary, ['--version']).status === 0) found.push({ label, bin: b.binary, args: b.baseArgs });
+    else missing.push(`QEMU ${label} (${b.binary}) does not run`);
+  }
   return { found, missing };
 }
 
@@ -109,7 +105,11 @@ async function connectQmp(path: string, deadline: number): Promise<Qmp> {
 let runs = 0;
 async function migrate(q: Qemu, dir: string, uri: string, caps: string[] = [], params: object = {}): Promise<void> {
   const sock = join(dir, `qmp${runs++}.sock`);
-  const proc: ChildProcess = spawn(q.bin, [...q.args, '-M', 'pc', '-m', '64', '-nographic', '-nodefaults', '-S', '-qmp', `unix:${sock},server=on,wait=off`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    q.bin,
+    [...q.args, '-M', 'pc', '-m', '64', '-nographic', '-nodefaults', '-S', '-qmp', `unix:${sock},server=on,wait=off`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
@@ -117,7 +117,10 @@ async function migrate(q: Qemu, dir: string, uri: string, caps: string[] = [], p
   try {
     const qmp = await connectQmp(sock, Date.now() + 10_000);
     await qmp.cmd('qmp_capabilities');
-    if (caps.length) await qmp.cmd('migrate-set-capabilities', { capabilities: caps.map((capability) => ({ capability, state: true })) });
+    if (caps.length)
+      await qmp.cmd('migrate-set-capabilities', {
+        capabilities: caps.map((capability) => ({ capability, state: true })),
+      });
     if (Object.keys(params).length) await qmp.cmd('migrate-set-parameters', params);
     await qmp.cmd('migrate', { uri });
     for (;;) {
@@ -161,7 +164,9 @@ async function migrateOverTcp(q: Qemu, dir: string, out: string, caps: string[],
   }
 }
 
-async function indexFile(path: string): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink; stream: StreamBytes; close: () => Promise<void> }> {
+async function indexFile(
+  path: string,
+): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink; stream: StreamBytes; close: () => Promise<void> }> {
   const src = await FileByteSource.open(path);
   const stream = StreamBytes.contiguous(src, 0, src.size);
   const sink = new DiagnosticSink();
@@ -186,7 +191,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mainchannel-'));
 const dumps: Record<string, string> = {};
 let setupError: Error | undefined;
 
-describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEMU to run: ${missing.join('; ')}` : false }, () => {
+describe('main channel: real QEMU streams', () => {
   before(async () => {
     try {
       for (const q of found) {
@@ -205,7 +210,7 @@ describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEM
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  if (missing.length) it.skip(`partly skipped: ${missing.join('; ')}`, () => undefined);
+  it('QEMU 10.0 and 7.2 are installed (bash scripts/setup.sh)', () => assert.deepEqual(missing, []));
 
   for (const q of found) {
     it(`QEMU ${q.label} plain precopy: MEM_SIZE, full page coverage, page data, stop at device state`, async () => {
@@ -217,17 +222,32 @@ describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEM
         assert.match(ix.configuration?.machineType ?? '', new RegExp(`^pc-i440fx-${q.label.replace('.', '\\.')}$`));
         assert.deepEqual(ix.configuration?.capabilities, []);
         assert.deepEqual(ix.ramblocks[0], { name: 'pc.ram', usedLength: 64 * MiB });
-        assert.equal(ix.totalRam, ix.ramblocks.reduce((a, b) => a + b.usedLength, 0));
+        assert.equal(
+          ix.totalRam,
+          ix.ramblocks.reduce((a, b) => a + b.usedLength, 0),
+        );
         assert.ok(ix.ramblocks.some((b) => b.name === 'pc.bios' && b.usedLength === 256 * 1024));
         // A paused guest: the bulk pass sends every page of every block exactly once.
         const cov = coverage(ix);
-        cov.forEach((c, bi) => assert.ok(c.every((n) => n === 1), `block ${ix.ramblocks[bi].name}: every page exactly once`));
+        cov.forEach((c, bi) =>
+          assert.ok(
+            c.every((n) => n === 1),
+            `block ${ix.ramblocks[bi].name}: every page exactly once`,
+          ),
+        );
         assert.equal(ix.vmDescriptionPageSize, 4096);
         assert.equal(ix.syncMode, 'eos');
         assert.equal(ix.flushCount, 0);
         assert.equal(ix.eosCount, 3); // setup, one iteration, completion: each RAM section ends with EOS
         const types = ix.sections.map((s) => `${s.typeName}${s.idstr ? ':' + s.idstr : ''}`);
-        const expected = ['CONFIGURATION', 'START:ram', 'PART:ram', ...(q.label === '10.0' ? ['COMMAND:SWITCHOVER_START'] : []), 'END:ram', 'FULL:timer'];
+        const expected = [
+          'CONFIGURATION',
+          'START:ram',
+          'PART:ram',
+          ...(q.label === '10.0' ? ['COMMAND:SWITCHOVER_START'] : []),
+          'END:ram',
+          'FULL:timer',
+        ];
         assert.deepEqual(types, expected);
         assert.equal(ix.complete, false);
         assert.match(ix.stoppedAt?.reason ?? '', /^device state "timer"/);
@@ -247,7 +267,8 @@ describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEM
           const r = ix.records.row(i);
           if (r.block !== bi) continue;
           const want = bios.subarray(r.offset, r.offset + 4096);
-          if (r.kind === MainRecordKind.Zero) assert.ok(isAllZero(want), `ZERO record for a non-zero bios page ${r.offset}`);
+          if (r.kind === MainRecordKind.Zero)
+            assert.ok(isAllZero(want), `ZERO record for a non-zero bios page ${r.offset}`);
           else {
             assert.deepEqual(Buffer.from(await stream.read(r.dataPos, r.dataPos + 4096)), want);
             pages++;
@@ -288,8 +309,9 @@ describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEM
     });
   }
 
-  it('QEMU 10.0 mapped-ram file: block headers, page regions skipped', { skip: found.some((q) => q.label === '10.0') ? false : 'needs QEMU 10.0' }, async () => {
+  it('QEMU 10.0 mapped-ram file: block headers, page regions skipped', async () => {
     assert.equal(setupError, undefined, setupError?.message);
+    assert.ok(dumps['mapped-ram-10.0'], 'QEMU 10.0 did not run');
     const { ix, sink, close } = await indexFile(dumps['mapped-ram-10.0']);
     try {
       assert.deepEqual(ix.configuration?.capabilities, ['mapped-ram']);
@@ -303,7 +325,10 @@ describe('main channel: real QEMU streams', { skip: found.length === 0 ? `no QEM
       assert.deepEqual(Array.from(new Set(ix.records.kind.view())), [MainRecordKind.MemSize, MainRecordKind.Eos]);
       assert.match(ix.stoppedAt?.reason ?? '', /^device state "timer"/);
       assert.ok(ix.stoppedAt!.streamOffset > ix.ramblocks.at(-1)!.mappedRam!.pagesOffset);
-      assert.deepEqual(sink.items.map((d) => d.code), ['main.vmdesc', 'main.mapped-ram', 'main.device-state']);
+      assert.deepEqual(
+        sink.items.map((d) => d.code),
+        ['main.vmdesc', 'main.mapped-ram', 'main.device-state'],
+      );
     } finally {
       await close();
     }

@@ -65,9 +65,19 @@ export class DiagnosticSink {
     this.perCode.set(d.code, n);
     if (n <= this.maxPerCode) this.items.push(d);
     else if (n === this.maxPerCode + 1)
-      this.items.push({ ...d, severity: 'info', code: 'diagnostics.capped', message: `more ${d.code} diagnostics not listed (only the first ${this.maxPerCode} are kept)` });
+      this.items.push({
+        ...d,
+        severity: 'info',
+        code: 'diagnostics.capped',
+        message: `more ${d.code} diagnostics not listed (only the first ${this.maxPerCode} are kept)`,
+      });
   }
-  report(code: DiagnosticCode, message: string, location: DiagnosticLocation, options?: { severity?: Severity; related?: DiagnosticLocation }): void {
+  report(
+    code: DiagnosticCode,
+    message: string,
+    location: DiagnosticLocation,
+    options?: { severity?: Severity; related?: DiagnosticLocation },
+  ): void {
     this.add(makeDiagnostic(code, message, location, options));
   }
   /** How many of each code were raised, including those past the cap. */

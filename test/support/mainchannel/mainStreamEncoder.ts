@@ -85,7 +85,9 @@ export class MainStreamEncoder {
   }
 
   configuration(c: { machineType: string; targetPageBits?: number; capabilities?: string[]; uuid?: Uint8Array }): this {
-    this.u8(QEMU_VM_CONFIGURATION).be32(c.machineType.length).raw(Array.from(c.machineType, (ch) => ch.charCodeAt(0)));
+    this.u8(QEMU_VM_CONFIGURATION)
+      .be32(c.machineType.length)
+      .raw(Array.from(c.machineType, (ch) => ch.charCodeAt(0)));
     if (c.targetPageBits !== undefined) this.subsection('configuration/target-page-bits').be32(c.targetPageBits);
     if (c.capabilities?.length) {
       this.subsection('configuration/capabilities').be32(c.capabilities.length);
@@ -143,7 +145,11 @@ export class MainStreamEncoder {
       this.name8(b.name).be64(b.usedLength);
       if (b.pageSize !== undefined) this.be64(b.pageSize);
       if (b.mrAddr !== undefined) this.be64(b.mrAddr);
-      if (b.mappedRam) this.be32(MAPPED_RAM_HEADER_VERSION).be64(b.mappedRam.pageSize).be64(b.mappedRam.bitmapOffset).be64(b.mappedRam.pagesOffset);
+      if (b.mappedRam)
+        this.be32(MAPPED_RAM_HEADER_VERSION)
+          .be64(b.mappedRam.pageSize)
+          .be64(b.mappedRam.bitmapOffset)
+          .be64(b.mappedRam.pagesOffset);
     }
     return this;
   }

@@ -34,7 +34,11 @@ export function sampleStream(o: SampleOptions = {}): Uint8Array {
   const ps = o.pageSize ?? 4096;
   const e = new MainStreamEncoder()
     .header()
-    .configuration({ machineType: 'pc-i440fx-10.0', capabilities: [], uuid: Uint8Array.from({ length: 16 }, (_, i) => i) })
+    .configuration({
+      machineType: 'pc-i440fx-10.0',
+      capabilities: [],
+      uuid: Uint8Array.from({ length: 16 }, (_, i) => i),
+    })
     .sectionStart(1, 'ram', 0, 4)
     .memSize([
       { name: 'pc.ram', usedLength: 16 * ps },
@@ -42,7 +46,11 @@ export function sampleStream(o: SampleOptions = {}): Uint8Array {
     ]);
   if (o.flush) e.flush();
   e.eos().footer(1);
-  e.sectionPart(1).zero(0, 'pc.ram').zero(ps).page(2 * ps, undefined, filledPage(ps, 1)).page(ps, 'pc.bios', filledPage(ps, 2));
+  e.sectionPart(1)
+    .zero(0, 'pc.ram')
+    .zero(ps)
+    .page(2 * ps, undefined, filledPage(ps, 1))
+    .page(ps, 'pc.bios', filledPage(ps, 2));
   if (o.flush) e.flush();
   e.eos().footer(1);
   e.command(11);

@@ -21,7 +21,8 @@ export class Prng {
   }
 }
 
-const WORDS = 'the of and to in is was for on that with as by at from kernel page memory buffer inode dentry task '.split(' ');
+const WORDS =
+  'the of and to in is was for on that with as by at from kernel page memory buffer inode dentry task '.split(' ');
 
 /**
  * Pages like a guest's RAM: zero pages, random (incompressible) pages, text, pointer-heavy structures,
@@ -108,7 +109,11 @@ export interface SentPacket {
  * Compresses packets the way QEMU's multifd senders do: each page written as it comes, a flush after the
  * last page of the packet, the stream never ended. Packets without pages are not fed (QEMU sends no payload).
  */
-export async function compressChannel(stream: Transform, flushKind: number, packets: Uint8Array[][]): Promise<SentPacket[]> {
+export async function compressChannel(
+  stream: Transform,
+  flushKind: number,
+  packets: Uint8Array[][],
+): Promise<SentPacket[]> {
   let chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
   const flushing = stream as Transform & { flush(kind: number, cb: () => void): void };
