@@ -13,31 +13,38 @@ export const ZLIB_72_LIVE = resolve(FIXTURES, 'qemu7.2-zlib-2ch-live.mfd');
 
 type Message = DebugProtocol.ProtocolMessage & Record<string, unknown>;
 
+/** A `stopped` event of the replay adapter, which always names the thread that stopped. */
+export type ReplayStopped = DebugProtocol.StoppedEvent & { body: { threadId: number } };
+
+function replayStopped(e: DebugProtocol.Event): ReplayStopped {
+  const s = e as DebugProtocol.StoppedEvent;
+  assert.equal(typeof s.body.threadId, 'number', `stopped event without a thread: ${JSON.stringify(s.body)}`);
+  return s as ReplayStopped;
+}
+
 /**
  * The replay adapter served in-process on a local socket (the adapter's server mode), a DebugClient from
  * @vscode/debugadapter-testsupport connected to it, and a transcript of every message each way.
  */
 export class DapHarness {
   readonly transcript: { dir: '>' | '<'; msg: Message }[] = [];
-  dc!: DebugClient;
-  private server!: Server;
+  readonly dc = new DebugClient('node', 'unused', 'multifd-replay');
   private sessions: MultifdReplaySession[] = [];
+  private readonly server: Server = createServer((socket) => {
+    const session = new MultifdReplaySession();
+    session.setRunAsServer(true);
+    const handle = session.handleMessage.bind(session);
+    session.handleMessage = (m: DebugProtocol.ProtocolMessage) => {
+      this.transcript.push({ dir: '>', msg: structuredClone(m) as Message });
+      handle(m);
+    };
+    session.onDidSendMessage((m) => this.transcript.push({ dir: '<', msg: structuredClone(m) as Message }));
+    session.start(socket, socket);
+    this.sessions.push(session);
+  });
 
   async start(): Promise<void> {
-    this.server = createServer((socket) => {
-      const session = new MultifdReplaySession();
-      session.setRunAsServer(true);
-      const handle = session.handleMessage.bind(session);
-      session.handleMessage = (m: DebugProtocol.ProtocolMessage) => {
-        this.transcript.push({ dir: '>', msg: structuredClone(m) as Message });
-        handle(m);
-      };
-      session.onDidSendMessage((m) => this.transcript.push({ dir: '<', msg: structuredClone(m) as Message }));
-      session.start(socket, socket);
-      this.sessions.push(session);
-    });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.dc = new DebugClient('node', 'unused', 'multifd-replay');
     this.dc.defaultTimeout = 60_000;
     await this.dc.start((this.server.address() as AddressInfo).port);
   }
@@ -46,7 +53,7 @@ export class DapHarness {
   async launch(
     args: Partial<ReplayLaunchArguments>,
     configure: () => Promise<unknown> = async () => undefined,
-  ): Promise<DebugProtocol.StoppedEvent> {
+  ): Promise<ReplayStopped> {
     await this.dc.initializeRequest({
       adapterID: 'multifd-replay',
       clientID: 'test',
@@ -65,7 +72,7 @@ export class DapHarness {
     await configure();
     await this.dc.configurationDoneRequest();
     await launched;
-    return (await stopped) as DebugProtocol.StoppedEvent;
+    return replayStopped(await stopped);
   }
 
   /** Sends a movement request and waits for the stop it leads to. */
@@ -73,10 +80,10 @@ export class DapHarness {
     command: 'next' | 'stepIn' | 'stepOut' | 'continue' | 'stepBack' | 'reverseContinue',
     threadId = 1,
     extra: Record<string, unknown> = {},
-  ): Promise<DebugProtocol.StoppedEvent> {
+  ): Promise<ReplayStopped> {
     const stopped = this.dc.waitForEvent('stopped');
     await this.dc.customRequest(command, { threadId, ...extra });
-    return (await stopped) as DebugProtocol.StoppedEvent;
+    return replayStopped(await stopped);
   }
 
   /** The stack of the stopped thread, then the variables of every scope of its top frame (one level deep). */

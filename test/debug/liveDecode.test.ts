@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DebugSession } from '@vscode/debugadapter';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { analyzeCaptureFile } from '../../extension/core/analysis';
+import { sourceBytes } from '../../extension/core/analysisTypes';
 import { MfdBuilder } from '../../extension/core/capture/mfdWriter';
 import { MainStreamEncoder } from '../support/mainchannel/mainStreamEncoder';
 import { readPacket } from '../../extension/core/multifd/readPacket';
@@ -23,7 +24,7 @@ const PS = 4096;
 async function realPackets() {
   const a = await analyzeCaptureFile(NONE_10);
   const m = a.multifd[0];
-  const stream = a.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+  const stream = sourceBytes(a, m.streamId);
   const data = await readPacket(stream, m.packets, 1, a.pageSize);
   let syncRow = 0;
   while (!m.packets.row(syncRow).sync) syncRow++;
@@ -61,7 +62,7 @@ test('decode a MultiFDPacket_t from the memory of a debugged process (our replay
     await h.start();
     const s = await h.launch({ capture: file, stopOnEntry: false });
     assert.equal(s.body.reason, 'end');
-    const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId! });
+    const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId });
     const request: DapRequest = async (command, args) => (await h.dc.customRequest(command, args)).body;
 
     // An expression the adapter evaluates to a memory reference, as `p->packet` in cppdbg.

@@ -10,6 +10,13 @@ import { DiagnosticSink } from '../../extension/core/diagnostics/diagnostic';
 import { ReplayEngine } from '../../extension/core/replay/replayEngine';
 import { assertGolden, DapHarness, FIXTURES, NONE_10 } from './dapHarness';
 
+/** The scope or variable of that name; the test fails when there is none. */
+function named<T extends { name: string }>(list: readonly T[], name: string): T {
+  const found = list.find((x) => x.name === name);
+  assert.ok(found, `no "${name}" among ${list.map((x) => x.name).join(', ')}`);
+  return found;
+}
+
 async function scenario(name: string, body: (h: DapHarness) => Promise<void>): Promise<void> {
   const h = new DapHarness();
   await h.start();
@@ -30,7 +37,7 @@ test('launch: stop on entry, threads = streams, stack and variables at the start
       threads.body.threads.map((t) => t.name),
       ['main channel (stream 0)', 'multifd channel 0 (stream 1)', 'multifd channel 1 (stream 2)'],
     );
-    const v = await h.inspect(s.body.threadId!);
+    const v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Epoch['page writes applied'], '0 of 13');
   });
 });
@@ -40,24 +47,24 @@ test('step: next (packet), step in (page), step out (epoch), step back', async (
     await h.launch({ capture: NONE_10, stopOnEntry: true });
     let s = await h.move('next');
     assert.equal(s.body.reason, 'step');
-    let v = await h.inspect(s.body.threadId!);
+    let v = await h.inspect(s.body.threadId);
     assert.equal(v.frames[0], 'packet 1 · packet_num 2 · mem · 5 normal, 123 zero');
     assert.equal(v.scopes.Packet.packet_num, '2');
     s = await h.move('next');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Packet.packet_num, '3');
     s = await h.move('stepIn');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.match(v.frames[0], /^page mem:0x1f0000 \(normal 1 of 6\)$/);
     s = await h.move('stepIn');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.match(v.frames[1], /2 of 128 pages written/);
     s = await h.move('stepBack');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Packet.packet_num, '3', 'step back undoes the part-written packet');
     s = await h.move('stepOut');
     assert.equal(s.body.reason, 'end');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Epoch['page writes applied'], '13 of 13');
   });
 });
@@ -84,23 +91,23 @@ test('breakpoints: a page, packet_num == N, a ramblock with a condition, an inva
     });
     let s = await h.move('continue');
     assert.equal(s.body.reason, 'function breakpoint');
-    assert.match(s.body.description!, /packet 2 of stream 2/);
+    assert.match(s.body.description ?? '', /packet 2 of stream 2/);
     s = await h.move('continue');
     assert.equal(s.body.reason, 'function breakpoint');
-    let v = await h.inspect(s.body.threadId!);
+    let v = await h.inspect(s.body.threadId);
     assert.equal(v.frames[0], 'page mem:0x3e1000 (normal 2 of 6)');
     s = await h.move('continue');
     assert.equal(s.body.reason, 'exception');
-    const info = await h.dc.exceptionInfoRequest({ threadId: s.body.threadId! });
+    const info = await h.dc.exceptionInfoRequest({ threadId: s.body.threadId });
     assert.equal(info.body.exceptionId, 'filter');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Packet.ramblock, 'pc.rom');
     s = await h.move('continue');
     assert.equal(s.body.reason, 'function breakpoint');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Packet.ramblock, 'pc.bios');
     s = await h.move('reverseContinue');
-    v = await h.inspect(s.body.threadId!);
+    v = await h.inspect(s.body.threadId);
     assert.equal(v.scopes.Packet.ramblock, 'pc.rom', 'reverse continue stops at the previous hit');
     s = await h.move('continue');
     s = await h.move('continue');
@@ -131,13 +138,13 @@ test('data breakpoint: stop when a page is written as a zero page', async () => 
     s = await h.move('continue');
     assert.equal(s.body.reason, 'data breakpoint');
     assert.equal(s.body.description, 'Page pc.bios:0xf000 written as a zero page');
-    const v = await h.inspect(s.body.threadId!);
+    const v = await h.inspect(s.body.threadId);
     assert.equal(v.frames[0], 'zero page pc.bios:0xf000 (zero 2 of 17)');
     // A data breakpoint can also be set from an offset[] entry in the Variables view.
-    const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId! });
+    const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId });
     const sc = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
     const pkt = await h.dc.variablesRequest({ variablesReference: sc.body.scopes[0].variablesReference });
-    const zeros = pkt.body.variables.find((x) => x.name === 'zero offsets')!;
+    const zeros = named(pkt.body.variables, 'zero offsets');
     const info = await h.dc.customRequest('dataBreakpointInfo', {
       variablesReference: zeros.variablesReference,
       name: '[0]',
@@ -154,12 +161,12 @@ test('readMemory returns the rebuilt RAM as it stands at the step (compared with
       await h.move('next');
       await h.move('next');
       const s = await h.move('stepIn');
-      const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId! });
+      const st = await h.dc.stackTraceRequest({ threadId: s.body.threadId });
       const sc = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
       const ram = await h.dc.variablesRequest({
-        variablesReference: sc.body.scopes.find((x) => x.name === 'RAM')!.variablesReference,
+        variablesReference: named(sc.body.scopes, 'RAM').variablesReference,
       });
-      const mem = ram.body.variables.find((x) => x.name === 'mem')!;
+      const mem = named(ram.body.variables, 'mem');
       assert.equal(mem.memoryReference, 'ramblock:mem+0x0');
       // Two packets and the first page of the third: 0x1f0000 is written, 0x1e1000 (its second page) not yet.
       const a = await h.dc.customRequest('readMemory', {
