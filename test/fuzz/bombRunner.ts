@@ -11,10 +11,11 @@ import { MfdBuilder, encodeFileHeader, encodeRecordHeader } from '../../extensio
 import { RecordType } from '../../extension/core/capture/mfdFormat';
 import { replayCapture } from '../../extension/core/replay/replay';
 import { MultifdChannelEncoder, page } from '../support/multifdEncoder';
+import { sparseZeroPagesCapture } from './hostileShapes';
 import { bombPayloads } from './mutators';
 
 const PS = 4096;
-export const BOMB_CASES = ['next-packet-size-4gib', 'pages-alloc-max', 'mfd-data-10gib', 'zlib-bomb', 'zstd-bomb'] as const;
+export const BOMB_CASES = ['next-packet-size-4gib', 'pages-alloc-max', 'mfd-data-10gib', 'zlib-bomb', 'zstd-bomb', 'sparse-zero-pages-15tib'] as const;
 export type BombCase = (typeof BOMB_CASES)[number];
 
 /** One zlib or zstd channel whose first data packet is `payload`, announced as `normal` pages. */
@@ -59,6 +60,7 @@ export async function runBomb(c: BombCase): Promise<{ codes: string[]; maxRssMiB
   try {
     let analysis;
     if (c === 'mfd-data-10gib') analysis = await analyzeCaptureFile(tenGibFile(dir));
+    else if (c === 'sparse-zero-pages-15tib') analysis = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(await sparseZeroPagesCapture())));
     else {
       const b = bombPayloads();
       const file =

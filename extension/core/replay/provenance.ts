@@ -20,7 +20,8 @@ export interface PageProvenance {
 
 /**
  * page → last writer, per ramblock. A value packs the schedule position and whether the write was a zero
- * page: 4 bytes a touched page, allocated in chunks only where pages are written.
+ * page: 4 bytes a page where pages are written densely, about 25 where they are scattered (SparsePageMap), so
+ * memory follows the pages the capture carries, whatever the block's size.
  */
 export class ProvenanceMap {
   private readonly maps = new Map<string, SparsePageMap>();
