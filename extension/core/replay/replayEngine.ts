@@ -23,7 +23,7 @@ export interface ReplayEngineOptions {
   /** Largest image made for a block whose size is unknown (no MEM_SIZE); offsets beyond are skipped. */
   maxUnsizedBlock?: number;
   /**
-   * Decode zlib/zstd channels in worker threads, in parallel with applying pages ('auto': when there are
+   * Decode compressed channels in worker threads, in parallel with applying pages ('auto': when there are
    * compressed channels and the worker script is there). nocomp needs no decoding.
    */
   workers?: boolean | 'auto';
@@ -147,7 +147,7 @@ export class ReplayEngine {
   private useWorkers(): boolean {
     const w = this.options.workers ?? 'auto';
     if (w === false) return false;
-    const compressed = this.analysis.multifd.some((m) => m.method === 'zlib' || m.method === 'zstd');
+    const compressed = this.analysis.multifd.some((m) => m.method !== undefined && m.method !== 'none');
     return (w === true || compressed) && workersAvailable();
   }
 
@@ -193,7 +193,10 @@ export class ReplayEngine {
           this.stoppedChannels.add(source);
           const code = e instanceof ReceiveError ? e.code : 'replay.decompress';
           const at = { stream: m.streamId, packet: row, streamOffset: hOff + t.headerLength.get(row), fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)) };
-          this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}`, at);
+          // Methods that compress pages separately know which page failed: name it by its place in RAM too.
+          const page = e instanceof ReceiveError ? e.page : undefined;
+          const pageAt = page !== undefined && page < normalOffsets.length ? ` [page ${page} of the packet: ${block} offset 0x${normalOffsets[page].toString(16)}]` : '';
+          this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}${pageAt}`, at);
           this.sink.report('replay.stopped', `replay of stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}) stopped at packet ${row} (stream offset ${at.streamOffset}, file offset ${at.fileOffset}); later packets of this channel are not applied`, at);
           return result;
         }

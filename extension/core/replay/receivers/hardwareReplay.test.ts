@@ -19,7 +19,7 @@ async function replay(bytes: Uint8Array, workers: boolean) {
   return { a, r, image: r.blocks.length ? new Uint8Array(readFileSync(r.blocks[0].file)) : new Uint8Array(0) };
 }
 
-const errors = (ds: { severity: string }[]) => ds.filter((d) => d.severity === 'error');
+const errors = <D extends { severity: string }>(ds: D[]) => ds.filter((d) => d.severity === 'error');
 
 const cases: { method: HardwareMethod; version: HardwareSenderVersion; extra?: Partial<MigrationOptions> }[] = [
   { method: 'qpl', version: '9.1' },
