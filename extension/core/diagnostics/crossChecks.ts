@@ -3,8 +3,7 @@ import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 import type { MainChannelIndex } from '../mainchannel/mainChannelIndex';
 import type { CaptureStream } from '../capture/capture';
 import { WriterKind, type ReplaySchedule } from '../replay/schedule';
-import { packetOffsets } from '../multifd/readPacket';
-import { pageCount } from '../multifd/constants';
+import { headerReader, readPacketPages } from '../multifd/packetPages';
 import { SparsePageMap } from '../util/sparsePageMap';
 
 /**
@@ -112,7 +111,6 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
     if (!m) maps.set(name, (m = new SparsePageMap(-1, TWICE_IN_EPOCH_REGIONS, TWICE_IN_EPOCH_REGION_PAGES)));
     return m;
   };
-  const capacity = pageCount(pageSize);
   let count = 0;
   let capped = false;
   const describe = (i: number) =>
@@ -140,10 +138,7 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
       const m = multifd[schedule.source[i]];
       const row = schedule.row[i];
       const stream = streams.get(m.streamId)!.toDestination;
-      const off = m.packets.headerOffset.get(row);
-      const header = await stream.read(off, off + m.packets.headerLength.get(row));
-      const block = m.packets.row(row).ramblock.slice(0, 255);
-      const { normalOffsets, zeroOffsets } = packetOffsets(header, m.packets.normalPages.get(row), m.packets.zeroPages.get(row), Math.min(capacity, m.packets.pagesAlloc.get(row)));
+      const { block, normalOffsets, zeroOffsets } = await readPacketPages(headerReader(stream), m.packets, row, pageSize);
       for (const o of normalOffsets) visit(i, block, o);
       for (const o of zeroOffsets) visit(i, block, o);
     } else if (main) {

@@ -83,3 +83,28 @@ export function decodeFields(layout: StructLayout, b: Uint8Array, base = 0): Dec
 export function fieldMap<L extends StructLayout>(layout: L): Record<string, FieldSpec> {
   return Object.fromEntries(layout.fields.map((f) => [f.name, f]));
 }
+
+/** The named fields of a layout, typed; a name the layout does not declare fails at load time. */
+export function fieldsOf<N extends string>(layout: StructLayout, names: readonly N[]): Record<N, FieldSpec> {
+  const all = fieldMap(layout);
+  const out = {} as Record<N, FieldSpec>;
+  for (const n of names) {
+    const f = all[n];
+    if (!f) throw new Error(`${layout.cStruct} declares no field ${n}`);
+    out[n] = f;
+  }
+  return out;
+}
+
+export function readU32(spec: FieldSpec, b: Uint8Array, base = 0): number {
+  return be32(b, base + spec.offset);
+}
+
+export function readU64(spec: FieldSpec, b: Uint8Array, base = 0): number {
+  return be64(b, base + spec.offset);
+}
+
+/** A NUL-padded C string field, and whether a NUL ends it within its width. */
+export function readCString(spec: FieldSpec, b: Uint8Array, base = 0): { text: string; terminated: boolean } {
+  return cString(b, base + spec.offset, spec.width);
+}

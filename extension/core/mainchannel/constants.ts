@@ -1,9 +1,11 @@
+import { MAIN_STREAM_MAGIC } from '../layout/streamMagic';
+
 /**
  * Constants of QEMU's main migration stream (migration/savevm.c, migration/ram.c ≤ 9.2, migration/ram.h
  * 10.0+). The wire values are the same in every release 7.2 → 10.x unless noted.
  */
 
-export const QEMU_VM_FILE_MAGIC = 0x5145564d; // "QEVM"
+export const QEMU_VM_FILE_MAGIC = MAIN_STREAM_MAGIC.value;
 export const QEMU_VM_FILE_VERSION = 3;
 /** Version 2 streams are rejected by every QEMU we cover ("SaveVM v2 format is obsolete"). */
 export const QEMU_VM_FILE_VERSION_COMPAT = 2;

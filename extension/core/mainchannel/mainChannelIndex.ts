@@ -1,8 +1,7 @@
 import { streamCursor, type StreamBytes } from '../capture/streamBytes';
 import type { DiagnosticSink, Severity } from '../diagnostics/diagnostic';
 import type { DiagnosticCode } from '../diagnostics/codes';
-import { be32 } from '../util/bytes';
-import { readConfiguration, type MainConfiguration } from './configurationSection';
+import { readConfiguration } from './configurationSection';
 import {
   isPlausiblePageSize,
   LIMITS,
@@ -11,9 +10,6 @@ import {
   QEMU_VM_COMMAND,
   QEMU_VM_CONFIGURATION,
   QEMU_VM_EOF,
-  QEMU_VM_FILE_MAGIC,
-  QEMU_VM_FILE_VERSION,
-  QEMU_VM_FILE_VERSION_COMPAT,
   QEMU_VM_SECTION_END,
   QEMU_VM_SECTION_FOOTER,
   QEMU_VM_SECTION_FULL,
@@ -25,78 +21,18 @@ import {
   SECTION_TYPE_NAMES,
 } from './constants';
 import { decodeRamSection, type RamState, type Reporter } from './ramRecords';
-import { MainRecordKind, MainRecordTable, type RamBlockInfo } from './recordTable';
+import { MainRecordKind, MainRecordTable } from './recordTable';
 import { StreamEnded, StreamWalker } from './streamWalker';
 import { findVmDescription, parseJson, type VmDescriptionFound } from './vmDescription';
+import { checkFileHeader, MAIN_FILE_HEADER_LAYOUT } from './fileHeader';
+import type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
 
+export { readMainChannelPageSize } from './fileHeader';
+export type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
 export { MainRecordKind, MainRecordTable, MAIN_RECORD_KIND_NAMES, type MainRecordRow, type RamBlockInfo } from './recordTable';
 export type { MainConfiguration } from './configurationSection';
 
-export interface MainSectionEntry {
-  type: number;
-  typeName: string;
-  /** section_id; for COMMAND the command number; 0 for records without an id. */
-  id: number;
-  idstr?: string;
-  instanceId?: number;
-  versionId?: number;
-  streamOffset: number;
-}
-
-export interface MainChannelIndex {
-  streamId: number;
-  fileVersion: number;
-  configuration?: MainConfiguration;
-  totalRam?: number;
-  ramblocks: RamBlockInfo[];
-  records: MainRecordTable;
-  syncMode: 'flush' | 'eos';
-  eosCount: number;
-  flushCount: number;
-  syncMarkers: number;
-  /** Top-level records in stream order (configuration, sections, commands, EOF, VM description), capped. */
-  sections: MainSectionEntry[];
-  /** How many top-level records were seen, including those past the cap of `sections`. */
-  sectionCount: number;
-  vmDescription?: unknown;
-  vmDescriptionPageSize?: number;
-  /** Stream offset of the QEMU_VM_VMDESCRIPTION byte. */
-  vmDescriptionOffset?: number;
-  /** Stream offset of QEMU_VM_EOF, reached by the walk or implied by the VM description at the end. */
-  eofOffset?: number;
-  stoppedAt?: { streamOffset: number; reason: string };
-  /** The walk reached QEMU_VM_EOF. */
-  complete: boolean;
-  bytes: number;
-}
-
-export interface IndexOptions {
-  maxRecords?: number;
-  maxSections?: number;
-}
-
 const DEFAULT_PAGE_SIZE = 4096;
-
-/**
- * The page size of a main channel, cheaply: the VM description's "page_size" from the end of the stream,
- * else the configuration's target-page-bits subsection (sent only by variable-page-size targets).
- */
-export async function readMainChannelPageSize(stream: StreamBytes): Promise<{ pageSize?: number; source?: 'vmdesc' | 'target-page-bits' }> {
-  try {
-    const vm = await findVmDescription(stream);
-    if (vm?.pageSize !== undefined) return { pageSize: vm.pageSize, source: 'vmdesc' };
-    const head = await stream.read(0, 9);
-    if (head.length < 9 || be32(head, 0) !== QEMU_VM_FILE_MAGIC || be32(head, 4) !== QEMU_VM_FILE_VERSION || head[8] !== QEMU_VM_CONFIGURATION) return {};
-    const w = new StreamWalker(streamCursor(stream, 64 * 1024), stream.length);
-    w.seek(9);
-    const r = await readConfiguration(w);
-    const bits = r.config.targetPageBits;
-    if (bits !== undefined && bits >= 10 && bits <= 16) return { pageSize: 2 ** bits, source: 'target-page-bits' };
-  } catch {
-    // A truncated or unreadable stream simply has no page size to offer.
-  }
-  return {};
-}
 
 /** Decodes the main channel: configuration, sections, RAM records, up to device state or QEMU_VM_EOF. */
 export async function indexMainChannel(stream: StreamBytes, streamId: number, pageSize: number, sink: DiagnosticSink, options: IndexOptions = {}): Promise<MainChannelIndex> {
@@ -257,29 +193,15 @@ class MainChannelDecoder {
   }
 
   private async readHeader(): Promise<boolean> {
-    const head = await this.stream.read(0, 8);
-    const magic = new Uint8Array([0x51, 0x45, 0x56, 0x4d]);
-    for (let i = 0; i < Math.min(4, head.length); i++) {
-      if (head[i] !== magic[i]) {
-        this.report('main.bad-magic', `the main channel starts with ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}, not QEVM`, 0);
-        this.stop(0, 'bad magic');
-        return false;
-      }
-    }
-    if (head.length < 8) {
-      this.report('main.truncated', `the main channel ends (at ${head.length}) inside the 8-byte file header`, 0);
-      this.stop(0, 'truncated');
+    const head = await this.stream.read(0, MAIN_FILE_HEADER_LAYOUT.fixedSize);
+    const h = checkFileHeader(head);
+    if (h.version !== undefined) this.index.fileVersion = h.version;
+    if (!h.ok) {
+      this.report(h.code, h.message, h.at);
+      this.stop(h.at, h.reason);
       return false;
     }
-    const version = be32(head, 4);
-    this.index.fileVersion = version;
-    if (version !== QEMU_VM_FILE_VERSION) {
-      const why = version === QEMU_VM_FILE_VERSION_COMPAT ? 'the obsolete v2 format no QEMU since 2.x loads' : 'not a version QEMU knows';
-      this.report('main.bad-version', `file version ${version}: ${why}`, 4);
-      this.stop(4, 'bad version');
-      return false;
-    }
-    this.w.seek(8);
+    this.w.seek(MAIN_FILE_HEADER_LAYOUT.fixedSize);
     return true;
   }
 

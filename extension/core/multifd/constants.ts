@@ -1,10 +1,14 @@
+import { MULTIFD_STREAM_MAGIC } from '../layout/streamMagic';
+
 /** Constants from QEMU's migration/multifd.h and multifd.c (unchanged 7.2 → 10.2 unless noted). */
 
-export const MULTIFD_MAGIC = 0x11223344;
+export const MULTIFD_MAGIC = MULTIFD_STREAM_MAGIC.value;
 export const MULTIFD_VERSION = 1;
 /** MULTIFD_PACKET_SIZE: 512 KiB of pages per packet; page_count = this / target page size. */
 export const MULTIFD_PACKET_SIZE = 512 * 1024;
 export const MULTIFD_INIT_SIZE = 64;
+/** sizeof(MultiFDPacketHdr_t): magic, version, flags. */
+export const MULTIFD_PACKET_HDR_SIZE = 12;
 /** sizeof(MultiFDPacket_t) without offset[]. */
 export const RAM_PACKET_FIXED_SIZE = 320;
 /** sizeof(MultiFDPacketDeviceState_t), 10.0+. */

@@ -2,40 +2,16 @@ import type { StreamBytes } from '../capture/streamBytes';
 import { streamCursor } from '../capture/streamBytes';
 import type { DiagnosticSink, DiagnosticLocation, Severity } from '../diagnostics/diagnostic';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes';
-import { be32, be64, cString, hex, hexNum } from '../util/bytes';
+import { hex, hexNum } from '../util/bytes';
 import type { StringTable } from '../util/growableArrays';
-import {
-  DEVICE_STATE_HEADER_SIZE,
-  FLAG_DEVICE_STATE,
-  FLAG_SYNC,
-  KNOWN_FLAG_BITS,
-  METHOD_BY_VALUE,
-  MULTIFD_INIT_SIZE,
-  MULTIFD_MAGIC,
-  MULTIFD_VERSION,
-  methodOf,
-  methodFlags,
-  methodValue,
-  pageCount,
-  ramPacketLength,
-  type CompressionMethod,
-} from './constants';
-import { DEVICE_STATE_LAYOUT, MULTIFD_INIT_LAYOUT, RAM_PACKET_LAYOUT } from './layouts';
-import { fieldMap, readField } from '../layout/fieldLayout';
+import { DEVICE_STATE_HEADER_SIZE, FLAG_SYNC, MULTIFD_INIT_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_HDR_SIZE, MULTIFD_VERSION, methodOf, methodFlags, ramPacketLength, type CompressionMethod } from './constants';
+import { isDeviceState, offsetCapacity, payloadLengthOf } from './framing';
+import { checkDeviceStateHeader, checkFlags, checkNocompSize, checkOffsets, checkPacketStart, checkPageCounts, checkRamblockName, type HeaderProblem } from './packetChecks';
+import { INIT_FIELDS, RAM_FIELDS, type MultifdInit, readDeviceStateHeader, readMultifdInit, readPacketHdr, readRamPacketHeader } from './packetHeaders';
 import { PacketTable, type RowSeverity } from './packetTable';
 import { HINTS, type VersionHint } from './versionHints';
 
-const INIT = fieldMap(MULTIFD_INIT_LAYOUT);
-const RAM = fieldMap(RAM_PACKET_LAYOUT);
-const DEV = fieldMap(DEVICE_STATE_LAYOUT);
-const u32 = (f: (typeof RAM)[string], b: Uint8Array) => readField(f, b) as number;
-
-export interface MultifdHandshake {
-  magic: number;
-  version: number;
-  uuid: string;
-  channelId: number;
-}
+export type MultifdHandshake = MultifdInit;
 
 export interface MultifdStreamIndex {
   streamId: number;
@@ -57,6 +33,8 @@ export interface MultifdStreamIndex {
   payloadBytes: number;
   methodsSeen: Set<CompressionMethod>;
   ramblocksSeen: Set<string>;
+  /** The same names as QEMU looks them up (cut at byte 255). */
+  ramblockLookups: Set<string>;
   hints: VersionHint[];
 }
 
@@ -81,7 +59,6 @@ const SEVERITY_RANK: Record<Severity, RowSeverity> = { info: 1, warning: 2, erro
 export async function indexMultifdStream(stream: StreamBytes, streamId: number, ctx: MultifdIndexContext): Promise<MultifdStreamIndex> {
   const { pageSize, sink } = ctx;
   const packetLength = ramPacketLength(pageSize);
-  const maxPages = pageCount(pageSize);
   const packets = new PacketTable(streamId, ctx.names);
   const cursor = streamCursor(stream);
   const idx: MultifdStreamIndex = {
@@ -100,6 +77,7 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
     payloadBytes: 0,
     methodsSeen: new Set(),
     ramblocksSeen: new Set(),
+    ramblockLookups: new Set(),
     hints: [],
   };
   const hint = (h: VersionHint) => {
@@ -114,23 +92,18 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   // MultiFDInit_t
   const init = await cursor.bytes(0, MULTIFD_INIT_SIZE);
   if (init.length < MULTIFD_INIT_SIZE) {
-    report('multifd.init.truncated', `the stream ends after ${init.length} of the 64 handshake bytes (MultiFDInit_t)`, at(init.length));
+    report('multifd.init.truncated', `the stream ends after ${init.length} of the ${MULTIFD_INIT_SIZE} handshake bytes (MultiFDInit_t)`, at(init.length));
     idx.decodedBytes = 0;
     return idx;
   }
-  const hs: MultifdHandshake = {
-    magic: readField(INIT.magic, init) as number,
-    version: readField(INIT.version, init) as number,
-    uuid: readField(INIT.uuid, init) as string,
-    channelId: readField(INIT.id, init) as number,
-  };
+  const hs = readMultifdInit(init);
   idx.handshake = hs;
   if (hs.magic !== MULTIFD_MAGIC) {
-    report('multifd.init.bad-magic', `multifd: received packet magic ${hexNum(hs.magic)} expected ${hexNum(MULTIFD_MAGIC)} (handshake)`, at(0));
+    report('multifd.init.bad-magic', `multifd: received packet magic ${hexNum(hs.magic)} expected ${hexNum(MULTIFD_MAGIC)} (handshake)`, at(INIT_FIELDS.magic.offset));
     return idx;
   }
   if (hs.version !== MULTIFD_VERSION) {
-    report('multifd.init.bad-version', `multifd: received packet version ${hs.version} expected ${MULTIFD_VERSION} (handshake)`, at(4));
+    report('multifd.init.bad-version', `multifd: received packet version ${hs.version} expected ${MULTIFD_VERSION} (handshake)`, at(INIT_FIELDS.version.offset));
     return idx;
   }
 
@@ -140,31 +113,26 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   let firstStale = -1;
   let previousWasPagesWithSync = false;
   while (pos < stream.length) {
-    const index = packets.length;
     const hdr = await cursor.bytes(pos, Math.max(packetLength, DEVICE_STATE_HEADER_SIZE));
-    if (hdr.length < 12) {
-      report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a packet header (MultiFDPacketHdr_t needs 12)`, at(pos));
+    if (hdr.length < MULTIFD_PACKET_HDR_SIZE) {
+      report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a packet header (MultiFDPacketHdr_t needs ${MULTIFD_PACKET_HDR_SIZE})`, at(pos));
       break;
     }
-    const magic = be32(hdr, 0);
-    const version = be32(hdr, 4);
-    const flags = be32(hdr, 8);
-    if (magic !== MULTIFD_MAGIC) {
-      report('multifd.bad-magic', `multifd: received packet magic ${hexNum(magic)}, expected ${hexNum(MULTIFD_MAGIC)}; bytes here: ${hex(hdr.subarray(0, 16))}. Framing is lost: decoding of this stream stops`, at(pos));
+    const start = checkPacketStart(readPacketHdr(hdr));
+    if (start) {
+      const why = start.code === 'multifd.bad-magic' ? `; bytes here: ${hex(hdr.subarray(0, 16))}. Framing is lost: decoding of this stream stops` : '. Decoding of this stream stops';
+      report(start.code, start.message + why, at(pos + start.at));
       break;
     }
-    if (version !== MULTIFD_VERSION) {
-      report('multifd.bad-version', `multifd: received packet version ${version}, expected ${MULTIFD_VERSION}. Decoding of this stream stops`, at(pos + 4));
-      break;
-    }
+    const flags = readPacketHdr(hdr).flags;
 
-    if (flags & FLAG_DEVICE_STATE) {
+    if (isDeviceState(flags)) {
       if (hdr.length < DEVICE_STATE_HEADER_SIZE) {
-        report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a device-state header (276 bytes)`, at(pos));
+        report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a device-state header (${DEVICE_STATE_HEADER_SIZE} bytes)`, at(pos));
         break;
       }
-      const idstr = cString(hdr, DEV.idstr.offset, DEV.idstr.width);
-      const nps = readField(DEV.next_packet_size, hdr) as number;
+      const h = readDeviceStateHeader(hdr);
+      const nps = payloadLengthOf(h, pageSize);
       const row = packets.push({
         headerOffset: pos,
         headerLength: DEVICE_STATE_HEADER_SIZE,
@@ -173,18 +141,16 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
         pagesAlloc: 0,
         normalPages: 0,
         zeroPages: 0,
-        nextPacketSize: nps,
+        nextPacketSize: h.nextPacketSize,
         packetNum: -1,
-        ramblock: idstr.text,
-        instanceId: readField(DEV.instance_id, hdr) as number,
+        ramblock: h.idstr,
+        instanceId: h.instanceId,
         epoch,
         timestampNs: stream.timestampOf(pos),
       });
       idx.deviceStatePackets++;
       hint(HINTS.deviceState);
-      if (hdr[DEV.idstr.offset + DEV.idstr.width - 1] !== 0) report('multifd.device-state.unterminated', 'unterminated multifd device state idstr (byte 267 is not NUL)', at(pos + 267, row));
-      if (nps === 0) report('multifd.device-state.empty', 'multifd: received empty device state packet', at(pos + 272, row));
-      if (flags & FLAG_SYNC) report('multifd.device-state.sync', 'multifd: received SYNC device state packet', at(pos + 8, row));
+      reportAll(checkDeviceStateHeader(h), row);
       const end = pos + DEVICE_STATE_HEADER_SIZE + nps;
       if (end > stream.length) {
         report('multifd.truncated-payload', `the stream ends ${stream.length - pos - DEVICE_STATE_HEADER_SIZE} bytes into a ${nps}-byte device-state blob`, at(pos + DEVICE_STATE_HEADER_SIZE, row));
@@ -201,19 +167,12 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
       report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a ${packetLength}-byte packet header (page size ${pageSize})`, at(pos));
       break;
     }
-    const pagesAlloc = u32(RAM.pages_alloc, hdr);
-    const normal = u32(RAM.normal_pages, hdr);
-    const zero = u32(RAM.zero_pages, hdr);
-    const nps = u32(RAM.next_packet_size, hdr);
-    const packetNum = be64(hdr, RAM.packet_num.offset);
+    const h = readRamPacketHeader(hdr);
+    const { pagesAlloc, normalPages: normal, zeroPages: zero, nextPacketSize: nps } = h;
     const sync = (flags & FLAG_SYNC) !== 0;
     const method = methodOf(flags);
     const hasPages = normal > 0 || zero > 0;
-    const block = cString(hdr, RAM.ramblock.offset, RAM.ramblock.width);
-    // QEMU frames by normal_pages alone: no payload is read for a packet without normal pages, whatever
-    // next_packet_size says; nocomp reads normal_pages × page_size and ignores next_packet_size.
-    const usedNormal = Math.min(normal, maxPages);
-    const payloadLength = normal === 0 ? 0 : method === 'none' ? usedNormal * pageSize : nps;
+    const payloadLength = payloadLengthOf(h, pageSize);
     const row = packets.push({
       headerOffset: pos,
       headerLength: packetLength,
@@ -223,33 +182,31 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
       normalPages: normal,
       zeroPages: zero,
       nextPacketSize: nps,
-      packetNum,
-      ramblock: hasPages ? block.text : '',
+      packetNum: h.packetNum,
+      ramblock: hasPages ? h.ramblock : '',
       instanceId: 0,
       epoch,
       timestampNs: stream.timestampOf(pos),
     });
-    const here = (field: keyof typeof RAM | number) => at(pos + (typeof field === 'number' ? field : RAM[field].offset), row);
 
-    if (flags & ~KNOWN_FLAG_BITS) report('multifd.unknown-flags', `flags ${hexNum(flags)} has bits no QEMU release defines (${hexNum(flags & ~KNOWN_FLAG_BITS)})`, here('flags'));
-    if (METHOD_BY_VALUE[methodValue(flags)] === undefined) report('multifd.unknown-method', `compression field ${methodValue(flags)} (flags ${hexNum(flags)}) names no method`, here('flags'));
-    if (pagesAlloc > maxPages) report('multifd.pages-alloc', `multifd: received packet with ${pagesAlloc} pages, expected ${maxPages} (page size ${pageSize})`, here('pages_alloc'));
-    if (normal > pagesAlloc) report('multifd.normal-pages', `multifd: received packet with ${normal} non-zero pages, which exceeds maximum expected pages ${pagesAlloc}`, here('normal_pages'));
-    else if (zero > pagesAlloc - normal) report('multifd.zero-pages', `multifd: received packet with ${zero} zero pages and expected maximum zero pages are ${pagesAlloc - normal}`, here('zero_pages'));
+    reportAll(checkFlags(flags), row);
+    reportAll(checkPageCounts(h, pageSize), row);
 
     if (hasPages) {
       if (method) {
         idx.methodsSeen.add(method);
         if (idx.method === undefined) idx.method = method;
-        else if (method !== idx.method) report('multifd.compression-mismatch', `multifd ${hs.channelId}: flags received ${hexNum(flags & 0x3e)} flags expected ${hexNum(methodFlags(idx.method))} (${method} vs the channel's ${idx.method})`, here('flags'));
+        else if (method !== idx.method) report('multifd.compression-mismatch', `multifd ${hs.channelId}: flags received ${hexNum(flags & 0x3e)} flags expected ${hexNum(methodFlags(idx.method))} (${method} vs the channel's ${idx.method})`, at(pos + RAM_FIELDS.flags.offset, row));
       }
-      idx.ramblocksSeen.add(block.text);
-      if (!block.terminated) report('multifd.ramblock-unterminated', `ramblock name has no NUL in 256 bytes; QEMU forces byte 255 to NUL and looks up "${block.text.slice(0, 255)}"`, here('ramblock'));
-      checkOffsets(hdr, Math.min(normal + zero, maxPages, Math.max(0, pagesAlloc)), block.text.slice(0, 255));
+      const block = packets.lookupRamblock(row);
+      idx.ramblocksSeen.add(h.ramblock);
+      idx.ramblockLookups.add(block);
+      reportAll(checkRamblockName(h), row);
+      checkBlockAndOffsets(hdr, Math.min(normal + zero, Math.max(0, offsetCapacity(pagesAlloc, pageSize))), block, row);
       if (zero > 0) hint(HINTS.zeroPages);
       if (normal === 0 && zero > 0 && method !== undefined && method !== 'none') hint(HINTS.zeroOnlyCompressed);
       if (sync) hint(HINTS.pagesWithSync);
-      if (method === 'none' && normal > 0 && nps !== normal * pageSize) report('multifd.nocomp-size', `nocomp packet: next_packet_size ${nps} but normal_pages × page_size = ${normal * pageSize} (QEMU reads the latter)`, here('next_packet_size'));
+      reportAll(checkNocompSize(h, pageSize), row);
       if (method === 'qpl') hint(HINTS.qpl);
       if (method === 'uadk') hint(HINTS.uadk);
       if (method === 'qatzip') hint(HINTS.qatzip);
@@ -283,6 +240,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   finishStale();
   return idx;
 
+  /** Problems of the header at `pos`, as diagnostics on its row. */
+  function reportAll(problems: HeaderProblem[], row: number): void {
+    for (const p of problems) report(p.code, p.message, at(pos + p.at, row));
+  }
+
   function finishStale(): void {
     if (stalePayloads > 0) {
       hint(HINTS.staleNextPacketSize);
@@ -294,23 +256,14 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
     }
   }
 
-  function checkOffsets(hdr: Uint8Array, used: number, name: string): void {
-    const row = packets.length - 1;
+  /** The block must be one MEM_SIZE announced (when there is a main channel); then its offsets must fit in it. */
+  function checkBlockAndOffsets(hdr: Uint8Array, used: number, name: string, row: number): void {
     const usedLength = ctx.ramblocks?.get(name);
     if (ctx.ramblocks && usedLength === undefined) {
-      report('multifd.unknown-ramblock', `multifd: unknown ram block ${name}`, at(pos + RAM.ramblock.offset, row));
+      report('multifd.unknown-ramblock', `multifd: unknown ram block ${name}`, at(pos + RAM_FIELDS.ramblock.offset, row));
       return;
     }
-    let unaligned = 0;
-    let outOfRange = 0;
-    for (let i = 0; i < used; i++) {
-      const off = be64(hdr, RAM_PACKET_LAYOUT.array!.offset + 8 * i);
-      if (usedLength !== undefined && off > usedLength - pageSize) {
-        if (outOfRange++ === 0) report('multifd.offset-range', `multifd: offset too long ${off} (max ${usedLength - pageSize}) in ramblock ${name}, offset[${i}]`, at(pos + 320 + 8 * i, row));
-      } else if (off % pageSize !== 0 && unaligned++ === 0) {
-        report('multifd.offset-unaligned', `offset[${i}] = ${hexNum(off)} is not a multiple of the page size ${pageSize}`, at(pos + 320 + 8 * i, row));
-      }
-    }
+    reportAll(checkOffsets(hdr, used, pageSize, name, usedLength), row);
   }
 }
 

@@ -1,10 +1,11 @@
 import { Column, type StringTable } from '../util/growableArrays';
 import { FLAG_DEVICE_STATE, FLAG_SYNC, methodOf, type CompressionMethod } from './constants';
+import { effectiveRamblockName } from './packetHeaders';
 
 export type PacketKind = 'ram' | 'device-state';
 export type RowSeverity = 0 | 1 | 2 | 3; // none, info, warning, error
 
-/** One packet as handed to the CLI, the editor and replay. Offsets are not here: read them with readPacket. */
+/** One packet as handed to the CLI, the editor and replay. Offsets are not here: read them with packetPages.ts. */
 export interface PacketSummary {
   stream: number;
   index: number;
@@ -48,6 +49,8 @@ export class PacketTable {
   readonly nextPacketSize = new Column(Uint32Array);
   readonly packetNum = new Column(Float64Array);
   readonly name = new Column(Int32Array);
+  /** The ramblock QEMU looks up (RAM packets: the name cut at byte 255), interned; see lookupRamblock. */
+  readonly lookupName = new Column(Int32Array);
   readonly instanceId = new Column(Uint32Array);
   readonly epoch = new Column(Uint32Array);
   readonly timestamp = new Column(Float64Array);
@@ -69,7 +72,10 @@ export class PacketTable {
     this.zeroPages.push(p.zeroPages);
     this.nextPacketSize.push(p.nextPacketSize);
     this.packetNum.push(p.packetNum);
-    this.name.push(this.names.intern(p.ramblock));
+    const name = this.names.intern(p.ramblock);
+    this.name.push(name);
+    const lookup = p.flags & FLAG_DEVICE_STATE ? p.ramblock : effectiveRamblockName(p.ramblock);
+    this.lookupName.push(lookup === p.ramblock ? name : this.names.intern(lookup));
     this.instanceId.push(p.instanceId);
     this.epoch.push(p.epoch);
     this.timestamp.push(p.timestampNs);
@@ -80,6 +86,11 @@ export class PacketTable {
   /** Raises the row's severity (rows are coloured by their worst diagnostic). */
   mark(i: number, severity: RowSeverity): void {
     if (i >= 0 && i < this.length && severity > this.severity.get(i)) this.severity.set(i, severity);
+  }
+
+  /** The ramblock QEMU looks up for row i: computed once, when the row was pushed. The idstr for device state. */
+  lookupRamblock(i: number): string {
+    return this.names.get(this.lookupName.get(i));
   }
 
   isDeviceState(i: number): boolean {

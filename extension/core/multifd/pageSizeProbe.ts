@@ -1,6 +1,10 @@
 import type { StreamBytes } from '../capture/streamBytes';
-import { be32 } from '../util/bytes';
-import { DEVICE_STATE_HEADER_SIZE, FLAG_DEVICE_STATE, MULTIFD_INIT_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_SIZE, MULTIFD_VERSION, methodOf } from './constants';
+import { DEVICE_STATE_HEADER_SIZE, MULTIFD_INIT_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_SIZE } from './constants';
+import { isDeviceState, packetLengthOf } from './framing';
+import { RAM_FIELDS, isPacketHdrAt, readDeviceStateHeader, readPacketHdr, readRamPacketHeader } from './packetHeaders';
+
+/** Device-state packets frame the same whatever the page size. */
+const NO_PAGE_SIZE = 0;
 
 /** Target page sizes QEMU builds use, most common first. */
 export const CANDIDATE_PAGE_SIZES = [4096, 16384, 65536, 8192, 2048, 1024];
@@ -18,28 +22,26 @@ export interface PageSizeEvidence {
  */
 export async function probeMultifdPageSize(stream: StreamBytes, maxPackets = 16): Promise<PageSizeEvidence | undefined> {
   let pos = MULTIFD_INIT_SIZE;
-  const isHeaderAt = async (at: number): Promise<boolean> => {
-    const b = await stream.read(at, at + 8);
-    return b.length === 8 && be32(b, 0) === MULTIFD_MAGIC && be32(b, 4) === MULTIFD_VERSION;
-  };
+  // The RAM fields the probe needs end with zero_pages; the device-state header's next_packet_size is further on.
+  const ramFields = RAM_FIELDS.zero_pages.offset + RAM_FIELDS.zero_pages.width;
+  const isHeaderAt = async (at: number): Promise<boolean> => isPacketHdrAt(await stream.read(at, at + RAM_FIELDS.flags.offset));
   for (let n = 0; n < maxPackets && pos < stream.length; n++) {
-    const h = await stream.read(pos, pos + 32);
-    if (h.length < 32 || be32(h, 0) !== MULTIFD_MAGIC) return undefined;
-    const flags = be32(h, 8);
-    if (flags & FLAG_DEVICE_STATE) {
-      const d = await stream.read(pos + 272, pos + 276);
-      if (d.length < 4) return undefined;
-      pos += DEVICE_STATE_HEADER_SIZE + be32(d, 0);
+    const h = await stream.read(pos, pos + ramFields);
+    if (h.length < ramFields) return undefined;
+    const { magic, flags } = readPacketHdr(h);
+    if (magic !== MULTIFD_MAGIC) return undefined;
+    if (isDeviceState(flags)) {
+      const d = await stream.read(pos, pos + DEVICE_STATE_HEADER_SIZE);
+      if (d.length < DEVICE_STATE_HEADER_SIZE) return undefined;
+      pos += packetLengthOf(readDeviceStateHeader(d), NO_PAGE_SIZE);
       continue;
     }
-    const pagesAlloc = be32(h, 12);
-    const normal = be32(h, 16);
-    const nextPacketSize = be32(h, 20);
+    const ram = readRamPacketHeader(h);
+    const pagesAlloc = ram.pagesAlloc;
     const candidates = pagesAlloc > 0 ? [MULTIFD_PACKET_SIZE / pagesAlloc].filter((ps) => CANDIDATE_PAGE_SIZES.includes(ps)) : CANDIDATE_PAGE_SIZES;
     const fits: number[] = [];
     for (const ps of candidates) {
-      const payload = normal === 0 ? 0 : methodOf(flags) === 'none' ? normal * ps : nextPacketSize;
-      const next = pos + 320 + 8 * (MULTIFD_PACKET_SIZE / ps) + payload;
+      const next = pos + packetLengthOf(ram, ps);
       if (next === stream.length || (await isHeaderAt(next))) fits.push(ps);
     }
     if (fits.length === 1) {
@@ -47,8 +49,7 @@ export async function probeMultifdPageSize(stream: StreamBytes, maxPackets = 16)
     }
     if (fits.length === 0) return undefined;
     // Several lengths frame this packet (possible when the stream ends there): look at the next one.
-    const ps = fits[0];
-    pos += 320 + 8 * (MULTIFD_PACKET_SIZE / ps) + (normal === 0 ? 0 : methodOf(flags) === 'none' ? normal * ps : nextPacketSize);
+    pos += packetLengthOf(ram, fits[0]);
   }
   return undefined;
 }
