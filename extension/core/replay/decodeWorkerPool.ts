@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { StreamBytes } from '../capture/streamBytes';
 import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
-import { pageCount } from '../multifd/constants';
+import { pagesInPayload } from '../multifd/framing';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
 import type { WorkerReply, WorkerRequest } from './decodeWorkerProtocol';
 import type { PacketDecoder } from './channelDecoder';
@@ -86,7 +86,7 @@ export class DecodeWorkerPool {
         const payload = await stream.read(start, start + t.payloadLength.get(r));
         const own = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength ? payload : new Uint8Array(payload);
         inFlight++;
-        post({ type: 'decode', channel, row: r, payload: own.buffer as ArrayBuffer, normalPages: Math.min(t.normalPages.get(r), pageCount(index.pageSize)) }, [own.buffer as ArrayBuffer]);
+        post({ type: 'decode', channel, row: r, payload: own.buffer as ArrayBuffer, normalPages: pagesInPayload(t.normalPages.get(r), index.pageSize) }, [own.buffer as ArrayBuffer]);
       }
     };
     return {
