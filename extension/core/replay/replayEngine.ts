@@ -8,7 +8,9 @@ import { ChannelDecoder, type PacketDecoder } from './channelDecoder';
 import { DecodeWorkerPool, workersAvailable } from './decodeWorkerPool';
 import { ProvenanceMap } from './provenance';
 import { RamImage } from './ramImage';
-import { insideFolder, uniqueNames } from './safeFileName';
+import { insideFolder } from './safeFileName';
+import { imageFileNames, MAX_IMAGES } from './imageNames';
+import { CaptureEndedError } from '../capture/captureEnded';
 import { WriterKind } from './schedule';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
 
@@ -61,6 +63,7 @@ export class ReplayEngine {
   /** Whether zero-page detection was on, so an all-zero data page is worth a lint. */
   readonly zeroDetectionOn: boolean;
   private unsizedWarned = new Set<string>();
+  private imagesCapped = false;
 
   private constructor(
     readonly analysis: CaptureAnalysis,
@@ -69,9 +72,7 @@ export class ReplayEngine {
   ) {
     this.provenance = new ProvenanceMap(analysis.pageSize);
     this.zeroPage = new Uint8Array(analysis.pageSize);
-    const names = new Set<string>(analysis.ramblocks.map((b) => b.name));
-    for (const m of analysis.multifd) for (const n of m.ramblockLookups) names.add(n);
-    this.fileNames = uniqueNames([...names], '.ram');
+    this.fileNames = imageFileNames(analysis);
     const mode = (analysis.capture.meta.parameters as Record<string, unknown> | undefined)?.['zero-page-detection'];
     const sawZero = analysis.multifd.some((m) => m.zeroPages > 0) || (analysis.main?.records.length ?? 0) > 0 && hasZeroRecords(analysis);
     this.zeroDetectionOn = mode === 'none' ? false : mode === 'legacy' || mode === 'multifd' ? true : sawZero;
@@ -107,7 +108,13 @@ export class ReplayEngine {
     return this.position >= this.length;
   }
 
-  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage> {
+  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage | undefined> {
+    // One open file per image: a capture naming thousands of blocks must not exhaust descriptors.
+    if (this.images.size >= MAX_IMAGES) {
+      if (!this.imagesCapped) this.sink.report('replay.too-many-blocks', `the capture names more than ${MAX_IMAGES} ramblocks; only the first ${MAX_IMAGES} get an image, pages of "${name}" and later blocks are not replayed`, { stream: this.analysis.main?.streamId });
+      this.imagesCapped = true;
+      return undefined;
+    }
     const file = insideFolder(this.options.outDir, this.fileNames.get(name) ?? 'unnamed.ram');
     const image = await RamImage.create(file, size, this.analysis.pageSize, this.options.force ?? false);
     const b: BlockImage = { name, file, image, sizeSource };
@@ -131,6 +138,7 @@ export class ReplayEngine {
       this.sink.report('replay.no-size', `ramblock ${name}: no MEM_SIZE record (no main channel), so its image is sized to the highest offset seen`, where);
     }
     const b = known ?? (await this.openImage(name, 0, 'highest-offset'));
+    if (!b) return undefined;
     await b.image.ensureSize(need);
     return b;
   }
@@ -178,6 +186,7 @@ export class ReplayEngine {
         try {
           data = await this.decoderFor(source).decode(row);
         } catch (e) {
+          if (e instanceof CaptureEndedError) throw e; // the whole replay stops there, not just this channel
           this.stoppedChannels.add(source);
           const code = e instanceof ReceiveError ? e.code : 'replay.decompress';
           const at = { stream: m.streamId, packet: row, streamOffset: hOff + t.headerLength.get(row), fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)) };
