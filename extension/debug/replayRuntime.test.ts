@@ -314,3 +314,20 @@ test('runtime: step out stops at the end of the epoch; past the end the replay f
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('runtime: a move that throws ends with a failure stop naming the error, and later moves still report', async () => {
+  await withRuntime({}, async (rt, events) => {
+    rt.stopOnEntry();
+    await rt.engine.close(); // the RAM images can no longer be read: the next move throws inside the engine
+    const s = await move(rt, events, (r) => r.forward('entry'));
+    assert.equal(s.kind, 'failure');
+    assert.ok(s.description, 'the stop says what failed');
+    const err = events.outputs.at(-1);
+    assert.equal(err?.category, 'stderr');
+    assert.ok(err?.text.startsWith('multifd-replay: ') && err.text.includes(s.description), err?.text);
+    assert.match(err?.text ?? '', /\n\s+at /, 'the log gets the stack');
+    assert.equal(rt.lastStop.kind, 'failure');
+    const again = await move(rt, events, (r) => r.forward('entry'));
+    assert.equal(again.kind, 'failure', 'the queue goes on after a failed move');
+  });
+});
