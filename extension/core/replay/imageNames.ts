@@ -7,6 +7,6 @@ export const MAX_IMAGES = 256;
 /** ramblock name → image file name, for every block MEM_SIZE announces or a packet names. */
 export function imageFileNames(analysis: CaptureAnalysis): Map<string, string> {
   const names = new Set<string>(analysis.ramblocks.map((b) => b.name));
-  for (const m of analysis.multifd) for (const n of m.ramblocksSeen) names.add(n.slice(0, 255));
+  for (const m of analysis.multifd) for (const n of m.ramblockLookups) names.add(n);
   return uniqueNames([...names], '.ram');
 }
