@@ -90,9 +90,10 @@ export class DetailsTree {
       meaning: `${o.kind === 'zero' ? 'zero page' : 'normal page'} at ${hexOffset(o.value)} in ${d.row.ramblock}: Enter shows the page`,
       iconName: o.kind === 'zero' ? 'circle-large-outline' : 'file-binary',
       cls: o.kind,
-      target: { key: `slot:${o.slot}`, range: [o.headerOffset, o.headerOffset + 8], offset: o },
+      target: { key: `slot:${o.slot}`, range: [o.headerOffset, o.headerOffset + d.offsetEntryWidth], offset: o },
     });
     const base = d.offsetsFieldOffset;
+    const w = d.offsetEntryWidth;
     const nodes: TreeNode[] = [
       {
         key: 'fields',
@@ -109,7 +110,7 @@ export class DetailsTree {
         label: 'offset[] normal pages',
         value: `${normal.length} (data follows the header)`,
         iconName: 'files',
-        target: { key: 'normal', range: normal.length ? [base, base + 8 * normal.length] : undefined },
+        target: { key: 'normal', range: normal.length ? [base, base + w * normal.length] : undefined },
         children: normal.map(entry),
       });
       nodes.push({
@@ -117,12 +118,12 @@ export class DetailsTree {
         label: 'offset[] zero pages',
         value: `${zero.length} (no data on the wire)`,
         iconName: 'circle-large-outline',
-        target: { key: 'zero', range: zero.length ? [base + 8 * normal.length, base + 8 * (normal.length + zero.length)] : undefined },
+        target: { key: 'zero', range: zero.length ? [base + w * normal.length, base + w * (normal.length + zero.length)] : undefined },
         children: zero.map(entry),
       });
       if (d.unusedSlots) {
-        const start = base + 8 * d.offsets.length;
-        nodes.push({ key: 'unused', label: 'offset[] unused slots', value: `${d.unusedSlots} (stale or zero; not read by the destination)`, iconName: 'dash', target: { key: 'unused', range: [start, start + 8 * d.unusedSlots] } });
+        const start = base + w * d.offsets.length;
+        nodes.push({ key: 'unused', label: 'offset[] unused slots', value: `${d.unusedSlots} (stale or zero; not read by the destination)`, iconName: 'dash', target: { key: 'unused', range: [start, start + w * d.unusedSlots] } });
       }
     }
     nodes.push({

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { MfdBuilder } from '../core/capture/mfdWriter';
 import type { LiveDecodedPacket } from '../debug/decodeAtAddress';
-import { MULTIFD_PACKET_SIZE, RAM_PACKET_FIXED_SIZE } from '../core/multifd/constants';
+import { MULTIFD_STREAM_MAGIC } from '../core/layout/streamMagic';
+import { MULTIFD_PACKET_SIZE, MULTIFD_VERSION } from '../core/multifd/constants';
+import { MULTIFD_INIT_LAYOUT } from '../core/multifd/layouts';
+import { INIT_FIELDS, offsetEntriesIn } from '../core/multifd/packetHeaders';
 import { CAPTURE_VIEW_TYPE } from './captureEditorProvider';
 
 let counter = 0;
@@ -17,9 +20,11 @@ let counter = 0;
  */
 export async function showLivePacket(title: string, decoded: LiveDecodedPacket): Promise<void> {
   const header = decoded.header;
-  const pageCount = Math.max(1, Math.floor((header.length - RAM_PACKET_FIXED_SIZE) / 8));
-  const init = new Uint8Array(64);
-  init.set([0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1], 0);
+  // The page size that makes this header's offset[] exactly page_count entries long.
+  const pageCount = Math.max(1, offsetEntriesIn(header.length));
+  const init = new Uint8Array(MULTIFD_INIT_LAYOUT.fixedSize);
+  init.set(MULTIFD_STREAM_MAGIC.bytes, INIT_FIELDS.magic.offset);
+  new DataView(init.buffer).setUint32(INIT_FIELDS.version.offset, MULTIFD_VERSION);
   const file = new MfdBuilder()
     .meta({
       tool: 'qemu-multifd-inspector (decoded from debuggee memory)',

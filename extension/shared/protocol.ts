@@ -108,6 +108,8 @@ export interface PacketDetails {
   header: Uint8Array;
   fields: FieldNode[];
   offsetsFieldOffset: number;
+  /** Bytes of one offset[] entry in the header. */
+  offsetEntryWidth: number;
   offsets: OffsetEntry[];
   /** offset[] slots beyond the used ones (not listed one by one). */
   unusedSlots: number;

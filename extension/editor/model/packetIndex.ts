@@ -109,10 +109,10 @@ export class PacketIndex {
     return [...out];
   }
 
-  /** ramblocks named by packets (without the empty name of packets that carry none). */
+  /** ramblocks named by packets, as QEMU looks them up (without the empty name of packets that carry none). */
   packetRamblocks(): string[] {
     const out = new Set<string>();
-    for (const s of this.sources) for (const b of s.index.ramblocksSeen) if (b) out.add(b);
+    for (const s of this.sources) for (const b of s.index.ramblockLookups) if (b) out.add(b);
     return [...out];
   }
 }

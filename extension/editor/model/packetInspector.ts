@@ -1,22 +1,25 @@
 import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { fieldMap } from '../../core/layout/fieldLayout';
 import { DEVICE_STATE_LAYOUT, RAM_PACKET_LAYOUT } from '../../core/multifd/layouts';
+import { offsetEntriesIn, offsetEntryPosition } from '../../core/multifd/packetHeaders';
 import { readPacket } from '../../core/multifd/readPacket';
+import { ChannelDecoder } from '../../core/replay/channelDecoder';
 import { errorMessage } from '../../core/util/errorMessage';
 import type { PacketDetails, PacketRef, PageContent, PayloadChunk } from '../../shared/protocol';
-import { ChannelPages } from './channelPages';
 import type { PacketDiagnostics } from './packetDiagnostics';
 import type { PacketIndex, PacketSource } from './packetIndex';
 import type { PacketView } from './packetView';
 
 const MAX_PAYLOAD_CHUNK = 256 * 1024;
-/** Bytes of one offset[] entry (a big-endian u64). */
-const OFFSET_ENTRY_BYTES = 8;
+/** Decoded packets kept per channel: revisiting a packet, or its neighbours, does not decode again. */
+const DECODED_CACHE = 8;
+/** Methods whose codec state runs across a channel's packets (the others compress each page on its own). */
+const STREAM_CODECS: ReadonlySet<string> = new Set(['zlib', 'zstd']);
 
 /** One packet in detail: its header fields and offset[] entries, its payload bytes, and its pages. */
 export class PacketInspector {
   /** Per source: the channel's codec stream for compressed pages, opened on first use. */
-  private readonly channels = new Map<PacketSource, ChannelPages>();
+  private readonly channels = new Map<PacketSource, ChannelDecoder>();
 
   constructor(
     private readonly analysis: CaptureAnalysis,
@@ -30,13 +33,12 @@ export class PacketInspector {
     const d = await readPacket(s.bytes, s.index.packets, ref.index, this.analysis.pageSize);
     const layout = d.summary.kind === 'device-state' ? DEVICE_STATE_LAYOUT : RAM_PACKET_LAYOUT;
     const specs = fieldMap(layout);
-    const base = d.offsetsFieldOffset;
-    const entryAt = (slot: number) => base + OFFSET_ENTRY_BYTES * slot;
+    const n = d.normalOffsets.length;
     const offsets = [
-      ...d.normalOffsets.map((value, slot) => ({ slot, value, kind: 'normal' as const, headerOffset: entryAt(slot) })),
-      ...d.zeroOffsets.map((value, j) => ({ slot: d.normalOffsets.length + j, value, kind: 'zero' as const, headerOffset: entryAt(d.normalOffsets.length + j) })),
+      ...d.normalOffsets.map((value, slot) => ({ slot, value, kind: 'normal' as const, headerOffset: offsetEntryPosition(slot) })),
+      ...d.zeroOffsets.map((value, j) => ({ slot: n + j, value, kind: 'zero' as const, headerOffset: offsetEntryPosition(n + j) })),
     ];
-    const capacity = d.summary.kind === 'ram' ? Math.max(0, Math.floor((d.header.length - base) / OFFSET_ENTRY_BYTES)) : 0;
+    const capacity = d.summary.kind === 'ram' ? offsetEntriesIn(d.header.length) : 0;
     return {
       ref,
       row: this.packets.rowOf(this.packets.globalId(ref), this.view.locate(ref)),
@@ -47,7 +49,8 @@ export class PacketInspector {
       payloadLength: d.summary.payloadLength,
       header: d.header,
       fields: d.fields.map((f) => ({ name: f.name, offset: f.offset, width: f.width, display: f.display, meaning: f.meaning, since: f.since, filterName: specs[f.name]?.filterName })),
-      offsetsFieldOffset: base,
+      offsetsFieldOffset: d.offsetsFieldOffset,
+      offsetEntryWidth: offsetEntryPosition(1) - offsetEntryPosition(0),
       offsets,
       unusedSlots: Math.max(0, capacity - offsets.length),
       diagnostics: this.diagnostics.ofPacket(ref),
@@ -67,8 +70,9 @@ export class PacketInspector {
   }
 
   /**
-   * A page after decoding: zero pages are zeros; nocomp pages come straight from the payload; zlib/zstd pages
-   * come from decoding the channel in order up to the packet (QEMU's codecs keep one stream per channel).
+   * A page after decoding: zero pages are zeros; nocomp pages come straight from the payload; compressed pages
+   * come from the channel decoder replay uses (zlib and zstd keep one stream per channel, so it decodes the
+   * channel in order up to the packet).
    */
   async page(ref: PacketRef, slot: number, onProgress?: (message: string) => void): Promise<PageContent> {
     const s = this.packets.sourceFor(ref);
@@ -86,18 +90,18 @@ export class PacketInspector {
       const bytes = await s.bytes.read(at, at + ps);
       return { ...base, source: 'payload', bytes, streamOffset: at, note: bytes.length < ps ? `the capture ends ${bytes.length} bytes into this page` : undefined };
     }
-    if (method !== 'zlib' && method !== 'zstd') return { ...base, source: 'unavailable', note: `${method}: pages compressed with this method cannot be decoded here` };
     try {
-      const all = await this.channelPages(s).decode(ref.index, onProgress);
-      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: `decoded from the channel's ${method} stream` };
+      const progress = onProgress && ((r: number, target: number) => onProgress(`decoding channel ${s.channel}: packet ${r} of ${target}`));
+      const all = await this.decoder(s).decode(ref.index, progress);
+      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: STREAM_CODECS.has(method) ? `decoded from the channel's ${method} stream` : `decoded from the packet's ${method} payload` };
     } catch (e) {
       return { ...base, source: 'unavailable', note: `decoding the channel failed: ${errorMessage(e)}` };
     }
   }
 
-  private channelPages(s: PacketSource): ChannelPages {
+  private decoder(s: PacketSource): ChannelDecoder {
     let c = this.channels.get(s);
-    if (!c) this.channels.set(s, (c = new ChannelPages(s, this.analysis.pageSize)));
+    if (!c) this.channels.set(s, (c = new ChannelDecoder(s.index, s.bytes, { randomAccess: true, keep: DECODED_CACHE })));
     return c;
   }
 

@@ -2,9 +2,8 @@ import { streamCursor } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
 import { parseFilter } from '../../core/filter/filter';
 import type { FilterRow } from '../../core/filter/fields';
-import { pageCount } from '../../core/multifd/constants';
 import type { PacketTable } from '../../core/multifd/packetTable';
-import { packetOffsets } from '../../core/multifd/readPacket';
+import { readPacketPages } from '../../core/multifd/packetPages';
 import { isSortColumn, type SortColumn } from '../../shared/packetColumns';
 import { DEFAULT_VIEW, type PacketRef, type PacketRow, type ViewInfo, type ViewSpec } from '../../shared/protocol';
 import type { PacketIndex, PacketSource } from './packetIndex';
@@ -151,13 +150,9 @@ export class PacketView {
 
   private async filterRowWithOffsets(g: number, cursor: ReadAhead): Promise<FilterRow> {
     const s = this.packets.sourceOfId(g);
-    const summary = s.index.packets.row(g - s.base);
-    const row: FilterRow = { summary, channel: s.channel, uuid: s.uuid, offsets: { normal: [], zero: [] } };
-    if (summary.kind !== 'ram' || summary.normalPages + summary.zeroPages === 0) return row;
-    const header = await cursor.bytes(summary.headerOffset, summary.headerLength);
-    const o = packetOffsets(header, summary.normalPages, summary.zeroPages, Math.min(summary.pagesAlloc, pageCount(this.packets.analysis.pageSize)));
-    row.offsets = { normal: o.normalOffsets, zero: o.zeroOffsets };
-    return row;
+    const row = g - s.base;
+    const { normalOffsets, zeroOffsets } = await readPacketPages((o, n) => cursor.bytes(o, n), s.index.packets, row, this.packets.analysis.pageSize);
+    return { summary: s.index.packets.row(row), channel: s.channel, uuid: s.uuid, offsets: { normal: normalOffsets, zero: zeroOffsets } };
   }
 
   /** Rows [start, start+count) of the current view (at most 2000). */

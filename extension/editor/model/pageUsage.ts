@@ -1,7 +1,6 @@
 import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
-import { pageCount } from '../../core/multifd/constants';
-import { packetOffsets } from '../../core/multifd/readPacket';
+import { headerReader, readPacketPages, type HeaderBytes } from '../../core/multifd/packetPages';
 import { WriterKind } from '../../core/replay/schedule';
 import { streamCursor } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
@@ -59,17 +58,16 @@ export class SchedulePageUsage implements PageUsageSource {
     const s = this.a.schedule;
     const row = s.row[step];
     if (s.kind[step] === WriterKind.Multifd) {
-      const m = this.a.multifd[s.source[step]];
-      const t = m.packets;
-      const h = t.headerOffset.get(row);
-      let header: Uint8Array;
+      const source = s.source[step];
+      let read: HeaderBytes;
       if (sequential) {
-        let c = this.cursors.get(s.source[step]);
-        if (!c) this.cursors.set(s.source[step], (c = streamCursor(this.streamOf(s.source[step]))));
-        header = await c.bytes(h, t.headerLength.get(row));
-      } else header = await this.streamOf(s.source[step]).read(h, h + t.headerLength.get(row));
-      const { normalOffsets, zeroOffsets } = packetOffsets(header, t.normalPages.get(row), t.zeroPages.get(row), Math.min(pageCount(this.a.pageSize), t.pagesAlloc.get(row)));
-      return { block: this.a.names.get(t.name.get(row)), normal: normalOffsets, zero: zeroOffsets };
+        let c = this.cursors.get(source);
+        if (!c) this.cursors.set(source, (c = streamCursor(this.streamOf(source))));
+        const cursor = c;
+        read = (o, n) => cursor.bytes(o, n);
+      } else read = headerReader(this.streamOf(source));
+      const { block, normalOffsets, zeroOffsets } = await readPacketPages(read, this.a.multifd[source].packets, row, this.a.pageSize);
+      return { block, normal: normalOffsets, zero: zeroOffsets };
     }
     const r = this.a.main!.records;
     const blockIndex = r.block.get(row);
