@@ -38,7 +38,7 @@ export class Commands {
 
   register(provider: CaptureEditorProvider): void {
     this.provider = provider;
-    const reg = (id: string, f: (...args: any[]) => unknown) => this.context.subscriptions.push(vscode.commands.registerCommand(id, f));
+    const reg = (id: string, f: Parameters<typeof vscode.commands.registerCommand>[1]) => this.context.subscriptions.push(vscode.commands.registerCommand(id, f));
     reg(COMMANDS.replay, (uri?: vscode.Uri) => this.withDoc(uri, (d) => this.replay(d)));
     reg(COMMANDS.compare, (uri?: vscode.Uri) => this.withDoc(uri, (d) => this.compare(d)));
     reg(COMMANDS.goToPacket, (uri?: vscode.Uri) => this.withDoc(uri, (d) => this.goToPacket(d)));
@@ -350,7 +350,7 @@ export class Commands {
 
   private async record(): Promise<void> {
     if (!this.requireTrust('Record Migration')) return;
-    const endpoint = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]*):\d{1,5}$/;
+    const endpoint = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/;
     const check = (t: string) => (endpoint.test(t.trim()) && Number(t.trim().split(':').pop()) <= 65535 ? undefined : 'HOST:PORT, e.g. 0.0.0.0:4444 or [::1]:4444');
     const listen = await vscode.window.showInputBox({ title: 'Record Migration (1/3)', prompt: 'Listen on (point the source QEMU\'s migrate URI here)', value: '0.0.0.0:4444', validateInput: check });
     if (!listen) return;
