@@ -1,7 +1,7 @@
 import { sourceBytes, type CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic, DiagnosticSink } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
-import { readPacket } from '../core/multifd/readPacket';
+import { headerReader, readPacketPages } from '../core/multifd/packetPages';
 import type { ReplayEngine, StepResult } from '../core/replay/replayEngine';
 import { WriterKind } from '../core/replay/schedule';
 import { isAllZero } from '../core/util/bytes';
@@ -149,12 +149,8 @@ export class ReplayCursor {
     const s = a.schedule;
     if (s.kind[i] === WriterKind.Multifd) {
       const m = a.multifd[s.source[i]];
-      const d = await readPacket(sourceBytes(a, m.streamId), m.packets, s.row[i], a.pageSize);
-      return {
-        block: a.names.get(m.packets.name.get(s.row[i])).slice(0, 255),
-        normal: d.normalOffsets,
-        zero: d.zeroOffsets,
-      };
+      const p = await readPacketPages(headerReader(sourceBytes(a, m.streamId)), m.packets, s.row[i], a.pageSize);
+      return { block: p.block, normal: p.normalOffsets, zero: p.zeroOffsets };
     }
     if (!a.main) throw new Error(`replay step ${i + 1} is a main-channel record, but the capture has no main channel`);
     const r = a.main.records.row(s.row[i]);
