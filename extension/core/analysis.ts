@@ -12,8 +12,9 @@ import { buildSchedule } from './replay/schedule';
 import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 import { StringTable } from './util/growableArrays';
 import { hex } from './util/bytes';
-
+import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, streamKindOf } from './layout/streamMagic';
 import { metaPageSize } from './pageSizeCheck';
+
 export type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 export { sourceBytes } from './analysisTypes';
 
@@ -23,9 +24,7 @@ export async function analyzeCaptureFile(path: string, options: AnalyzeOptions =
 
 function classify(first: Uint8Array): StreamKind {
   if (first.length === 0) return 'empty';
-  if (first[0] === 0x51 && first[1] === 0x45 && first[2] === 0x56 && first[3] === 0x4d) return 'main';
-  if (first[0] === 0x11 && first[1] === 0x22 && first[2] === 0x33 && first[3] === 0x44) return 'multifd';
-  return 'unknown';
+  return streamKindOf(first) ?? 'unknown';
 }
 
 function parameters(meta: Record<string, unknown>): Record<string, unknown> {
@@ -50,7 +49,7 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     const kind = classify(first);
     streams.push({ id: s.id, kind, stream: s });
     if (kind === 'unknown') {
-      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither QEVM (main channel) nor 11 22 33 44 (multifd). A postcopy-preempt or TLS channel cannot be decoded`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
+      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd). A postcopy-preempt or TLS channel cannot be decoded`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
     }
   }
 

@@ -2,6 +2,7 @@ import type { Capture } from '../capture/capture';
 import type { StreamBytes } from '../capture/streamBytes';
 import { analyzeCapture } from '../analysis';
 import { hex } from '../util/bytes';
+import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, streamKindOf } from '../layout/streamMagic';
 
 /**
  * Which connections to open, in which order, and where to pause. Connections keep the recorded accept order
@@ -54,9 +55,7 @@ export function parsePauseAt(text: string): PauseAt {
 }
 
 function kindOf(first: Uint8Array): SendStreamKind {
-  if (first[0] === 0x51 && first[1] === 0x45 && first[2] === 0x56 && first[3] === 0x4d) return 'main';
-  if (first[0] === 0x11 && first[1] === 0x22 && first[2] === 0x33 && first[3] === 0x44) return 'multifd';
-  return 'unknown';
+  return streamKindOf(first) ?? 'unknown';
 }
 
 export async function planStreams(capture: Capture): Promise<SendPlan> {
@@ -68,12 +67,12 @@ export async function planStreams(capture: Capture): Promise<SendPlan> {
     }
     const first = await s.toDestination.read(0, 4);
     const kind = kindOf(first);
-    if (kind === 'unknown') plan.warnings.push(`stream ${s.id} starts with ${hex(first, 4)}, neither a main channel (QEVM) nor multifd (11 22 33 44); it is sent as recorded`);
+    if (kind === 'unknown') plan.warnings.push(`stream ${s.id} starts with ${hex(first, 4)}, neither a main channel (${MAIN_STREAM_MAGIC.shown}) nor multifd (${MULTIFD_STREAM_MAGIC.shown}); it is sent as recorded`);
     plan.streams.push({ id: s.id, kind, bytes: s.toDestination, recordedReturnPath: s.toSource });
   }
   if (!plan.streams.length) throw new SendInputError(`${capture.path}: no stream carries source→destination bytes; nothing to send`);
   const mains = plan.streams.filter((s) => s.kind === 'main');
-  if (!mains.length) plan.warnings.push('no main migration channel (QEVM) in this capture: the destination will wait for one');
+  if (!mains.length) plan.warnings.push(`no main migration channel (${MAIN_STREAM_MAGIC.shown}) in this capture: the destination will wait for one`);
   else if (plan.streams[0].kind !== 'main') plan.warnings.push(`the main channel is stream ${mains[0].id}, not the first accepted connection: sent in recorded order, which QEMU 7.2 destinations take for the main channel`);
   for (const d of capture.diagnostics) if (d.code === 'capture.truncated-record') plan.warnings.push(`the capture is cut short (${d.message}): the destination will wait for bytes that never come`);
   return plan;
