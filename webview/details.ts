@@ -197,7 +197,8 @@ export class DetailsTree {
       if (n.meaning && depth > 0) item.append(el('span', { class: 'meaning', text: n.meaning }));
       this.tree.append(item);
       this.visible.push({ node: n, depth, el: item });
-      if (open) n.children!.forEach((c, i) => add(c, depth + 1, n.children!.length, i));
+      const kids = open ? (n.children ?? []) : [];
+      kids.forEach((c, i) => add(c, depth + 1, kids.length, i));
     };
     this.nodes.forEach((n, i) => add(n, 0, this.nodes.length, i));
   }

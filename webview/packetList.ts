@@ -100,7 +100,8 @@ export class PacketList {
     for (const [key, cell] of this.headerCells) {
       const on = key === sort.column;
       cell.setAttribute('aria-sort', on ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none');
-      const i = cell.querySelector('.sort-icon')!;
+      const i = cell.querySelector('.sort-icon');
+      if (!i) continue;
       clear(i);
       if (on) i.append(icon(sort.direction === 'asc' ? 'triangle-up' : 'triangle-down'));
     }

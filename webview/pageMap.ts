@@ -171,16 +171,17 @@ export class PageMap {
   }
 
   private renderWriters(ws: PageWriterInfo[], offset: number): void {
-    const m = this.map!;
     clear(this.writers);
-    this.info.textContent = `page ${this.cursor} (offset ${hexOffset(offset)}) of ${this.block}: ${PAGE_STATES[m.states[this.cursor]]}; ${plural(ws.length, 'write')}`;
+    const state = this.map ? `${PAGE_STATES[this.map.states[this.cursor]]}; ` : '';
+    this.info.textContent = `page ${this.cursor} (offset ${hexOffset(offset)}) of ${this.block}: ${state}${plural(ws.length, 'write')}`;
     for (const w of ws) {
       const item = el('div', { class: 'writer', attrs: { role: 'listitem' } });
-      if (w.ref) {
+      const ref = w.ref;
+      if (ref) {
         const link = el('a', { attrs: { href: '#', role: 'link' }, text: w.label });
         link.addEventListener('click', (e) => {
           e.preventDefault();
-          this.onReveal(w.ref!);
+          this.onReveal(ref);
         });
         item.append(link);
       } else item.append(el('span', { text: w.label }));

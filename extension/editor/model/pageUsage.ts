@@ -1,8 +1,8 @@
-import type { CaptureAnalysis } from '../../core/analysisTypes';
+import { sourceBytes, type CaptureAnalysis } from '../../core/analysisTypes';
 import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
 import { headerReader, readPacketPages, type HeaderBytes } from '../../core/multifd/packetPages';
 import { WriterKind } from '../../core/replay/schedule';
-import { streamCursor } from '../../core/capture/streamBytes';
+import { streamCursor, type StreamBytes } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
 import { PageState } from '../../shared/protocol';
 
@@ -28,13 +28,20 @@ export interface PageUsageSource {
   blockPages(block: string): number;
 }
 
+/** Per schedule step: the lowest and highest page offset written (to skip header reads when searching), and its block id. */
+interface StepBounds {
+  lo: Float64Array;
+  hi: Float64Array;
+  block: Int32Array;
+}
+
 /**
  * Which writes touched which page, walked in replay order over the analysis' schedule: the page map of a
  * ramblock and the writers of one page. The model takes any `PageUsageSource` (this one by default).
  */
 export class SchedulePageUsage implements PageUsageSource {
-  /** Per schedule step: the lowest and highest page offset written, to skip header reads when searching. */
-  private bounds?: { lo: Float64Array; hi: Float64Array; block: Int32Array };
+  /** The one pass over every write, shared by whoever asks first (page map or page writers). */
+  private scanning?: Promise<StepBounds>;
   private readonly maps = new Map<string, Uint8Array>();
   private readonly highest = new Map<string, number>();
 
@@ -47,9 +54,8 @@ export class SchedulePageUsage implements PageUsageSource {
     return h === undefined ? 0 : Math.floor(h / this.a.pageSize) + 1;
   }
 
-  private streamOf(source: number) {
-    const m = this.a.multifd[source];
-    return this.a.streams.find((s) => s.id === m.streamId)!.stream.toDestination;
+  private streamOf(source: number): StreamBytes {
+    return sourceBytes(this.a, this.a.multifd[source].streamId);
   }
 
   private cursors = new Map<number, ReadAhead>();
@@ -69,7 +75,9 @@ export class SchedulePageUsage implements PageUsageSource {
       const { block, normalOffsets, zeroOffsets } = await readPacketPages(read, this.a.multifd[source].packets, row, this.a.pageSize);
       return { block, normal: normalOffsets, zero: zeroOffsets };
     }
-    const r = this.a.main!.records;
+    const main = this.a.main;
+    if (!main) throw new Error(`schedule step ${step} is a main-channel record, but the capture has no main channel`);
+    const r = main.records;
     const blockIndex = r.block.get(row);
     const block = this.a.ramblocks[blockIndex]?.name ?? '';
     const off = r.offset.get(row);
@@ -93,9 +101,16 @@ export class SchedulePageUsage implements PageUsageSource {
     return id;
   }
 
+  private scan(onProgress?: (done: number, total: number) => void): Promise<StepBounds> {
+    this.scanning ??= this.scanAll(onProgress).catch((e: unknown) => {
+      this.scanning = undefined;
+      throw e;
+    });
+    return this.scanning;
+  }
+
   /** One pass over every write: page maps of every block, and per-step bounds for later searches. */
-  private async scan(onProgress?: (done: number, total: number) => void): Promise<void> {
-    if (this.bounds) return;
+  private async scanAll(onProgress?: (done: number, total: number) => void): Promise<StepBounds> {
     const s = this.a.schedule;
     const n = s.length;
     const lo = new Float64Array(n);
@@ -108,14 +123,15 @@ export class SchedulePageUsage implements PageUsageSource {
       block[i] = this.blockId(w.block);
       let l = Infinity;
       let h = -Infinity;
-      let m = raw.get(w.block);
-      if (!m) raw.set(w.block, (m = new Map()));
+      let pages = raw.get(w.block);
+      if (!pages) raw.set(w.block, (pages = new Map()));
+      const m = pages;
       const note = (off: number, state: number) => {
         if (off < l) l = off;
         if (off > h) h = off;
         const page = Math.floor(off / ps);
-        const prev = m!.get(page);
-        m!.set(page, prev === undefined ? state : PageState.Resent);
+        const prev = m.get(page);
+        m.set(page, prev === undefined ? state : PageState.Resent);
       };
       for (const o of w.normal) note(o, PageState.Normal);
       for (const o of w.zero) note(o, PageState.Zero);
@@ -132,7 +148,7 @@ export class SchedulePageUsage implements PageUsageSource {
       this.maps.set(name, out);
     }
     this.cursors.clear();
-    this.bounds = { lo, hi, block };
+    return { lo, hi, block };
   }
 
   async buildPageMap(block: string, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
@@ -141,11 +157,10 @@ export class SchedulePageUsage implements PageUsageSource {
   }
 
   async findPageWriters(block: string | undefined, offset: number): Promise<(PageWrite & { block: string })[]> {
-    await this.scan();
+    const { lo, hi, block: blocks } = await this.scan();
     const ps = this.a.pageSize;
     const page = Math.floor(offset / ps);
     const out: (PageWrite & { block: string })[] = [];
-    const { lo, hi, block: blocks } = this.bounds!;
     const want = block === undefined ? -1 : this.blockIds.get(block);
     if (want === undefined) return out;
     for (let i = 0; i < this.a.schedule.length; i++) {
