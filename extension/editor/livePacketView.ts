@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { MfdBuilder } from '../core/capture/mfdWriter';
-import type { LiveDecodedPacket } from '../debug/decodeAtAddress';
 import { MULTIFD_STREAM_MAGIC } from '../core/layout/streamMagic';
 import { MULTIFD_PACKET_SIZE, MULTIFD_VERSION } from '../core/multifd/constants';
 import { MULTIFD_INIT_LAYOUT } from '../core/multifd/layouts';
@@ -12,13 +11,23 @@ import { CAPTURE_VIEW_TYPE } from './captureEditorProvider';
 
 let counter = 0;
 
+/** A packet header read out of a debuggee (the debugger's decoded packet has this shape, and more). */
+export interface LivePacket {
+  /** The header bytes exactly as read, offset[] included. */
+  header: Uint8Array;
+  memoryReference: string;
+  address?: string;
+  /** What QEMU's receiver would reject, in the indexer's words. */
+  problems: string[];
+}
+
 /**
  * Shows a packet read out of a debugged QEMU in the same editor as captured packets: the header bytes become a
  * one-packet capture (a MultiFDInit_t stand-in, then the header exactly as read), so the details tree, the
  * zero-page highlighting and byte highlighting all work unchanged. The pages themselves live elsewhere in
  * QEMU's memory (p->pages, the iovs), so a packet with normal pages shows its payload as absent.
  */
-export async function showLivePacket(title: string, decoded: LiveDecodedPacket): Promise<void> {
+export async function showLivePacket(title: string, decoded: LivePacket): Promise<void> {
   const header = decoded.header;
   // The page size that makes this header's offset[] exactly page_count entries long.
   const pageCount = Math.max(1, offsetEntriesIn(header.length));
