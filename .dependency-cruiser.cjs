@@ -1,7 +1,7 @@
 /**
  * The layering, checked by `npm run depcruise` (and so by `npm test`):
  *   extension/core     decoding, replay, recording: no VS Code, no UI, no CLI
- *   extension/shared   types shared by the extension host and the webview
+ *   extension/shared   types and pure helpers shared by the extension host and the webview; imports nothing else
  *   extension/debug    the replay debugger; only extension/debug/vscode talks to VS Code
  *   extension/editor   the capture editor (VS Code side)
  *   extension/cli      the `mfd` command line
@@ -40,6 +40,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^webview/', pathNot: TEST_FILE },
       to: { pathNot: ['^webview/', '^extension/shared/', '^node_modules/'] },
+    },
+    {
+      name: 'shared-is-a-leaf',
+      comment: 'extension/shared is bundled into the webview too: what it imports would reach the page through it.',
+      severity: 'error',
+      from: { path: '^extension/shared/', pathNot: TEST_FILE },
+      to: { pathNot: ['^extension/shared/', '^node_modules/'] },
     },
     {
       name: 'webview-without-vscode',

@@ -1,11 +1,3 @@
-/** The message of something thrown: an Error's message, else the value as text (`throw 'x'` happens too). */
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') return e.message;
-  return String(e);
-}
-
-/** For logs: the stack when there is one, else the message. */
-export function errorDetail(e: unknown): string {
-  return e instanceof Error && e.stack ? e.stack : errorMessage(e);
-}
+// One helper for the message of something thrown. It lives in extension/shared, the layer below core that the
+// webview may import; host code imports it from here or from there alike.
+export { errorDetail, errorMessage } from '../../shared/errorMessage';
