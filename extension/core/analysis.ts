@@ -19,7 +19,7 @@ export type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, S
 export { sourceBytes } from './analysisTypes';
 
 export async function analyzeCaptureFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
-  return analyzeCapture(await openCapture(path), options);
+  return analyzeCapture(await openCapture(path, options.open), options);
 }
 
 function classify(first: Uint8Array): StreamKind {

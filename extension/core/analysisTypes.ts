@@ -1,3 +1,4 @@
+import type { OpenOptions } from './capture/openCapture';
 import type { Capture, CaptureStream } from './capture/capture';
 import type { StreamBytes } from './capture/streamBytes';
 import type { Diagnostic } from './diagnostics/diagnostic';
@@ -50,6 +51,8 @@ export interface CaptureAnalysis {
 export interface AnalyzeOptions {
   /** Target page size override (the CLI's --page-size, the editor setting). */
   pageSize?: number;
+  /** Which migration of a multi-migration input (a pcap) to open. */
+  open?: OpenOptions;
 }
 
 /** The source → destination bytes of a capture stream (what QEMU's destination read). */

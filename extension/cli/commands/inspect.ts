@@ -1,3 +1,4 @@
+import type { OpenOptions } from '../../core/capture/openCapture';
 import { parseArgs } from 'node:util';
 import { analyzeCaptureFile } from '../../core/analysis';
 import { formatDiagnostic } from '../../core/diagnostics/diagnostic';
@@ -12,7 +13,7 @@ export const inspectCommand: CliCommand = {
   summary: 'decode every stream of a capture and print what it holds, with diagnostics',
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' } });
-    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize });
+    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     const report = buildCaptureReport(analysis);
     io.out(values.json ? JSON.stringify(report) + '\n' : renderReport(report));
     await analysis.capture.source.close();
@@ -20,11 +21,11 @@ export const inspectCommand: CliCommand = {
   },
 };
 
-/** Parses `<capture> [--page-size N]` plus a command's own options. */
+/** Parses `<capture> [--page-size N] [--port P] [--migration N]` plus a command's own options. */
 export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>>(argv: string[], own: T) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...own, 'page-size': { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...own, 'page-size': { type: 'string' }, port: { type: 'string' }, migration: { type: 'string' } } });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -33,7 +34,14 @@ export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 's
   const pageSize = ps === undefined ? undefined : parseNumber(ps, '--page-size');
   const problem = pageSize === undefined ? undefined : pageSizeProblem(pageSize);
   if (problem) throw new UsageError(`--page-size ${pageSize}: ${problem}`);
-  return { values: { ...(parsed.values as Record<string, unknown>), pageSize } as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string } & { pageSize?: number }, positionals: parsed.positionals };
+  // A pcap may hold several migrations: --port picks the one to that destination port, --migration the N-th.
+  const raw = parsed.values as Record<string, unknown>;
+  const port = raw.port === undefined ? undefined : parseNumber(raw.port as string, '--port');
+  const migration = raw.migration === undefined ? undefined : parseNumber(raw.migration as string, '--migration');
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--port ${port}: not a TCP port`);
+  if (migration !== undefined && migration < 1) throw new UsageError(`--migration ${migration}: migrations count from 1`);
+  const open = port !== undefined || migration !== undefined ? { pcap: { port, migration } } : undefined;
+  return { values: { ...raw, pageSize, open } as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string } & { pageSize?: number; open?: OpenOptions }, positionals: parsed.positionals };
 }
 
 function size(n: number): string {

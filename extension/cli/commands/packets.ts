@@ -12,7 +12,7 @@ export const packetsCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' }, stream: { type: 'string' }, offsets: { type: 'boolean' } });
     const only = values.stream === undefined ? undefined : parseNumber(values.stream, '--stream');
-    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize });
+    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     try {
       const chosen = analysis.multifd.filter((m) => only === undefined || m.streamId === only);
       if (only !== undefined && !analysis.streams.some((s) => s.id === only)) throw new UsageError(`--stream ${only}: the capture has streams ${analysis.streams.map((s) => s.id).join(', ')}`);

@@ -31,7 +31,7 @@ export const replayCommand: CliCommand = {
     }
     const zstd = values.zstd ?? 'auto';
     if (!['auto', 'node', 'js'].includes(zstd)) throw new UsageError(`--zstd ${zstd}: auto, node or js expected`);
-    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize });
+    const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     const started = Date.now();
     // Ctrl-C or SIGTERM stops the replay between two steps and marks its output incomplete; a second one quits now.
     const interrupt = new AbortController();

@@ -2,12 +2,14 @@ import type { ByteSource } from './fileAccessor';
 import type { StreamBytes } from './streamBytes';
 import type { Diagnostic } from '../diagnostics/diagnostic';
 
-export type CaptureFormat = 'mfd' | 'raw-multifd' | 'raw-main';
+export type CaptureFormat = 'mfd' | 'raw-multifd' | 'raw-main' | 'pcap' | 'pcapng';
 
 export const FORMAT_DESCRIPTIONS: Record<CaptureFormat, string> = {
   mfd: '.mfd capture container',
   'raw-multifd': 'raw multifd channel dump (no container)',
   'raw-main': 'raw main migration channel dump (no container)',
+  pcap: 'tcpdump capture (pcap), TCP reassembled',
+  pcapng: 'tcpdump capture (pcapng), TCP reassembled',
 };
 
 export interface OpenInfo {

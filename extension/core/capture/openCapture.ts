@@ -2,24 +2,26 @@ import { promises as fsp, type Stats } from 'node:fs';
 import { FileByteSource, type ByteSource } from './fileAccessor';
 import { StreamBytes } from './streamBytes';
 import { ReadAhead } from './readAhead';
-import { FLAG_RETURN_PATH, MFD_FILE_HEADER_LENGTH, MFD_RECORD_HEADER_LENGTH, MFD_VERSION, RecordType, startsWithMfdMagic } from './mfdFormat';
+import { FLAG_RETURN_PATH, MFD_FILE_HEADER_LENGTH, MFD_MAGIC, MFD_RECORD_HEADER_LENGTH, MFD_VERSION, RecordType, startsWithMfdMagic } from './mfdFormat';
 import type { Capture, CaptureFormat, CaptureNote, CaptureStream, OpenInfo } from './capture';
 import { DiagnosticSink } from '../diagnostics/diagnostic';
 import { Column } from '../util/growableArrays';
 import { hex, le16, le32, le64 } from '../util/bytes';
+import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, startsWithMagic } from '../layout/streamMagic';
+import { pcapFlavourOf } from './pcap/pcapRecords';
+import { openPcapCapture, type PcapOpenOptions } from './pcap/pcapCapture';
 
-export const MULTIFD_MAGIC_BYTES = [0x11, 0x22, 0x33, 0x44];
-export const QEVM_MAGIC_BYTES = [0x51, 0x45, 0x56, 0x4d];
+/** How to open inputs that hold more than one migration (a pcap). */
+export interface OpenOptions {
+  pcap?: PcapOpenOptions;
+}
 
-/** Raised for input that is not a capture at all; the message names the bytes found and those expected. */
-export class CaptureFormatError extends Error {}
+
+import { CaptureFormatError } from './captureFormatError';
+export { CaptureFormatError } from './captureFormatError';
 
 /** Largest META/OPEN/CLOSE/NOTE payload parsed; larger ones are skipped with a diagnostic, never loaded. */
 const MAX_JSON_RECORD = 16 << 20;
-
-function startsWith(b: Uint8Array, magic: number[]): boolean {
-  return magic.every((x, i) => b[i] === x);
-}
 
 /** What a path is when it is not a regular file: a folder, a device or a FIFO is never a capture. */
 function nonRegularKind(st: Stats): string | undefined {
@@ -32,32 +34,34 @@ function nonRegularKind(st: Stats): string | undefined {
   return 'not a regular file';
 }
 
-export async function openCapture(path: string): Promise<Capture> {
+export async function openCapture(path: string, options: OpenOptions = {}): Promise<Capture> {
   // Stat first: opening a FIFO waits for a writer forever, and a device or a folder has no size to index.
   const kind = nonRegularKind(await fsp.stat(path));
   if (kind) throw new CaptureFormatError(`${path}: not a capture file: it is ${kind}; a capture is a regular file (.mfd or a raw channel dump)`);
   const source = await FileByteSource.open(path);
   try {
-    return await openCaptureFromSource(source, path);
+    return await openCaptureFromSource(source, path, options);
   } catch (e) {
     await source.close();
     throw e;
   }
 }
 
-export async function openCaptureFromSource(source: ByteSource, path = '<memory>'): Promise<Capture> {
+export async function openCaptureFromSource(source: ByteSource, path = '<memory>', options: OpenOptions = {}): Promise<Capture> {
   const head = await source.read(0, 16);
   if (startsWithMfdMagic(head)) return scanMfd(source, path);
+  if (pcapFlavourOf(head)) return openPcapCapture(source, path, options.pcap);
   const raw = (format: CaptureFormat): Capture => {
     const stream: CaptureStream = { id: 0, toDestination: StreamBytes.contiguous(source, 0, source.size), toSource: StreamBytes.empty(source) };
     return { format, path, fileSize: source.size, source, meta: {}, notes: [], streams: [stream], diagnostics: [] };
   };
-  if (startsWith(head, MULTIFD_MAGIC_BYTES)) return raw('raw-multifd');
-  if (startsWith(head, QEVM_MAGIC_BYTES)) return raw('raw-main');
+  if (startsWithMagic(head, MULTIFD_STREAM_MAGIC)) return raw('raw-multifd');
+  if (startsWithMagic(head, MAIN_STREAM_MAGIC)) return raw('raw-main');
   throw new CaptureFormatError(
     `${path}: not a migration capture: the first bytes are ${head.length ? hex(head, 8) : '(empty file)'}; expected ` +
-      `51 4d 46 44 43 41 50 0a ("QMFDCAP\\n", a .mfd container), 11 22 33 44 (a raw multifd channel dump) ` +
-      `or 51 45 56 4d ("QEVM", a raw main-channel dump)`,
+      `${hex(MFD_MAGIC)} ("QMFDCAP\\n", a .mfd container), ${MULTIFD_STREAM_MAGIC.shown} (a raw multifd channel dump) ` +
+      `or ${hex(Uint8Array.from(MAIN_STREAM_MAGIC.bytes))} ("${MAIN_STREAM_MAGIC.shown}", a raw main-channel dump), ` +
+      `or a pcap/pcapng file (d4 c3 b2 a1, 4d 3c b2 a1 or 0a 0d 0d 0a)`,
   );
 }
 

@@ -17,6 +17,13 @@ export const DIAGNOSTIC_CODES = {
   'capture.data-after-close': { severity: 'warning', qemu: false, title: 'DATA for a stream after its CLOSE' },
   'capture.bad-page-size': { severity: 'error', qemu: false, title: 'META pageSize is not a power of two between 512 and 1048576; it is ignored' },
   'capture.stream-reset': { severity: 'warning', qemu: false, title: 'A connection was reset or ended with an error' },
+  // pcap / pcapng inputs
+  'pcap.hole': { severity: 'error', qemu: false, title: 'Bytes of a TCP stream are missing from the pcap (a dropped segment or a snaplen cut): the stream is decoded up to the hole' },
+  'pcap.retransmission-differs': { severity: 'error', qemu: false, title: 'Two captured copies of the same TCP bytes disagree' },
+  'pcap.unreadable-frames': { severity: 'warning', qemu: false, title: 'Frames whose link, IP or TCP headers could not be read' },
+  'pcap.truncated-file': { severity: 'warning', qemu: false, title: 'The pcap ends inside a record, or its structure is broken: frames after that are not read' },
+  'pcap.no-syn': { severity: 'info', qemu: false, title: 'A connection was already open when the capture began' },
+  'pcap.no-migration': { severity: 'error', qemu: false, title: 'No TCP connection in the pcap carries a migration stream' },
   'stream.unknown-kind': { severity: 'warning', qemu: false, title: 'A stream starts with neither QEVM nor the multifd magic' },
   // Multifd
   'multifd.init.bad-magic': { severity: 'error', qemu: true, title: 'MultiFDInit_t magic is not 0x11223344' },
