@@ -1,21 +1,14 @@
 import { streamCursor, type StreamBytes } from '../capture/streamBytes';
 import type { DiagnosticCode } from '../diagnostics/codes';
-import { fieldsOf, readU32, type StructLayout } from '../layout/fieldLayout';
+import { fieldsOf, readU32 } from '../layout/fieldLayout';
 import { MAIN_STREAM_MAGIC, startsWithMagic } from '../layout/streamMagic';
 import { readConfiguration } from './configurationSection';
 import { QEMU_VM_CONFIGURATION, QEMU_VM_FILE_VERSION, QEMU_VM_FILE_VERSION_COMPAT } from './constants';
+
+export { MAIN_FILE_HEADER_LAYOUT } from './layouts';
+import { MAIN_FILE_HEADER_LAYOUT } from './layouts';
 import { StreamWalker } from './streamWalker';
 import { findVmDescription } from './vmDescription';
-
-/** The 8 bytes that open a main channel (qemu_savevm_state_header): QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION. */
-export const MAIN_FILE_HEADER_LAYOUT: StructLayout = {
-  cStruct: 'QEMU_VM_FILE_MAGIC + QEMU_VM_FILE_VERSION',
-  fixedSize: 8,
-  fields: [
-    { name: 'magic', offset: 0, width: 4, type: 'u32be', meaning: `QEMU_VM_FILE_MAGIC, "${MAIN_STREAM_MAGIC.shown}"` },
-    { name: 'version', offset: 4, width: 4, type: 'u32be', meaning: `QEMU_VM_FILE_VERSION, ${QEMU_VM_FILE_VERSION}` },
-  ],
-};
 
 const HEADER = fieldsOf(MAIN_FILE_HEADER_LAYOUT, ['magic', 'version']);
 

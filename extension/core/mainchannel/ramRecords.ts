@@ -5,7 +5,6 @@ import {
   compressBound,
   ENCODING_FLAG_XBZRLE,
   LIMITS,
-  MAPPED_RAM_HEADER_SIZE,
   MAPPED_RAM_HEADER_VERSION,
   RAM_FLAG_MASK,
   RAM_SAVE_FLAG_COMPRESS_PAGE,
@@ -21,6 +20,10 @@ import {
 } from './constants';
 import { MainRecordKind, type MainRecordTable, type RamBlockInfo } from './recordTable';
 import type { StreamWalker } from './streamWalker';
+import { fieldsOf, readU32, readU64 } from '../layout/fieldLayout';
+import { MAPPED_RAM_HEADER_LAYOUT } from './layouts';
+
+const MAPPED_RAM = fieldsOf(MAPPED_RAM_HEADER_LAYOUT, ['version', 'page_size', 'bitmap_offset', 'pages_offset']);
 
 /** Reports one diagnostic at a stream offset; the caller adds stream id and file offset. */
 export type Reporter = (code: DiagnosticCode, message: string, streamOffset: number, record?: number, severity?: Severity) => void;
@@ -251,11 +254,11 @@ async function readMemSizeList(s: RamState, total: number): Promise<RamSectionRe
 async function readMappedRamHeader(s: RamState, info: RamBlockInfo): Promise<RamSectionResult> {
   const { w } = s;
   const hAt = w.pos;
-  await w.need(MAPPED_RAM_HEADER_SIZE);
-  const version = await w.be32();
-  const pageSize = await w.be64();
-  const bitmapOffset = await w.be64();
-  const pagesOffset = await w.be64();
+  const b = await w.bytes(MAPPED_RAM_HEADER_LAYOUT.fixedSize);
+  const version = readU32(MAPPED_RAM.version, b);
+  const pageSize = readU64(MAPPED_RAM.page_size, b);
+  const bitmapOffset = readU64(MAPPED_RAM.bitmap_offset, b);
+  const pagesOffset = readU64(MAPPED_RAM.pages_offset, b);
   if (version !== MAPPED_RAM_HEADER_VERSION) {
     s.report('main.mapped-ram', `MappedRamHeader of block "${info.name}" has version ${version}; only ${MAPPED_RAM_HEADER_VERSION} exists; decoding stops`, hAt, undefined, 'error');
     return { ok: false, at: hAt, reason: 'bad mapped-ram header' };
