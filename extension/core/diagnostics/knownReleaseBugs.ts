@@ -39,7 +39,9 @@ export async function lintKnownReleaseBugs(input: ReleaseBugInput): Promise<void
 }
 
 function senderText(input: ReleaseBugInput): string {
-  return input.versionHint.text ? `the sender's version hints say ${input.versionHint.text}` : 'no version hints contradict it';
+  return input.versionHint.text
+    ? `the sender's version hints say ${input.versionHint.text}`
+    : 'no version hints contradict it';
 }
 
 function lintZeroOnlyPacketsDropped(input: ReleaseBugInput): void {
@@ -47,7 +49,9 @@ function lintZeroOnlyPacketsDropped(input: ReleaseBugInput): void {
   const compressed = multifd.some((m) => m.method !== undefined && m.method !== 'none');
   if (!compressed || !rangeFits(input.versionHint, [9, 0], [9, 2])) return;
   const nums: { num: number; stream: number; packet: number }[] = [];
-  for (const m of multifd) for (let i = 0; i < m.packets.length; i++) if (!m.packets.isDeviceState(i)) nums.push({ num: m.packets.packetNum.get(i), stream: m.streamId, packet: i });
+  for (const m of multifd)
+    for (let i = 0; i < m.packets.length; i++)
+      if (!m.packets.isDeviceState(i)) nums.push({ num: m.packets.packetNum.get(i), stream: m.streamId, packet: i });
   nums.sort((a, b) => a.num - b.num);
   let reported = 0;
   let more = 0;
@@ -60,7 +64,8 @@ function lintZeroOnlyPacketsDropped(input: ReleaseBugInput): void {
       continue;
     }
     reported++;
-    const missing = next.num - prev.num === 2 ? `packet_num ${prev.num + 1} is` : `packet_num ${prev.num + 1}…${next.num - 1} are`;
+    const missing =
+      next.num - prev.num === 2 ? `packet_num ${prev.num + 1} is` : `packet_num ${prev.num + 1}…${next.num - 1} are`;
     sink.report(
       'multifd.release-bug.zero-only-dropped',
       `${missing} missing between stream ${prev.stream} packet ${prev.packet} and stream ${next.stream} packet ${next.packet}: with compression a 9.0–9.2 sender fills a packet made only of zero pages but never writes it (fixed in 10.0 by cdc3970f85), so the zero pages it listed never reach the destination, which keeps whatever they held before (${senderText(input)})`,
@@ -68,19 +73,24 @@ function lintZeroOnlyPacketsDropped(input: ReleaseBugInput): void {
       { related: { stream: prev.stream, packet: prev.packet } },
     );
   }
-  if (more) sink.report('multifd.release-bug.zero-only-dropped', `${more} more packet_num gap(s) of the same kind not listed`, { stream: multifd[0].streamId });
+  if (more)
+    sink.report('multifd.release-bug.zero-only-dropped', `${more} more packet_num gap(s) of the same kind not listed`, {
+      stream: multifd[0].streamId,
+    });
 }
 
 /** Which receivers leave the received bit clear for the data pages they load, given the sender's hints. */
 function nonMarkingMethods(input: ReleaseBugInput): Map<CompressionMethod, string> {
   const m = new Map<CompressionMethod, string>();
-  if (rangeFits(input.versionHint, [9, 1], [9, 2])) m.set('qpl', 'a qpl receiver of 9.1 or 9.2 (fixed in 10.0 by 2588a5f99b)');
-  if (rangeFits(input.versionHint, [9, 2], [9, 2])) m.set('qatzip', 'a qatzip receiver of 9.2 (fixed in 10.0 by a523bc5216)');
+  if (rangeFits(input.versionHint, [9, 1], [9, 2]))
+    m.set('qpl', 'a qpl receiver of 9.1 or 9.2 (fixed in 10.0 by 2588a5f99b)');
+  if (rangeFits(input.versionHint, [9, 2], [9, 2]))
+    m.set('qatzip', 'a qatzip receiver of 9.2 (fixed in 10.0 by a523bc5216)');
   m.set('uadk', 'a uadk receiver (multifd-uadk.c sets no received bit, through 10.2)');
   return m;
 }
 
-const PAGE_UNTOUCHED = 0;
+/** A page's state at the destination (a page never written is absent: zero, bit clear). */
 const PAGE_DATA_UNMARKED = 1;
 const PAGE_RECEIVED = 2;
 
@@ -118,7 +128,12 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
     const off = t.headerOffset.get(row);
     const header = await stream.read(off, off + t.headerLength.get(row));
     const block = t.row(row).ramblock.slice(0, 255);
-    const { normalOffsets, zeroOffsets } = packetOffsets(header, t.normalPages.get(row), t.zeroPages.get(row), Math.min(capacity, t.pagesAlloc.get(row)));
+    const { normalOffsets, zeroOffsets } = packetOffsets(
+      header,
+      t.normalPages.get(row),
+      t.zeroPages.get(row),
+      Math.min(capacity, t.pagesAlloc.get(row)),
+    );
     const pages = pagesOf(block);
     const marks = !(m.method !== undefined && buggy.has(m.method));
     for (const o of normalOffsets) {
@@ -142,7 +157,9 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
       continue;
     }
     reported++;
-    const who = [...new Set(multifd.filter((x) => x.method && buggy.has(x.method)).map((x) => buggy.get(x.method!)!))].join('; ');
+    const who = [
+      ...new Set(multifd.filter((x) => x.method && buggy.has(x.method)).map((x) => buggy.get(x.method!)!)),
+    ].join('; ');
     const shown = stale.slice(0, 8).join(', ') + (stale.length > 8 ? `, and ${stale.length - 8} more` : '');
     sink.report(
       'multifd.release-bug.received-map',
@@ -150,7 +167,12 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
       { stream: m.streamId, packet: row },
     );
   }
-  if (more) sink.report('multifd.release-bug.received-map', `${more} more page(s) of the same kind in later packets not listed`, { stream: multifd[0].streamId });
+  if (more)
+    sink.report(
+      'multifd.release-bug.received-map',
+      `${more} more page(s) of the same kind in later packets not listed`,
+      { stream: multifd[0].streamId },
+    );
 }
 
 function lintSyncWithPages(input: ReleaseBugInput): void {
@@ -168,7 +190,11 @@ function lintSyncWithPages(input: ReleaseBugInput): void {
       pages += n;
     }
     if (!hits.length) continue;
-    const shown = hits.slice(0, 8).map((h) => `packet ${h.row} (packet_num ${h.num}, ${h.pages} page(s))`).join(', ') + (hits.length > 8 ? `, and ${hits.length - 8} more` : '');
+    const shown =
+      hits
+        .slice(0, 8)
+        .map((h) => `packet ${h.row} (packet_num ${h.num}, ${h.pages} page(s))`)
+        .join(', ') + (hits.length > 8 ? `, and ${hits.length - 8} more` : '');
     sink.report(
       'multifd.release-bug.sync-with-pages',
       `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): ${hits.length} SYNC packet(s) carry ${pages} page(s), as senders before 9.0 do: ${shown}. A 9.2 destination (d7e58f412c, until b93d897ea2 in 10.0; QEMU issue 2720) does not unfill SYNC packets, so it drops these pages and reads their payload as the next packet header, and the migration fails`,

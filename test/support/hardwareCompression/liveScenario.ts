@@ -9,7 +9,10 @@ export const SCENARIO_PAGES = 48;
  * and from zero to data. Every batch holds data pages, except in the optional last round, where only two pages
  * change, both to zero: a batch made only of zero pages, which 9.1/9.2 senders never write.
  */
-export function liveMigration(opts: Omit<MigrationOptions, 'blockPages'>, zeroOnlyRound = false): HardwareMigrationSender {
+export function liveMigration(
+  opts: Omit<MigrationOptions, 'blockPages'>,
+  zeroOnlyRound = false,
+): HardwareMigrationSender {
   const ps = opts.pageSize;
   const s = new HardwareMigrationSender({ batch: 8, ...opts, blockPages: SCENARIO_PAGES });
   const kinds = ['pattern', 'random', 'zero', 'one-byte'] as const;

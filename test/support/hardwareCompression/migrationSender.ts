@@ -70,7 +70,11 @@ export class HardwareMigrationSender {
     this.block = opts.block ?? 'pc.ram';
     this.sourceRam = new Uint8Array(opts.blockPages * opts.pageSize);
     this.wireRam = new Uint8Array(opts.blockPages * opts.pageSize);
-    this.ch = Array.from({ length: opts.channels }, (_, id) => ({ parts: [handshake(id)], lastRamblock: '', lastOffsets: new Uint8Array(0) }));
+    this.ch = Array.from({ length: opts.channels }, (_, id) => ({
+      parts: [handshake(id)],
+      lastRamblock: '',
+      lastOffsets: new Uint8Array(0),
+    }));
     this.packetCounts = new Array(opts.channels).fill(0);
     this.main.header().configuration({ machineType: 'pc-q35-' + opts.version });
     this.main.sectionStart(2, 'ram').memSize([{ name: this.block, usedLength: opts.blockPages * opts.pageSize }]);
@@ -122,13 +126,34 @@ export class HardwareMigrationSender {
     }
     const pages = normal.map((off) => this.sourceRam.slice(off, off + ps));
     const payload = normal.length ? this.payload(pages) : { bytes: new Uint8Array(0), sizes: undefined };
-    if (this.opts.mutatePayload && normal.length) payload.bytes = this.opts.mutatePayload({ channel: c, packet: this.packetCounts[c], normalPages: normal.length }, payload.bytes);
-    const h = this.header(methodFlags(this.opts.method), pageCount(ps), normal.length, zero.length, payload.bytes.length, packetNum, this.block, o);
+    if (this.opts.mutatePayload && normal.length)
+      payload.bytes = this.opts.mutatePayload(
+        { channel: c, packet: this.packetCounts[c], normalPages: normal.length },
+        payload.bytes,
+      );
+    const h = this.header(
+      methodFlags(this.opts.method),
+      pageCount(ps),
+      normal.length,
+      zero.length,
+      payload.bytes.length,
+      packetNum,
+      this.block,
+      o,
+    );
     const st = this.ch[c];
     st.parts.push(h, payload.bytes);
     st.lastRamblock = this.block;
     st.lastOffsets = h.slice(320);
-    this.sent.push({ channel: c, packet: this.packetCounts[c]++, packetNum, normal, zero, sizes: payload.sizes, written: true });
+    this.sent.push({
+      channel: c,
+      packet: this.packetCounts[c]++,
+      packetNum,
+      normal,
+      zero,
+      sizes: payload.sizes,
+      written: true,
+    });
     for (const off of normal) this.wireRam.set(this.sourceRam.subarray(off, off + ps), off);
     for (const off of zero) this.wireRam.fill(0, off, off + ps);
   }
@@ -156,7 +181,16 @@ export class HardwareMigrationSender {
     this.packetCounts[c]++;
   }
 
-  private header(flags: number, pagesAlloc: number, normal: number, zero: number, nps: number, packetNum: number, ramblock: string, offsets: number[]): Uint8Array {
+  private header(
+    flags: number,
+    pagesAlloc: number,
+    normal: number,
+    zero: number,
+    nps: number,
+    packetNum: number,
+    ramblock: string,
+    offsets: number[],
+  ): Uint8Array {
     const h = new Uint8Array(ramPacketLength(this.ps));
     const v = new DataView(h.buffer);
     v.setUint32(0, 0x11223344);
@@ -188,7 +222,11 @@ export class HardwareMigrationSender {
     const b = new MfdBuilder().meta({
       pageSize: this.ps,
       source: `QEMU ${this.opts.version} (synthetic, from the sender's code)`,
-      parameters: { 'multifd-compression': this.opts.method, 'multifd-channels': this.opts.channels, 'zero-page-detection': 'multifd' },
+      parameters: {
+        'multifd-compression': this.opts.method,
+        'multifd-channels': this.opts.channels,
+        'zero-page-detection': 'multifd',
+      },
     });
     b.data(0, this.mainBytes());
     for (let c = 0; c < this.opts.channels; c++) b.data(c + 1, this.channelBytes(c));

@@ -113,6 +113,7 @@ export function qatzipPayload(pages: Uint8Array[], opts: QatzipOptions = {}): En
   const level = opts.level ?? 1;
   if (opts.style === 'software') return { bytes: qzGzipMember(input, level) };
   const members: Uint8Array[] = [];
-  for (let o = 0; o < input.length; o += QZ_HW_BUFF_SZ) members.push(qzGzipMember(input.subarray(o, o + QZ_HW_BUFF_SZ), level));
+  for (let o = 0; o < input.length; o += QZ_HW_BUFF_SZ)
+    members.push(qzGzipMember(input.subarray(o, o + QZ_HW_BUFF_SZ), level));
   return { bytes: concat(members) };
 }

@@ -6,7 +6,9 @@ import { page } from '../../../../test/support/multifdEncoder';
 import { qatzipPayload, qplPayload, uadkPayload } from '../../../../test/support/hardwareCompression/pagePayloads';
 
 const PS = 4096;
-const pages = Array.from({ length: 24 }, (_, i) => page(PS, i, (['pattern', 'random', 'one-byte', 'zero'] as const)[i % 4]));
+const pages = Array.from({ length: 24 }, (_, i) =>
+  page(PS, i, (['pattern', 'random', 'one-byte', 'zero'] as const)[i % 4]),
+);
 
 /** xorshift32: the same mutations on every run. */
 function rng(seed: number) {
@@ -52,7 +54,10 @@ it('mutated qpl, uadk and qatzip payloads decode to exactly their pages or fail 
         assert.equal(out.length, pages.length * PS, `${c.method} mutation ${i}`);
       } catch (e) {
         assert.ok(e instanceof ReceiveError, `${c.method} mutation ${i}: ${String(e)}`);
-        assert.ok(e.page === undefined || (e.page >= 0 && e.page < pages.length), `${c.method} mutation ${i}: page ${e.page}`);
+        assert.ok(
+          e.page === undefined || (e.page >= 0 && e.page < pages.length),
+          `${c.method} mutation ${i}: page ${e.page}`,
+        );
         failures++;
       }
     }

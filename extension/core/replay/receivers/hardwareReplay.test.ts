@@ -8,7 +8,11 @@ import { openCaptureFromSource } from '../../capture/openCapture';
 import { analyzeCapture } from '../../analysis';
 import { replayCapture } from '../replay';
 import { liveMigration } from '../../../../test/support/hardwareCompression/liveScenario';
-import type { HardwareMethod, HardwareSenderVersion, MigrationOptions } from '../../../../test/support/hardwareCompression/migrationSender';
+import type {
+  HardwareMethod,
+  HardwareSenderVersion,
+  MigrationOptions,
+} from '../../../../test/support/hardwareCompression/migrationSender';
 
 const PS = 4096;
 const tmp = () => mkdtempSync(join(tmpdir(), 'mfd-hw-replay-'));
@@ -40,9 +44,20 @@ describe('qpl, uadk and qatzip captures replay to the RAM they were built from',
       // The scenario exercises what it claims: raw fallbacks, compressed pages, zero pages, several channels.
       const sizes = s.sent.flatMap((p) => p.sizes ?? []);
       if (c.method !== 'qatzip') assert.ok(sizes.includes(PS), 'some pages travel raw');
-      if (c.method === 'qpl' || (c.method === 'uadk' && c.extra?.uadk?.hardware !== false)) assert.ok(sizes.some((x) => x < PS), 'some pages travel compressed');
-      if (c.method === 'uadk' && c.extra?.uadk?.hardware === false) assert.ok(sizes.every((x) => x === PS), 'without the card every page is raw');
-      assert.ok(s.sent.some((p) => p.zero.length > 0 && p.normal.length > 0), 'zero pages ride with data pages');
+      if (c.method === 'qpl' || (c.method === 'uadk' && c.extra?.uadk?.hardware !== false))
+        assert.ok(
+          sizes.some((x) => x < PS),
+          'some pages travel compressed',
+        );
+      if (c.method === 'uadk' && c.extra?.uadk?.hardware === false)
+        assert.ok(
+          sizes.every((x) => x === PS),
+          'without the card every page is raw',
+        );
+      assert.ok(
+        s.sent.some((p) => p.zero.length > 0 && p.normal.length > 0),
+        'zero pages ride with data pages',
+      );
       assert.deepEqual(new Set(s.sent.map((p) => p.channel)), new Set([0, 1, 2]));
       assert.ok(Buffer.from(s.wireRam).equals(Buffer.from(s.sourceRam)), 'nothing dropped in this scenario');
       for (const workers of [false, true]) {
@@ -62,15 +77,28 @@ describe('qpl, uadk and qatzip captures replay to the RAM they were built from',
 });
 
 /** Replays a 10.0 capture whose packet 1 of channel 1 had its payload changed; returns the one decode error. */
-async function corrupted(method: HardwareMethod, mutate: (payload: Uint8Array, normalPages: number) => Uint8Array, extra: Partial<MigrationOptions> = {}) {
-  const s = liveMigration({ method, version: '10.0', pageSize: PS, channels: 2, ...extra, mutatePayload: (info, p) => (info.channel === 1 && info.packet === 1 ? mutate(p, info.normalPages) : p) });
+async function corrupted(
+  method: HardwareMethod,
+  mutate: (payload: Uint8Array, normalPages: number) => Uint8Array,
+  extra: Partial<MigrationOptions> = {},
+) {
+  const s = liveMigration({
+    method,
+    version: '10.0',
+    pageSize: PS,
+    channels: 2,
+    ...extra,
+    mutatePayload: (info, p) => (info.channel === 1 && info.packet === 1 ? mutate(p, info.normalPages) : p),
+  });
   const target = s.sent.find((p) => p.channel === 1 && p.packet === 1)!;
   const { r } = await replay(s.capture(), false);
   const e = errors(r.diagnostics).filter((d) => d.code !== 'replay.stopped');
   assert.equal(e.length, 1, JSON.stringify(r.diagnostics, null, 1));
   assert.equal(e[0].location.stream, 2, 'channel 1 is stream 2');
   assert.equal(e[0].location.packet, 1);
-  assert.ok(r.diagnostics.some((d) => d.code === 'replay.stopped' && d.location.stream === 2 && d.location.packet === 1));
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'replay.stopped' && d.location.stream === 2 && d.location.packet === 1),
+  );
   return { d: e[0], target };
 }
 
@@ -86,7 +114,12 @@ describe('corrupted qpl, uadk and qatzip captures end in a diagnostic naming str
     });
     assert.equal(d.code, 'replay.decompress');
     const last = target.normal.length - 1;
-    assert.match(d.message, new RegExp(`^channel 1: qpl: the size array adds up to .*; \\d+ byte\\(s\\) after page ${last} belong to no page .*\\[page ${last} of the packet: pc.ram offset 0x${target.normal[last].toString(16)}\\]$`));
+    assert.match(
+      d.message,
+      new RegExp(
+        `^channel 1: qpl: the size array adds up to .*; \\d+ byte\\(s\\) after page ${last} belong to no page .*\\[page ${last} of the packet: pc.ram offset 0x${target.normal[last].toString(16)}\\]$`,
+      ),
+    );
   });
 
   it('uadk: a zlib stream with a bad header', async () => {
@@ -106,19 +139,34 @@ describe('corrupted qpl, uadk and qatzip captures end in a diagnostic naming str
     });
     assert.ok(page >= 0);
     assert.equal(d.code, 'replay.decompress');
-    assert.match(d.message, new RegExp(`^channel 1: uadk: page ${page}: failed decompression .*incorrect header check.*\\[page ${page} of the packet: pc.ram offset 0x${target.normal[page].toString(16)}\\]$`));
+    assert.match(
+      d.message,
+      new RegExp(
+        `^channel 1: uadk: page ${page}: failed decompression .*incorrect header check.*\\[page ${page} of the packet: pc.ram offset 0x${target.normal[page].toString(16)}\\]$`,
+      ),
+    );
   });
 
   it('qatzip: a member cut short', async () => {
     const { d, target } = await corrupted('qatzip', (p) => p.subarray(0, p.length - 5));
     assert.equal(d.code, 'replay.decompress');
-    assert.match(d.message, new RegExp(`^channel 1: qatzip: qzDecompress failed: member 0 \\(payload byte 0, page 0\\) is cut short.*\\[page 0 of the packet: pc.ram offset 0x${target.normal[0].toString(16)}\\]$`));
+    assert.match(
+      d.message,
+      new RegExp(
+        `^channel 1: qatzip: qzDecompress failed: member 0 \\(payload byte 0, page 0\\) is cut short.*\\[page 0 of the packet: pc.ram offset 0x${target.normal[0].toString(16)}\\]$`,
+      ),
+    );
   });
 
   it('qatzip: output smaller than normal_pages × page_size', async () => {
     const { qatzipPayload } = await import('../../../../test/support/hardwareCompression/pagePayloads');
     const { d, target } = await corrupted('qatzip', () => qatzipPayload([new Uint8Array(PS)]).bytes);
     assert.equal(d.code, 'replay.output-size');
-    assert.match(d.message, new RegExp(`packet size received 4096 size expected ${target.normal.length * PS}.*\\[page 1 of the packet: pc.ram offset 0x${target.normal[1].toString(16)}\\]$`));
+    assert.match(
+      d.message,
+      new RegExp(
+        `packet size received 4096 size expected ${target.normal.length * PS}.*\\[page 1 of the packet: pc.ram offset 0x${target.normal[1].toString(16)}\\]$`,
+      ),
+    );
   });
 });

@@ -12,7 +12,10 @@ export class NocompReceiver implements PacketPayloadReceiver {
     if (normalPages === 0) return new Uint8Array(0);
     const expected = normalPages * this.pageSize;
     if (payload.length !== expected) {
-      throw new ReceiveError('replay.output-size', `nocomp: payload is ${payload.length} bytes, expected ${expected} (normal_pages × page_size)`);
+      throw new ReceiveError(
+        'replay.output-size',
+        `nocomp: payload is ${payload.length} bytes, expected ${expected} (normal_pages × page_size)`,
+      );
     }
     return payload;
   }

@@ -49,7 +49,12 @@ export class NodeStreamReceiver implements PacketPayloadReceiver {
     if (normalPages === 0) return Promise.resolve(new Uint8Array(0));
     if (this.failure) return Promise.reject(channelStopped(this.failure));
     if (this.pending) return Promise.reject(new Error('receive() called before the previous packet was decoded'));
-    if (this.ended) return Promise.reject(this.remember(new ReceiveError('replay.decompress', `${this.method}: the compressed stream ended inside the channel`)));
+    if (this.ended)
+      return Promise.reject(
+        this.remember(
+          new ReceiveError('replay.decompress', `${this.method}: the compressed stream ended inside the channel`),
+        ),
+      );
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending = { expected: normalPages * this.pageSize, chunks: [], got: 0, resolve, reject };
       this.stream.write(payload, () => this.onWritten());
@@ -74,11 +79,14 @@ export class NodeStreamReceiver implements PacketPayloadReceiver {
 
   private async onWritten(): Promise<void> {
     // 'data' is emitted synchronously while the stream flows, so nothing should be left; allow a turn in case.
-    for (let i = 0; i < 4 && this.pending && this.stream.readableLength > 0; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 4 && this.pending && this.stream.readableLength > 0; i++)
+      await new Promise((r) => setImmediate(r));
     const p = this.pending;
     if (!p) return;
     if (this.ended) {
-      this.fail(new ReceiveError('replay.decompress', `${this.method}: the compressed stream ended inside the channel`));
+      this.fail(
+        new ReceiveError('replay.decompress', `${this.method}: the compressed stream ended inside the channel`),
+      );
       return;
     }
     if (p.got !== p.expected) {

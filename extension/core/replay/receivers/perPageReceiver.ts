@@ -49,7 +49,11 @@ function readSizeArray(method: string, payload: Uint8Array, normalPages: number,
   const hdrLen = normalPages * 4;
   // assert(len < in_size): the array must leave room for at least one byte of page data.
   if (!(hdrLen < payload.length)) {
-    throw new ReceiveError('replay.decompress', `${method}: next_packet_size ${payload.length} leaves no room for page data after the ${hdrLen}-byte size array of ${normalPages} page(s) (QEMU asserts len < in_size)`, 0);
+    throw new ReceiveError(
+      'replay.decompress',
+      `${method}: next_packet_size ${payload.length} leaves no room for page data after the ${hdrLen}-byte size array of ${normalPages} page(s) (QEMU asserts len < in_size)`,
+      0,
+    );
   }
   const view = new DataView(payload.buffer, payload.byteOffset, hdrLen);
   const sizes = new Uint32Array(normalPages);
@@ -58,7 +62,11 @@ function readSizeArray(method: string, payload: Uint8Array, normalPages: number,
     sizes[i] = view.getUint32(4 * i);
     // assert(zlen[i] <= page_size)
     if (sizes[i] > pageSize) {
-      throw new ReceiveError('replay.decompress', `${method}: the size array gives page ${i} ${sizes[i]} bytes, more than the page size ${pageSize} (QEMU asserts size <= page_size)`, i);
+      throw new ReceiveError(
+        'replay.decompress',
+        `${method}: the size array gives page ${i} ${sizes[i]} bytes, more than the page size ${pageSize} (QEMU asserts size <= page_size)`,
+        i,
+      );
     }
     total += sizes[i];
   }
@@ -73,8 +81,15 @@ function readSizeArray(method: string, payload: Uint8Array, normalPages: number,
         break;
       }
     }
-    const where = hdrLen + total > payload.length ? `page ${first} is the first that runs past the payload` : `${payload.length - hdrLen - total} byte(s) after page ${first} belong to no page`;
-    throw new ReceiveError('replay.decompress', `${method}: the size array adds up to ${hdrLen + total} bytes (${hdrLen} of sizes + ${total} of pages) but next_packet_size is ${payload.length}; ${where} (QEMU asserts in_size == len + zbuf_len)`, first);
+    const where =
+      hdrLen + total > payload.length
+        ? `page ${first} is the first that runs past the payload`
+        : `${payload.length - hdrLen - total} byte(s) after page ${first} belong to no page`;
+    throw new ReceiveError(
+      'replay.decompress',
+      `${method}: the size array adds up to ${hdrLen + total} bytes (${hdrLen} of sizes + ${total} of pages) but next_packet_size is ${payload.length}; ${where} (QEMU asserts in_size == len + zbuf_len)`,
+      first,
+    );
   }
   return sizes;
 }

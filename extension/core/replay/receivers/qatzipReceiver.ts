@@ -24,7 +24,11 @@ export class QatzipReceiver implements PacketPayloadReceiver {
     const ps = this.pageSize;
     // The receiver's input buffer is 2 × MULTIFD_PACKET_SIZE.
     if (payload.length > 2 * MULTIFD_PACKET_SIZE) {
-      throw new ReceiveError('replay.decompress', `qatzip: received unexpectedly large packet: next_packet_size ${payload.length} is more than ${2 * MULTIFD_PACKET_SIZE} bytes`, 0);
+      throw new ReceiveError(
+        'replay.decompress',
+        `qatzip: received unexpectedly large packet: next_packet_size ${payload.length} is more than ${2 * MULTIFD_PACKET_SIZE} bytes`,
+        0,
+      );
     }
     const expected = normalPages * ps;
     const out = new Uint8Array(expected);
@@ -34,13 +38,22 @@ export class QatzipReceiver implements PacketPayloadReceiver {
       const page = Math.floor(produced / ps);
       const at = `member ${member} (payload byte ${pos}, page ${Math.min(page, normalPages - 1)})`;
       if (produced === expected) {
-        throw new ReceiveError('replay.output-size', `qatzip: packet size received more than ${expected}, size expected ${expected}: ${payload.length - pos} byte(s) follow the member that completed the packet's ${normalPages} page(s)`, normalPages - 1);
+        throw new ReceiveError(
+          'replay.output-size',
+          `qatzip: packet size received more than ${expected}, size expected ${expected}: ${payload.length - pos} byte(s) follow the member that completed the packet's ${normalPages} page(s)`,
+          normalPages - 1,
+        );
       }
       const header = readQzHeader(payload, pos);
-      if (typeof header === 'string') throw new ReceiveError('replay.decompress', `qatzip: qzDecompress failed: ${at} ${header}`, page);
+      if (typeof header === 'string')
+        throw new ReceiveError('replay.decompress', `qatzip: qzDecompress failed: ${at} ${header}`, page);
       const end = pos + QZ_HEADER_SIZE + header.destSize + GZIP_FOOTER_SIZE;
       if (end > payload.length) {
-        throw new ReceiveError('replay.decompress', `qatzip: qzDecompress failed: ${at} is cut short: its QZ field gives ${header.destSize} bytes of deflate data, so the member ends at byte ${end}, but the payload is ${payload.length} bytes`, page);
+        throw new ReceiveError(
+          'replay.decompress',
+          `qatzip: qzDecompress failed: ${at} is cut short: its QZ field gives ${header.destSize} bytes of deflate data, so the member ends at byte ${end}, but the payload is ${payload.length} bytes`,
+          page,
+        );
       }
       let got: Buffer;
       try {
@@ -48,18 +61,31 @@ export class QatzipReceiver implements PacketPayloadReceiver {
         got = zlib.gunzipSync(payload.subarray(pos, end), { maxOutputLength: expected - produced });
       } catch (e) {
         const f = zlibFailure(e);
-        if (f.tooLarge) throw new ReceiveError('replay.output-size', `qatzip: packet size received more than ${expected}, size expected ${expected}: ${at} inflates past the packet's ${normalPages} page(s) (stopped there)`, page);
+        if (f.tooLarge)
+          throw new ReceiveError(
+            'replay.output-size',
+            `qatzip: packet size received more than ${expected}, size expected ${expected}: ${at} inflates past the packet's ${normalPages} page(s) (stopped there)`,
+            page,
+          );
         throw new ReceiveError('replay.decompress', `qatzip: qzDecompress failed: ${at}: ${f.message}`, page);
       }
       if (got.length !== header.srcSize) {
-        throw new ReceiveError('replay.decompress', `qatzip: qzDecompress failed: ${at} inflates to ${got.length} bytes but its QZ field says src_sz ${header.srcSize}`, page);
+        throw new ReceiveError(
+          'replay.decompress',
+          `qatzip: qzDecompress failed: ${at} inflates to ${got.length} bytes but its QZ field says src_sz ${header.srcSize}`,
+          page,
+        );
       }
       out.set(got, produced);
       produced += got.length;
       pos = end;
     }
     if (produced !== expected) {
-      throw new ReceiveError('replay.output-size', `qatzip: packet size received ${produced} size expected ${expected} (normal_pages × page_size); the members end inside page ${Math.floor(produced / ps)}`, Math.floor(produced / ps));
+      throw new ReceiveError(
+        'replay.output-size',
+        `qatzip: packet size received ${produced} size expected ${expected} (normal_pages × page_size); the members end inside page ${Math.floor(produced / ps)}`,
+        Math.floor(produced / ps),
+      );
     }
     return out;
   }
@@ -69,13 +95,17 @@ export class QatzipReceiver implements PacketPayloadReceiver {
 
 /** The checks qzGzipHeaderExt() makes before decompressing a member (xfl and os, informational, are not required). */
 function readQzHeader(p: Uint8Array, pos: number): { srcSize: number; destSize: number } | string {
-  if (p.length - pos < QZ_HEADER_SIZE) return `is cut short: ${p.length - pos} byte(s) left where a ${QZ_HEADER_SIZE}-byte QZ gzip header starts`;
+  if (p.length - pos < QZ_HEADER_SIZE)
+    return `is cut short: ${p.length - pos} byte(s) left where a ${QZ_HEADER_SIZE}-byte QZ gzip header starts`;
   const v = new DataView(p.buffer, p.byteOffset + pos, QZ_HEADER_SIZE);
   const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
-  if (p[pos] !== 0x1f || p[pos + 1] !== 0x8b) return `does not start with the gzip magic 1f 8b (found ${hex(p[pos])} ${hex(p[pos + 1])})`;
+  if (p[pos] !== 0x1f || p[pos + 1] !== 0x8b)
+    return `does not start with the gzip magic 1f 8b (found ${hex(p[pos])} ${hex(p[pos + 1])})`;
   if (p[pos + 2] !== 8) return `has compression method ${p[pos + 2]}, not 8 (deflate)`;
   if (p[pos + 3] !== 0x04) return `has gzip flags ${hex(p[pos + 3])}, not 0x04 (FEXTRA only)`;
-  if (v.getUint16(10, true) !== 12) return `has an extra field of ${v.getUint16(10, true)} bytes, not the 12 of QATzip's QZ field`;
-  if (p[pos + 12] !== 0x51 || p[pos + 13] !== 0x5a || v.getUint16(14, true) !== 8) return `has no 'QZ' extra subfield of 8 bytes (found ${hex(p[pos + 12])} ${hex(p[pos + 13])}, length ${v.getUint16(14, true)})`;
+  if (v.getUint16(10, true) !== 12)
+    return `has an extra field of ${v.getUint16(10, true)} bytes, not the 12 of QATzip's QZ field`;
+  if (p[pos + 12] !== 0x51 || p[pos + 13] !== 0x5a || v.getUint16(14, true) !== 8)
+    return `has no 'QZ' extra subfield of 8 bytes (found ${hex(p[pos + 12])} ${hex(p[pos + 13])}, length ${v.getUint16(14, true)})`;
   return { srcSize: v.getUint32(16, true), destSize: v.getUint32(20, true) };
 }

@@ -19,10 +19,24 @@ class QplPageCodec implements PageCodec {
       got = zlib.inflateRawSync(compressed, { maxOutputLength: this.pageSize });
     } catch (e) {
       const f = zlibFailure(e);
-      if (f.tooLarge) throw new ReceiveError('replay.output-size', `qpl: page ${page}: qpl decompressed len > ${this.pageSize}, expected len ${this.pageSize} (stopped inflating at the page size)`, page);
-      throw new ReceiveError('replay.decompress', `qpl: page ${page}: qpl job failed: raw DEFLATE of ${compressed.length} bytes does not inflate (${f.message})`, page);
+      if (f.tooLarge)
+        throw new ReceiveError(
+          'replay.output-size',
+          `qpl: page ${page}: qpl decompressed len > ${this.pageSize}, expected len ${this.pageSize} (stopped inflating at the page size)`,
+          page,
+        );
+      throw new ReceiveError(
+        'replay.decompress',
+        `qpl: page ${page}: qpl job failed: raw DEFLATE of ${compressed.length} bytes does not inflate (${f.message})`,
+        page,
+      );
     }
-    if (got.length !== this.pageSize) throw new ReceiveError('replay.output-size', `qpl: page ${page}: qpl decompressed len ${got.length}, expected len ${this.pageSize}`, page);
+    if (got.length !== this.pageSize)
+      throw new ReceiveError(
+        'replay.output-size',
+        `qpl: page ${page}: qpl decompressed len ${got.length}, expected len ${this.pageSize}`,
+        page,
+      );
     out.set(got);
   }
 }

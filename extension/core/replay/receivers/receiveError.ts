@@ -18,16 +18,26 @@ export class ReceiveError extends Error {
 }
 
 export function tooFewOutput(method: string, got: number, expected: number): ReceiveError {
-  return new ReceiveError('replay.output-size', `${method}: packet decompressed to ${got} bytes, expected ${expected} (normal_pages × page_size)`);
+  return new ReceiveError(
+    'replay.output-size',
+    `${method}: packet decompressed to ${got} bytes, expected ${expected} (normal_pages × page_size)`,
+  );
 }
 
 export function tooMuchOutput(method: string, expected: number): ReceiveError {
-  return new ReceiveError('replay.output-size', `${method}: packet decompresses to more than ${expected} bytes (normal_pages × page_size); stopped inflating there`);
+  return new ReceiveError(
+    'replay.output-size',
+    `${method}: packet decompresses to more than ${expected} bytes (normal_pages × page_size); stopped inflating there`,
+  );
 }
 
 /** Once a packet fails the codec state is lost (QEMU aborts the migration there), so later packets fail too. */
 export function channelStopped(first: ReceiveError): ReceiveError {
-  return new ReceiveError(first.code, `an earlier payload on this channel failed, its stream cannot continue (${first.message})`, first.page);
+  return new ReceiveError(
+    first.code,
+    `an earlier payload on this channel failed, its stream cannot continue (${first.message})`,
+    first.page,
+  );
 }
 
 /** node:zlib's own words for a failure, and whether it was the output bound (maxOutputLength) that stopped it. */

@@ -13,7 +13,11 @@ export { ReceiveError, type ReceiveErrorCode } from './receiveError';
 export { nodeHasZstd } from './zstdNodeReceiver';
 
 /** The receiver QEMU's destination would use for a channel's compression method (the contract: payloadReceiver.ts). */
-export function createReceiver(method: CompressionMethod, pageSize: number, options: ReceiverOptions = {}): PacketPayloadReceiver {
+export function createReceiver(
+  method: CompressionMethod,
+  pageSize: number,
+  options: ReceiverOptions = {},
+): PacketPayloadReceiver {
   switch (method) {
     case 'none':
       return new NocompReceiver(pageSize);

@@ -10,7 +10,15 @@ import { ReceiveError, channelStopped, tooFewOutput, tooMuchOutput } from './rec
  * public typings, so its presence is checked and the stream-based receiver is used where it is missing.
  */
 interface NativeHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
 }
 
 interface SyncEngine {
@@ -30,7 +38,9 @@ function parkedError(engine: object): Error | undefined {
 
 export function asSyncEngine(engine: unknown): SyncEngine | undefined {
   const e = engine as Partial<SyncEngine>;
-  return typeof e._handle?.writeSync === 'function' && e._writeState instanceof Uint32Array ? (e as SyncEngine) : undefined;
+  return typeof e._handle?.writeSync === 'function' && e._writeState instanceof Uint32Array
+    ? (e as SyncEngine)
+    : undefined;
 }
 
 export class SyncCodecReceiver implements PacketPayloadReceiver {
@@ -66,7 +76,8 @@ export class SyncCodecReceiver implements PacketPayloadReceiver {
         const availOut = out.length - outOff;
         handle.writeSync(this.flushFlag, payload, inOff, availIn, out, outOff, availOut);
         // A codec error closes the engine synchronously (its handle goes) and parks the error on it.
-        if (this.codecError || this.engine._handle !== handle) throw this.codecError ?? parkedError(this.engine) ?? new Error('the codec failed');
+        if (this.codecError || this.engine._handle !== handle)
+          throw this.codecError ?? parkedError(this.engine) ?? new Error('the codec failed');
         const availOutAfter = state[0];
         const availInAfter = state[1];
         outOff += availOut - availOutAfter;
@@ -76,7 +87,11 @@ export class SyncCodecReceiver implements PacketPayloadReceiver {
         if (availOutAfter !== 0 || inOff >= payload.length) break;
       }
     } catch (e) {
-      throw this.remember(e instanceof ReceiveError ? e : new ReceiveError('replay.decompress', `${this.method}: ${(e as Error).message}`));
+      throw this.remember(
+        e instanceof ReceiveError
+          ? e
+          : new ReceiveError('replay.decompress', `${this.method}: ${(e as Error).message}`),
+      );
     }
     if (outOff !== expected) throw this.remember(tooFewOutput(this.method, outOff, expected));
     return out.subarray(0, expected);

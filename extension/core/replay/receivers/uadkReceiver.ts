@@ -19,10 +19,24 @@ class UadkPageCodec implements PageCodec {
       got = zlib.inflateSync(compressed, { maxOutputLength: this.pageSize, finishFlush: zlib.constants.Z_SYNC_FLUSH });
     } catch (e) {
       const f = zlibFailure(e);
-      if (f.tooLarge) throw new ReceiveError('replay.output-size', `uadk: page ${page}: decompressed length error: the page inflates past ${this.pageSize} bytes (stopped there)`, page);
-      throw new ReceiveError('replay.decompress', `uadk: page ${page}: failed decompression of a ${compressed.length}-byte zlib stream (${f.message})`, page);
+      if (f.tooLarge)
+        throw new ReceiveError(
+          'replay.output-size',
+          `uadk: page ${page}: decompressed length error: the page inflates past ${this.pageSize} bytes (stopped there)`,
+          page,
+        );
+      throw new ReceiveError(
+        'replay.decompress',
+        `uadk: page ${page}: failed decompression of a ${compressed.length}-byte zlib stream (${f.message})`,
+        page,
+      );
     }
-    if (got.length !== this.pageSize) throw new ReceiveError('replay.output-size', `uadk: page ${page}: decompressed length error: ${got.length} bytes, expected ${this.pageSize}`, page);
+    if (got.length !== this.pageSize)
+      throw new ReceiveError(
+        'replay.output-size',
+        `uadk: page ${page}: decompressed length error: ${got.length} bytes, expected ${this.pageSize}`,
+        page,
+      );
     out.set(got);
   }
 }

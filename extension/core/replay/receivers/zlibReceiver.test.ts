@@ -12,7 +12,10 @@ describe('zlib receiver', () => {
   for (const level of [1, 6, 9]) {
     it(`decodes a QEMU-style channel (level ${level}) packet by packet`, async () => {
       const sent = await compressZlibChannel(planPages(new PageSource(level, 4096, 10), PLAN), level);
-      assert.deepEqual([...sent.find((p) => p.pages.length)!.payload.subarray(0, 2)], level === 1 ? [0x78, 0x01] : [...sent[0].payload.subarray(0, 2)]);
+      assert.deepEqual(
+        [...sent.find((p) => p.pages.length)!.payload.subarray(0, 2)],
+        level === 1 ? [0x78, 0x01] : [...sent[0].payload.subarray(0, 2)],
+      );
       await replayChannel(createReceiver('zlib', 4096), sent, 4096);
     });
   }
@@ -35,7 +38,10 @@ describe('zlib receiver', () => {
   });
 
   it('stops a bomb at normal_pages × page_size', async () => {
-    const sent = await compressZlibChannel([[new Uint8Array(4096).fill(1)], Array.from({ length: 16384 }, () => new Uint8Array(4096))]);
+    const sent = await compressZlibChannel([
+      [new Uint8Array(4096).fill(1)],
+      Array.from({ length: 16384 }, () => new Uint8Array(4096)),
+    ]);
     const r = createReceiver('zlib', 4096);
     await r.receive(sent[0].payload, 1);
     const before = process.memoryUsage().arrayBuffers;
@@ -45,7 +51,7 @@ describe('zlib receiver', () => {
     await rejectsWith(r.receive(sent[1].payload, 16384), 'replay.output-size', /earlier payload/);
   });
 
-  it('reports corrupt data mid-stream with zlib\'s message, and stops the channel', async () => {
+  it("reports corrupt data mid-stream with zlib's message, and stops the channel", async () => {
     const sent = await compressZlibChannel(planPages(new PageSource(4), [16, 16, 16]));
     const r = createReceiver('zlib', 4096);
     await r.receive(sent[0].payload, 16);
@@ -70,6 +76,10 @@ describe('zlib receiver', () => {
 
   it('reports more pages claimed than the payload holds', async () => {
     const sent = await compressZlibChannel(planPages(new PageSource(6), [8]));
-    await rejectsWith(createReceiver('zlib', 4096).receive(sent[0].payload, 9), 'replay.output-size', /32768 bytes, expected 36864/);
+    await rejectsWith(
+      createReceiver('zlib', 4096).receive(sent[0].payload, 9),
+      'replay.output-size',
+      /32768 bytes, expected 36864/,
+    );
   });
 });

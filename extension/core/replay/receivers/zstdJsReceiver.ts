@@ -42,9 +42,11 @@ export class ZstdJsReceiver implements PacketPayloadReceiver {
       this.decoder.push(input);
     } catch (e) {
       throw this.fail(
-        e instanceof OutputBound ? tooMuchOutput('zstd', expected)
-        : e instanceof ReceiveError ? e
-        : new ReceiveError('replay.decompress', `zstd: ${(e as Error).message}`),
+        e instanceof OutputBound
+          ? tooMuchOutput('zstd', expected)
+          : e instanceof ReceiveError
+            ? e
+            : new ReceiveError('replay.decompress', `zstd: ${(e as Error).message}`),
       );
     }
     if (this.pos !== expected) throw this.fail(tooFewOutput('zstd', this.pos, expected));
@@ -64,10 +66,21 @@ export class ZstdJsReceiver implements PacketPayloadReceiver {
     } catch (e) {
       throw new ReceiveError('replay.decompress', `zstd: ${(e as Error).message}`);
     }
-    if (!h) throw new ReceiveError('replay.output-size', `zstd: the first payload (${payload.length} bytes) ends inside the frame header`);
-    if (h.dictionaryId !== 0) throw new ReceiveError('replay.decompress', `zstd: Dictionary mismatch (the frame needs dictionary ${h.dictionaryId})`);
+    if (!h)
+      throw new ReceiveError(
+        'replay.output-size',
+        `zstd: the first payload (${payload.length} bytes) ends inside the frame header`,
+      );
+    if (h.dictionaryId !== 0)
+      throw new ReceiveError(
+        'replay.decompress',
+        `zstd: Dictionary mismatch (the frame needs dictionary ${h.dictionaryId})`,
+      );
     if (h.windowSize > 2 ** ZSTD_WINDOW_LOG_MAX) {
-      throw new ReceiveError('replay.decompress', `zstd: Frame requires too much memory for decoding (window ${h.windowSize} bytes)`);
+      throw new ReceiveError(
+        'replay.decompress',
+        `zstd: Frame requires too much memory for decoding (window ${h.windowSize} bytes)`,
+      );
     }
     const header = new Uint8Array(18 + payload.length - h.length);
     header.set(ZSTD_MAGIC, 0);

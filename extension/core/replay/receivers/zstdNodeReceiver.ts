@@ -32,6 +32,7 @@ export function createZstdNodeReceiver(pageSize: number, mode: 'sync' | 'stream'
   if (windowLogMax !== undefined) params[windowLogMax] = ZSTD_WINDOW_LOG_MAX;
   const stream = create({ chunkSize: OUTPUT_CHUNK, params });
   const engine = mode === 'sync' ? asSyncEngine(stream) : undefined;
-  if (engine && zstdZlib.constants.ZSTD_e_flush !== undefined) return new SyncCodecReceiver('zstd', pageSize, engine, zstdZlib.constants.ZSTD_e_flush);
+  if (engine && zstdZlib.constants.ZSTD_e_flush !== undefined)
+    return new SyncCodecReceiver('zstd', pageSize, engine, zstdZlib.constants.ZSTD_e_flush);
   return new NodeStreamReceiver('zstd', pageSize, stream);
 }

