@@ -1,7 +1,7 @@
 import { hex32, MULTIFD_STREAM_MAGIC } from '../core/layout/streamMagic';
 import { checkHeaderImageStart, decodeHeaderImage, HEADER_IMAGE_FIXED_BYTES, offsetBytesToRead } from '../core/multifd/headerImage';
 import { readPacketHdr } from '../core/multifd/packetHeaders';
-import { decodedPacket, type DecodedPacket } from '../core/multifd/readPacket';
+import { decodedPacket, type LiveDecodedPacket } from '../core/multifd/readPacket';
 
 /**
  * Decoding a MultiFDPacket_t from a live debug session's memory (QEMU stopped in multifd_recv_unfill_packet
@@ -24,13 +24,7 @@ export interface LiveDecodeInput {
   pageSize?: number;
 }
 
-export interface LiveDecodedPacket extends DecodedPacket {
-  memoryReference: string;
-  /** The address the adapter reported for the first byte read. */
-  address?: string;
-  /** What QEMU's receiver would reject, and the indexer's lints, in the indexer's words. */
-  problems: string[];
-}
+export type { LiveDecodedPacket } from '../core/multifd/readPacket';
 
 export class LiveDecodeError extends Error {}
 

@@ -16,6 +16,15 @@ export interface DecodedPacket extends PacketOffsets {
   offsetsFieldOffset: number;
 }
 
+/** A packet header read from a debuggee's memory (debug/decodeAtAddress.ts), as the editor shows it. */
+export interface LiveDecodedPacket extends DecodedPacket {
+  memoryReference: string;
+  /** The address the adapter reported for the first byte read. */
+  address?: string;
+  /** What QEMU's receiver would reject, and the indexer's lints, in the indexer's words. */
+  problems: string[];
+}
+
 export async function readPacket(stream: StreamBytes, table: PacketTable, index: number, pageSize: number): Promise<DecodedPacket> {
   const summary = table.row(index);
   const header = await readPacketHeader(headerReader(stream), table, index);
