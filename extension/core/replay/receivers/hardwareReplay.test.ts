@@ -93,6 +93,12 @@ async function corrupted(
   const target = s.sent.find((p) => p.channel === 1 && p.packet === 1)!;
   const { r } = await replay(s.capture(), false);
   const e = errors(r.diagnostics).filter((d) => d.code !== 'replay.stopped');
+  // The decode workers report the same failure, page included.
+  const viaWorkers = await replay(s.capture(), true);
+  assert.deepEqual(
+    errors(viaWorkers.r.diagnostics).map((d) => d.message),
+    errors(r.diagnostics).map((d) => d.message),
+  );
   assert.equal(e.length, 1, JSON.stringify(r.diagnostics, null, 1));
   assert.equal(e[0].location.stream, 2, 'channel 1 is stream 2');
   assert.equal(e[0].location.packet, 1);
