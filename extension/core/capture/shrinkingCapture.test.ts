@@ -63,8 +63,8 @@ test('a capture that shrinks during a replay of main-channel PAGE records: an er
   writeFileSync(path, new MfdBuilder().meta({ pageSize: PS }).data(0, m.bytes()).build());
   const a = await analyzeCaptureFile(path);
   const rec = a.main!.records;
-  const tenth = [...Array(rec.length).keys()].filter((i) => rec.dataPos.get(i) >= 0)[10];
-  const cutStream = rec.dataPos.get(tenth) + 100;
+  const tenth = [...Array(rec.length).keys()].filter((i) => rec.row(i).dataPos >= 0)[10];
+  const cutStream = rec.row(tenth).dataPos + 100;
   truncateSync(path, a.capture.streams[0].toDestination.fileOffsetOf(cutStream));
   const r = await replayCapture(a, { outDir: join(path, '..', 'out'), workers: false });
   await a.capture.source.close();

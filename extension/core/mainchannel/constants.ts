@@ -110,8 +110,11 @@ export const LIMITS = {
   /** How far from the end the VM description is looked for. */
   vmDescriptionTail: 16 << 20,
   maxSections: 100_000,
-  /** About 37 bytes a record: 32 Mi records is a little over 1 GiB. */
-  maxRecords: 1 << 25,
+  /**
+   * About 11 bytes a record in the table and 13 in the replay schedule: no real guest comes near (a 1 TiB
+   * guest sends 2^28 records a pass); a hostile stream needs 9 bytes of capture a record to grow it.
+   */
+  maxRecords: 2 ** 31,
   maxSectionIds: 65_536,
 };
 

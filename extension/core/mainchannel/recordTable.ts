@@ -1,4 +1,4 @@
-import { Column } from '../util/growableArrays';
+import { ChunkedColumn, DeltaColumn, RunColumn } from '../util/compactColumns';
 
 /** One RAMBlock as announced in the MEM_SIZE record, in the source's RAMBlock list order. */
 export interface RamBlockInfo {
@@ -49,29 +49,53 @@ export interface MainRecordRow {
   section: number;
 }
 
-/** The main channel's RAM records as typed-array columns: a few dozen bytes a record. */
+/**
+ * The main channel's RAM records, compact: a legacy capture of a large guest has one record per page (a 128 GiB
+ * guest: 2^25 a pass), so a record costs about 11 bytes: its kind (1), its offset in KiB from its group's first
+ * (4), its stream position likewise (4) and where its page data starts (2); block, epoch and section come in
+ * runs and cost next to nothing. Columns are chunked: no doubling slack, no copy as the table grows.
+ */
 export class MainRecordTable {
-  readonly kind = new Column(Uint8Array, 1024);
-  readonly block = new Column(Int32Array, 1024);
-  readonly offset = new Column(Float64Array, 1024);
-  readonly streamPos = new Column(Float64Array, 1024);
-  readonly dataPos = new Column(Float64Array, 1024);
-  readonly epoch = new Column(Uint32Array, 1024);
-  readonly section = new Column(Uint32Array, 1024);
+  readonly kind = new ChunkedColumn(Uint8Array);
+  readonly block = new RunColumn();
+  readonly offset = new DeltaColumn(1024, true);
+  readonly streamPos = new DeltaColumn(1, false);
+  /** dataPos − streamPos, 0 for records without page data (dataPos −1). */
+  private readonly dataDelta = new ChunkedColumn(Uint16Array);
+  private readonly farData = new Map<number, number>();
+  epoch = new RunColumn();
+  readonly section = new RunColumn();
 
   get length(): number {
     return this.kind.length;
   }
 
+  /** Memory held by the table, in bytes. */
+  get bytes(): number {
+    return this.kind.bytes + this.block.bytes + this.offset.bytes + this.streamPos.bytes + this.dataDelta.bytes + this.farData.size * 40 + this.epoch.bytes + this.section.bytes;
+  }
+
   push(kind: MainRecordKind, block: number, offset: number, streamPos: number, dataPos: number, section: number): number {
+    const i = this.kind.length;
     this.kind.push(kind);
     this.block.push(block);
     this.offset.push(offset);
     this.streamPos.push(streamPos);
-    this.dataPos.push(dataPos);
+    const d = dataPos < 0 ? 0 : dataPos - streamPos;
+    if (d >= 0 && d < 0xffff) this.dataDelta.push(d);
+    else {
+      this.dataDelta.push(0xffff);
+      this.farData.set(i, dataPos);
+    }
     this.epoch.push(0);
     this.section.push(section);
-    return this.kind.length - 1;
+    return i;
+  }
+
+  dataPos(i: number): number {
+    const d = this.dataDelta.get(i);
+    if (d === 0xffff) return this.farData.get(i)!;
+    return d === 0 ? -1 : this.streamPos.get(i) + d;
   }
 
   row(i: number): MainRecordRow {
@@ -80,7 +104,7 @@ export class MainRecordTable {
       block: this.block.get(i),
       offset: this.offset.get(i),
       streamPos: this.streamPos.get(i),
-      dataPos: this.dataPos.get(i),
+      dataPos: this.dataPos(i),
       epoch: this.epoch.get(i),
       section: this.section.get(i),
     };
@@ -103,9 +127,6 @@ export class MainRecordTable {
    */
   assignEpochs(marker: MainRecordKind): void {
     let n = 0;
-    for (let i = 0; i < this.length; i++) {
-      this.epoch.set(i, n);
-      if (this.kind.get(i) === marker) n++;
-    }
+    this.epoch = this.epoch.rebuild((i) => (this.kind.get(i) === marker ? n++ : n));
   }
 }

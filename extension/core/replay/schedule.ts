@@ -19,36 +19,68 @@ export interface ReplaySchedule {
   length: number;
   kind: Uint8Array;
   source: Int32Array;
-  row: Float64Array;
+  row: Uint32Array;
   epoch: Uint32Array;
 }
 
+/**
+ * Built without an object per entry: a legacy capture has one main-channel record per page. Main records are
+ * already in schedule order (their epochs never decrease along the stream, and within an epoch they come after
+ * the multifd packets, by record index), so only the multifd packets are sorted, and the two lists are merged.
+ */
 export function buildSchedule(multifd: readonly MultifdStreamIndex[], main?: MainChannelIndex): ReplaySchedule {
-  const entries: { kind: WriterKind; source: number; row: number; epoch: number; num: number }[] = [];
+  let packets = 0;
+  for (const m of multifd) packets += m.packets.length;
+  const mSource = new Int32Array(packets);
+  const mRow = new Float64Array(packets);
+  let nm = 0;
   multifd.forEach((m, source) => {
     const t = m.packets;
     for (let row = 0; row < t.length; row++) {
       if (t.isDeviceState(row)) continue;
       if (t.normalPages.get(row) === 0 && t.zeroPages.get(row) === 0) continue;
-      entries.push({ kind: WriterKind.Multifd, source, row, epoch: t.epoch.get(row), num: t.packetNum.get(row) });
+      mSource[nm] = source;
+      mRow[nm++] = row;
     }
   });
-  if (main) {
-    const r = main.records;
-    for (let row = 0; row < r.length; row++) {
-      const k = r.kind.get(row);
-      if (k !== MainRecordKind.Zero && k !== MainRecordKind.Page) continue;
-      entries.push({ kind: WriterKind.Main, source: -1, row, epoch: r.epoch.get(row), num: row });
+  const epochOf = (k: number) => multifd[mSource[k]].packets.epoch.get(mRow[k]);
+  const numOf = (k: number) => multifd[mSource[k]].packets.packetNum.get(mRow[k]);
+  const order = new Uint32Array(nm);
+  for (let k = 0; k < nm; k++) order[k] = k;
+  order.sort((a, b) => epochOf(a) - epochOf(b) || numOf(a) - numOf(b) || mSource[a] - mSource[b] || mRow[a] - mRow[b]);
+
+  const r = main?.records;
+  let nr = 0;
+  if (r) for (let row = 0; row < r.length; row++) if (isPageRecord(r.kind.get(row))) nr++;
+  const n = nm + nr;
+  const s: ReplaySchedule = { length: n, kind: new Uint8Array(n), source: new Int32Array(n), row: new Uint32Array(n), epoch: new Uint32Array(n) };
+  let k = 0;
+  let row = r ? nextPageRecord(r, 0) : 0;
+  for (let i = 0; i < n; i++) {
+    const mainEpoch = r && row < r.length ? r.epoch.get(row) : Infinity;
+    if (k < nm && epochOf(order[k]) <= mainEpoch) {
+      const e = order[k++];
+      s.kind[i] = WriterKind.Multifd;
+      s.source[i] = mSource[e];
+      s.row[i] = mRow[e];
+      s.epoch[i] = epochOf(e);
+    } else {
+      s.kind[i] = WriterKind.Main;
+      s.source[i] = -1;
+      s.row[i] = row;
+      s.epoch[i] = mainEpoch;
+      row = nextPageRecord(r!, row + 1);
     }
   }
-  entries.sort((a, b) => a.epoch - b.epoch || a.kind - b.kind || a.num - b.num || a.source - b.source || a.row - b.row);
-  const n = entries.length;
-  const s: ReplaySchedule = { length: n, kind: new Uint8Array(n), source: new Int32Array(n), row: new Float64Array(n), epoch: new Uint32Array(n) };
-  entries.forEach((e, i) => {
-    s.kind[i] = e.kind;
-    s.source[i] = e.source;
-    s.row[i] = e.row;
-    s.epoch[i] = e.epoch;
-  });
   return s;
+}
+
+function isPageRecord(k: number): boolean {
+  return k === MainRecordKind.Zero || k === MainRecordKind.Page;
+}
+
+function nextPageRecord(r: MainChannelIndex['records'], from: number): number {
+  let row = from;
+  while (row < r.length && !isPageRecord(r.kind.get(row))) row++;
+  return row;
 }
