@@ -142,6 +142,8 @@ export interface PayloadChunk {
 }
 
 export interface PageWriterInfo {
+  /** The ramblock written (as QEMU looks it up). */
+  block: string;
   ref?: PacketRef;
   /** Main-channel record index for a main-channel write. */
   record?: number;

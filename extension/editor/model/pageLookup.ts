@@ -37,6 +37,7 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
   const what = w.kind === 'zero' ? 'zero page' : w.kind === 'normal' ? 'data' : w.kind === 'main-zero' ? 'ZERO record' : 'PAGE record';
   if (w.packet !== undefined) {
     return {
+      block: w.block,
       ref: { stream: w.stream, index: w.packet },
       kind: w.kind,
       epoch: w.epoch,
@@ -44,5 +45,5 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
       label: `${what} in ${w.block}: stream ${w.stream} (channel ${w.channel ?? '?'}) packet ${w.packet}, packet_num ${w.packetNum}, epoch ${w.epoch}`,
     };
   }
-  return { record: w.record, kind: w.kind, epoch: w.epoch, label: `${what} in ${w.block}: main channel (stream ${w.stream}) RAM record ${w.record}, epoch ${w.epoch}` };
+  return { block: w.block, record: w.record, kind: w.kind, epoch: w.epoch, label: `${what} in ${w.block}: main channel (stream ${w.stream}) RAM record ${w.record}, epoch ${w.epoch}` };
 }
