@@ -82,6 +82,8 @@ export class ChannelDecoder implements PacketDecoder {
       return ready;
     }
     if (random && (row < this.next || this.failure)) this.restart();
+    // Without state between packets (nocomp, qpl, uadk, qatzip) the earlier packets are not needed.
+    if (random && this.receiver.packetsIndependent) this.next = row;
     const t = this.index.packets;
     while (this.next <= row) {
       const r = this.next++;

@@ -4,6 +4,7 @@ import { ReceiveError } from './receiveError';
 /** nocomp: the payload is the pages themselves; QEMU reads normal_pages × page_size bytes straight into RAM. */
 export class NocompReceiver implements PacketPayloadReceiver {
   readonly method = 'none' as const;
+  readonly packetsIndependent = true;
 
   constructor(private readonly pageSize: number) {}
 

@@ -10,6 +10,11 @@ import type { CompressionMethod } from '../../multifd/constants';
 export interface PacketPayloadReceiver {
   readonly method: CompressionMethod;
   /**
+   * True when a packet decodes without the channel's earlier packets (nocomp, qpl, uadk, qatzip): random access
+   * (the editor) can then decode one packet alone. zlib and zstd carry codec state from packet to packet.
+   */
+  readonly packetsIndependent?: boolean;
+  /**
    * Decodes one packet's payload; returns exactly normalPages*pageSize bytes (page i at i*pageSize, in the
    * packet's offset[] order) or throws ReceiveError. Called in channel order. A packet with no normal pages
    * has no payload: it returns an empty array without touching the codec. After a failure every later call

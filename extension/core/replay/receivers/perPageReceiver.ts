@@ -17,6 +17,8 @@ export interface PageCodec {
 }
 
 export class PerPageReceiver implements PacketPayloadReceiver {
+  readonly packetsIndependent = true;
+
   constructor(
     readonly method: CompressionMethod,
     private readonly pageSize: number,

@@ -16,6 +16,7 @@ const GZIP_FOOTER_SIZE = 8;
  */
 export class QatzipReceiver implements PacketPayloadReceiver {
   readonly method = 'qatzip' as const;
+  readonly packetsIndependent = true;
 
   constructor(private readonly pageSize: number) {}
 
