@@ -7,19 +7,10 @@ import { MULTIFD_STREAM_MAGIC } from '../core/layout/streamMagic';
 import { MULTIFD_PACKET_SIZE, MULTIFD_VERSION } from '../core/multifd/constants';
 import { MULTIFD_INIT_LAYOUT } from '../core/multifd/layouts';
 import { INIT_FIELDS, offsetEntriesIn } from '../core/multifd/packetHeaders';
+import type { LiveDecodedPacket } from '../core/multifd/readPacket';
 import { CAPTURE_VIEW_TYPE } from './captureEditorProvider';
 
 let counter = 0;
-
-/** A packet header read out of a debuggee (the debugger's decoded packet has this shape, and more). */
-export interface LivePacket {
-  /** The header bytes exactly as read, offset[] included. */
-  header: Uint8Array;
-  memoryReference: string;
-  address?: string;
-  /** What QEMU's receiver would reject, in the indexer's words. */
-  problems: string[];
-}
 
 /**
  * Shows a packet read out of a debugged QEMU in the same editor as captured packets: the header bytes become a
@@ -27,7 +18,7 @@ export interface LivePacket {
  * zero-page highlighting and byte highlighting all work unchanged. The pages themselves live elsewhere in
  * QEMU's memory (p->pages, the iovs), so a packet with normal pages shows its payload as absent.
  */
-export async function showLivePacket(title: string, decoded: LivePacket): Promise<void> {
+export async function showLivePacket(title: string, decoded: LiveDecodedPacket): Promise<void> {
   const header = decoded.header;
   // The page size that makes this header's offset[] exactly page_count entries long.
   const pageCount = Math.max(1, offsetEntriesIn(header.length));
