@@ -17,7 +17,8 @@ export function mfdFiles(dir: string): string[] {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...mfdFiles(p));
-    else if (name.endsWith('.mfd')) out.push(p);
+    // Every input kind the reader takes by content (.mfd, pcap, …); the .txt beside each says what it is.
+    else if (!name.endsWith('.txt') && !name.endsWith('.md')) out.push(p);
   }
   return out;
 }

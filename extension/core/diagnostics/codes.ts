@@ -22,6 +22,7 @@ export const DIAGNOSTIC_CODES = {
   'pcap.retransmission-differs': { severity: 'error', qemu: false, title: 'Two captured copies of the same TCP bytes disagree' },
   'pcap.unreadable-frames': { severity: 'warning', qemu: false, title: 'Frames whose link, IP or TCP headers could not be read' },
   'pcap.truncated-file': { severity: 'warning', qemu: false, title: 'The pcap ends inside a record, or its structure is broken: frames after that are not read' },
+  'pcap.open-at-end': { severity: 'warning', qemu: false, title: 'A connection was still open when the capture ended: bytes sent after that are missing' },
   'pcap.no-syn': { severity: 'info', qemu: false, title: 'A connection was already open when the capture began' },
   'pcap.no-migration': { severity: 'error', qemu: false, title: 'No TCP connection in the pcap carries a migration stream' },
   'stream.unknown-kind': { severity: 'warning', qemu: false, title: 'A stream starts with neither QEVM nor the multifd magic' },

@@ -128,6 +128,16 @@ describe('pcap reader', () => {
     await assert.rejects(open(file, { port: 7 }), /no migration goes to port 7/);
   });
 
+  it('a connection still open when the capture ended is a warning: bytes may be missing after it', async () => {
+    const toServer = mainLike(3000);
+    const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1000 });
+    const cap = await open(pcapFile('ethernet', frames.filter((f) => !f.flags.fin)));
+    const d = cap.diagnostics.find((x) => x.code === 'pcap.open-at-end');
+    assert.ok(d, JSON.stringify(cap.diagnostics));
+    assert.equal(d.severity, 'warning');
+    assert.equal(d.location.streamOffset, 3000);
+  });
+
   it('a main channel carried in a pcap decodes as it does from a dump', async () => {
     const toServer = sampleStream();
     const cap = await open(pcapFile('ethernet', tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1460 })));

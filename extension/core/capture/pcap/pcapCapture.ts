@@ -63,6 +63,8 @@ export async function openPcapCapture(source: ByteSource, path: string, options:
       const toSource = await directionBytes(source, c.toClient, id, sink, scan.firstNs, 'the return path');
       if (!c.sawSyn) sink.report('pcap.no-syn', `stream ${id} (${c.client} → ${c.server}) was already open when the capture began: its offsets count from the first byte captured, so a stream that does not start with a magic cannot be decoded`, { stream: id, streamOffset: 0, fileOffset: c.firstFrameOffset });
       if (c.reset) sink.report('capture.stream-reset', `stream ${id} (${c.client} → ${c.server}) was reset (RST)`, { stream: id, fileOffset: c.firstFrameOffset });
+      else if (c.toServer.finAt === undefined)
+        sink.report('pcap.open-at-end', `stream ${id} (${c.client} → ${c.server}): the capture ends before the connection closed (no FIN or RST): the source may have sent more than the ${toDestination.length} bytes captured`, { stream: id, streamOffset: toDestination.length });
       streams.push({
         id,
         open: { client: c.client, server: c.server },
