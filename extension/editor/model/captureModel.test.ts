@@ -7,6 +7,7 @@ import { analyzeCaptureFile } from '../../core/analysis';
 import { MfdBuilder } from '../../core/capture/mfdWriter';
 import { MultifdChannelEncoder, page } from '../../../test/support/multifdEncoder';
 import { makeLargeCapture } from '../../../test/support/makeLargeCapture';
+import { PACKET_COLUMNS, SORT_COLUMNS } from '../../shared/packetColumns';
 import { CaptureModel } from './captureModel';
 import { parsePacketQuery, parsePageQuery } from './queryParsers';
 import { csvCell, exportChunks } from './exportPackets';
@@ -181,4 +182,25 @@ test('synthetic capture: 20k packets index, sort and filter quickly', async () =
   const offsetMs = performance.now() - t;
   assert.ok(r.rowCount > 0);
   console.log(`# 20k packets: analyze ${analyzeMs.toFixed(0)} ms, filter+sort ${viewMs.toFixed(0)} ms, offset filter ${offsetMs.toFixed(0)} ms`);
+});
+
+test('every declared sort column orders the view by that column', async () => {
+  const m = track(new CaptureModel(await analyzeCaptureFile(await smallCapture('none'))));
+  const exported = new Map(PACKET_COLUMNS.map((c) => [c.key as string, c]));
+  for (const column of SORT_COLUMNS) {
+    for (const direction of ['asc', 'desc'] as const) {
+      const v = await m.setView({ filter: '', sort: { column, direction } });
+      assert.equal(v.rowCount, 7, column);
+      const col = exported.get(column);
+      assert.ok(col, column);
+      const keys = m.rows(0, 100).rows.map((r) => {
+        const x = col.exportValue(r);
+        return typeof x === 'string' && /^0x/.test(x) ? parseInt(x, 16) : x;
+      });
+      const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(keys, direction === 'asc' ? sorted : sorted.reverse(), `${column} ${direction}`);
+    }
+  }
+  await assert.rejects(m.setView({ filter: '', sort: { column: 'normal' as never, direction: 'asc' } }), /cannot be sorted by "normal"/);
+  assert.deepEqual([...exportChunks(m, 'csv')][0].trim().split(','), PACKET_COLUMNS.map((c) => c.exportName));
 });
