@@ -17,6 +17,9 @@ bash scripts/install-qemu.sh
 step "QEMU 11.1 (a Debian 13 root, about a minute the first time)"
 bash scripts/install-qemu-11.sh
 
+step "QEMU's analyze-migration.py (from Debian's qemu source package; the device-state oracle)"
+bash scripts/install-qemu-source.sh
+
 step "tcpdump (the pcap tests capture real migrations with it)"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null
 
