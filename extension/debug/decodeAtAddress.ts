@@ -1,5 +1,10 @@
 import { hex32, MULTIFD_STREAM_MAGIC } from '../core/layout/streamMagic';
-import { checkHeaderImageStart, decodeHeaderImage, HEADER_IMAGE_FIXED_BYTES, offsetBytesToRead } from '../core/multifd/headerImage';
+import {
+  checkHeaderImageStart,
+  decodeHeaderImage,
+  HEADER_IMAGE_FIXED_BYTES,
+  offsetBytesToRead,
+} from '../core/multifd/headerImage';
 import { readPacketHdr } from '../core/multifd/packetHeaders';
 import { decodedPacket, type LiveDecodedPacket } from '../core/multifd/readPacket';
 
@@ -36,7 +41,8 @@ async function resolveReference(request: DapRequest, input: LiveDecodeInput): Pr
   if (input.memoryReference) return input.memoryReference;
   const expr = input.expression?.trim();
   if (!expr) throw new LiveDecodeError('give an expression (for example p->packet) or an address');
-  if (/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(expr)) return expr.startsWith('0x') ? expr.toLowerCase() : `0x${Number(expr).toString(16)}`;
+  if (/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(expr))
+    return expr.startsWith('0x') ? expr.toLowerCase() : `0x${Number(expr).toString(16)}`;
   let body: { result?: string; memoryReference?: string } | undefined;
   try {
     body = (await request('evaluate', { expression: expr, frameId: input.frameId, context: 'watch' })) as typeof body;
@@ -46,22 +52,33 @@ async function resolveReference(request: DapRequest, input: LiveDecodeInput): Pr
   if (body?.memoryReference) return body.memoryReference;
   const m = /0x[0-9a-fA-F]+/.exec(body?.result ?? '');
   if (m) return m[0].toLowerCase();
-  throw new LiveDecodeError(`"${expr}" evaluated to "${body?.result ?? ''}", which is not an address: pass a MultiFDPacket_t pointer such as p->packet`);
+  throw new LiveDecodeError(
+    `"${expr}" evaluated to "${body?.result ?? ''}", which is not an address: pass a MultiFDPacket_t pointer such as p->packet`,
+  );
 }
 
-async function read(request: DapRequest, memoryReference: string, offset: number, count: number): Promise<{ bytes: Uint8Array; address?: string }> {
+async function read(
+  request: DapRequest,
+  memoryReference: string,
+  offset: number,
+  count: number,
+): Promise<{ bytes: Uint8Array; address?: string }> {
   let body: { address?: string; data?: string; unreadableBytes?: number } | undefined;
   try {
     body = (await request('readMemory', { memoryReference, offset, count })) as typeof body;
   } catch (e) {
     const msg = dapMessage(e);
-    if (/not supported|unrecognized|unknown request|not implemented/i.test(msg)) throw new LiveDecodeError(`the debug adapter does not support readMemory (${msg})`);
+    if (/not supported|unrecognized|unknown request|not implemented/i.test(msg))
+      throw new LiveDecodeError(`the debug adapter does not support readMemory (${msg})`);
     throw new LiveDecodeError(`readMemory of ${count} bytes at ${memoryReference}+${offset} failed: ${msg}`);
   }
-  if (!body || (body.data === undefined && body.unreadableBytes === undefined)) throw new LiveDecodeError('the debug adapter answered readMemory without data: it does not support reading memory');
+  if (!body || (body.data === undefined && body.unreadableBytes === undefined))
+    throw new LiveDecodeError('the debug adapter answered readMemory without data: it does not support reading memory');
   const bytes = new Uint8Array(Buffer.from(body.data ?? '', 'base64'));
   if (bytes.length < count) {
-    throw new LiveDecodeError(`memory at ${body.address ?? memoryReference}${offset ? `+${offset}` : ''} is unreadable: ${bytes.length} of ${count} bytes read${body.unreadableBytes ? `, ${body.unreadableBytes} unreadable` : ''}`);
+    throw new LiveDecodeError(
+      `memory at ${body.address ?? memoryReference}${offset ? `+${offset}` : ''} is unreadable: ${bytes.length} of ${count} bytes read${body.unreadableBytes ? `, ${body.unreadableBytes} unreadable` : ''}`,
+    );
   }
   return { bytes, address: body.address };
 }
@@ -72,7 +89,9 @@ export async function decodePacketFromMemory(request: DapRequest, input: LiveDec
   const fixed = first.bytes;
   if (checkHeaderImageStart(fixed)?.code === 'multifd.bad-magic') {
     const magic = readPacketHdr(fixed).magic;
-    throw new LiveDecodeError(`no MultiFDPacket_t at ${first.address ?? memoryReference}: magic is ${hex32(magic)}, not ${hex32(MULTIFD_STREAM_MAGIC.value)} (pass the packet pointer, p->packet, not the channel struct p)`);
+    throw new LiveDecodeError(
+      `no MultiFDPacket_t at ${first.address ?? memoryReference}: magic is ${hex32(magic)}, not ${hex32(MULTIFD_STREAM_MAGIC.value)} (pass the packet pointer, p->packet, not the channel struct p)`,
+    );
   }
   let header = fixed;
   const more = offsetBytesToRead(fixed, input.pageSize);
@@ -84,13 +103,19 @@ export async function decodePacketFromMemory(request: DapRequest, input: LiveDec
   }
   const image = decodeHeaderImage(header, input.pageSize);
   header = header.subarray(0, image.summary.headerLength);
-  return { memoryReference, address: first.address, ...decodedPacket(image.summary, header, image), problems: image.problems.map((p) => p.message) };
+  return {
+    memoryReference,
+    address: first.address,
+    ...decodedPacket(image.summary, header, image),
+    problems: image.problems.map((p) => p.message),
+  };
 }
 
 /** One line for a title: "MultiFDPacket_t at 0x7f…: packet_num 12, mem, 5 normal + 123 zero". */
 export function describeLivePacket(d: LiveDecodedPacket): string {
   const s = d.summary;
   const where = d.address ?? d.memoryReference;
-  if (s.kind === 'device-state') return `MultiFDPacketDeviceState_t at ${where}: ${s.ramblock} instance ${s.instanceId}, ${s.nextPacketSize} bytes`;
+  if (s.kind === 'device-state')
+    return `MultiFDPacketDeviceState_t at ${where}: ${s.ramblock} instance ${s.instanceId}, ${s.nextPacketSize} bytes`;
   return `MultiFDPacket_t at ${where}: packet_num ${s.packetNum}${s.sync ? ' SYNC' : ''}, ${s.ramblock || '(no ramblock)'}, ${s.normalPages} normal + ${s.zeroPages} zero`;
 }

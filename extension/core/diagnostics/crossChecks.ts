@@ -36,7 +36,12 @@ function checkHandshakes({ multifd, channels, sink }: CrossCheckInput): void {
   const first = withHs[0];
   for (const m of withHs.slice(1)) {
     if (m.handshake!.uuid !== first.handshake!.uuid) {
-      sink.report('multifd.uuid-mismatch', `multifd: received uuid '${m.handshake!.uuid}' on channel ${m.handshake!.channelId}, but stream ${first.streamId} carries '${first.handshake!.uuid}'; all channels of one migration share the source's uuid`, { stream: m.streamId, streamOffset: 8 }, { related: { stream: first.streamId, streamOffset: 8 } });
+      sink.report(
+        'multifd.uuid-mismatch',
+        `multifd: received uuid '${m.handshake!.uuid}' on channel ${m.handshake!.channelId}, but stream ${first.streamId} carries '${first.handshake!.uuid}'; all channels of one migration share the source's uuid`,
+        { stream: m.streamId, streamOffset: 8 },
+        { related: { stream: first.streamId, streamOffset: 8 } },
+      );
     }
   }
   const limit = channels ?? withHs.length;
@@ -44,9 +49,20 @@ function checkHandshakes({ multifd, channels, sink }: CrossCheckInput): void {
   for (const m of withHs) {
     const id = m.handshake!.channelId;
     // QEMU's check is `id > channels` (an off-by-one), so id == channels gets through there; it is still wrong.
-    if (id >= limit) sink.report('multifd.init.channel-id', `channel id ${id} is not below the number of channels (${limit}${channels === undefined ? ', counted from the capture' : ''})`, { stream: m.streamId, streamOffset: 24 });
+    if (id >= limit)
+      sink.report(
+        'multifd.init.channel-id',
+        `channel id ${id} is not below the number of channels (${limit}${channels === undefined ? ', counted from the capture' : ''})`,
+        { stream: m.streamId, streamOffset: 24 },
+      );
     const other = seen.get(id);
-    if (other !== undefined) sink.report('multifd.init.channel-id', `channel id ${id} is also used by stream ${other}`, { stream: m.streamId, streamOffset: 24 }, { related: { stream: other, streamOffset: 24 } });
+    if (other !== undefined)
+      sink.report(
+        'multifd.init.channel-id',
+        `channel id ${id} is also used by stream ${other}`,
+        { stream: m.streamId, streamOffset: 24 },
+        { related: { stream: other, streamOffset: 24 } },
+      );
     seen.set(id, m.streamId);
   }
 }
@@ -57,8 +73,14 @@ function checkSyncCounts({ multifd, main, sink }: CrossCheckInput): void {
   const max = Math.max(...counts);
   const min = Math.min(...counts);
   if (max !== min) {
-    const list = multifd.map((m) => `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): ${m.syncPackets}`).join(', ');
-    sink.report('multifd.sync-count-mismatch', `channels carry different numbers of SYNC packets: ${list}. Every multifd_send_sync_main() puts one SYNC on every channel, so a channel with fewer was cut short`, { stream: multifd[counts.indexOf(min)].streamId });
+    const list = multifd
+      .map((m) => `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): ${m.syncPackets}`)
+      .join(', ');
+    sink.report(
+      'multifd.sync-count-mismatch',
+      `channels carry different numbers of SYNC packets: ${list}. Every multifd_send_sync_main() puts one SYNC on every channel, so a channel with fewer was cut short`,
+      { stream: multifd[counts.indexOf(min)].streamId },
+    );
   }
   if (main && main.syncMarkers !== max) {
     sink.report(
@@ -75,7 +97,8 @@ function checkPacketNums({ multifd, oldSender, sink }: CrossCheckInput): void {
   if (total === 0) return;
   const nums = new Float64Array(total);
   let k = 0;
-  for (const m of multifd) for (let i = 0; i < m.packets.length; i++) if (!m.packets.isDeviceState(i)) nums[k++] = m.packets.packetNum.get(i);
+  for (const m of multifd)
+    for (let i = 0; i < m.packets.length; i++) if (!m.packets.isDeviceState(i)) nums[k++] = m.packets.packetNum.get(i);
   nums.sort();
   let gaps = 0;
   let missing = 0;
@@ -93,10 +116,22 @@ function checkPacketNums({ multifd, oldSender, sink }: CrossCheckInput): void {
     }
   }
   const why = oldSender
-    ? 'expected from QEMU ≤ 8.2 senders: a pages+SYNC packet takes the SYNC job\'s number and the empty packet after it repeats it'
+    ? "expected from QEMU ≤ 8.2 senders: a pages+SYNC packet takes the SYNC job's number and the empty packet after it repeats it"
     : 'from 9.0 to 9.2, all-zero-page packets with zlib/zstd consume a packet_num but are never sent; from 10.0 on, packet_num runs without gaps';
-  if (gaps) sink.report('multifd.packet-num-gap', `${missing} packet_num value(s) missing in ${gaps} gap(s) across all channels (${examples.join(', ')}); ${why}`, { stream: multifd[0].streamId }, { severity: oldSender ? 'info' : 'warning' });
-  if (repeats) sink.report('multifd.packet-num-repeat', `${repeats} packet_num value(s) used twice across all channels; ${why}`, { stream: multifd[0].streamId }, { severity: oldSender ? 'info' : 'warning' });
+  if (gaps)
+    sink.report(
+      'multifd.packet-num-gap',
+      `${missing} packet_num value(s) missing in ${gaps} gap(s) across all channels (${examples.join(', ')}); ${why}`,
+      { stream: multifd[0].streamId },
+      { severity: oldSender ? 'info' : 'warning' },
+    );
+  if (repeats)
+    sink.report(
+      'multifd.packet-num-repeat',
+      `${repeats} packet_num value(s) used twice across all channels; ${why}`,
+      { stream: multifd[0].streamId },
+      { severity: oldSender ? 'info' : 'warning' },
+    );
 }
 
 /** The page-twice-in-epoch check's memory bound per ramblock: regions of pages, allocated where pages are written. */
@@ -104,7 +139,15 @@ const TWICE_IN_EPOCH_REGIONS = 2048;
 const TWICE_IN_EPOCH_REGION_PAGES = 4096;
 
 /** Within one epoch QEMU loads channels concurrently, so a page sent twice there has no defined winner. */
-async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSize, oldSender, sink }: CrossCheckInput): Promise<void> {
+async function checkPagesTwiceInEpoch({
+  multifd,
+  streams,
+  main,
+  schedule,
+  pageSize,
+  oldSender,
+  sink,
+}: CrossCheckInput): Promise<void> {
   const maps = new Map<string, SparsePageMap>();
   const mapFor = (name: string) => {
     let m = maps.get(name);
@@ -114,9 +157,13 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
   let count = 0;
   let capped = false;
   const describe = (i: number) =>
-    schedule.kind[i] === WriterKind.Multifd ? `stream ${multifd[schedule.source[i]].streamId} packet ${schedule.row[i]}` : `main-channel record ${schedule.row[i]}`;
+    schedule.kind[i] === WriterKind.Multifd
+      ? `stream ${multifd[schedule.source[i]].streamId} packet ${schedule.row[i]}`
+      : `main-channel record ${schedule.row[i]}`;
   const locate = (i: number) =>
-    schedule.kind[i] === WriterKind.Multifd ? { stream: multifd[schedule.source[i]].streamId, packet: schedule.row[i] } : { stream: main!.streamId, record: schedule.row[i] };
+    schedule.kind[i] === WriterKind.Multifd
+      ? { stream: multifd[schedule.source[i]].streamId, packet: schedule.row[i] }
+      : { stream: main!.streamId, record: schedule.row[i] };
   const visit = (i: number, block: string, offset: number) => {
     const map = mapFor(block);
     const page = Math.floor(offset / pageSize);
@@ -126,7 +173,9 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
       sink.report(
         'multifd.page-twice-in-epoch',
         `page ${block}:0x${offset.toString(16)} is sent twice in epoch ${schedule.epoch[i]}: by ${describe(prev)} and by ${describe(i)}` +
-          (oldSender ? ' (QEMU 7.2 re-sends the last page of a full batch as the first of the next; the later packet_num wins)' : '; QEMU loads channels concurrently within an epoch, so which copy the destination keeps is not defined'),
+          (oldSender
+            ? ' (QEMU 7.2 re-sends the last page of a full batch as the first of the next; the later packet_num wins)'
+            : '; QEMU loads channels concurrently within an epoch, so which copy the destination keeps is not defined'),
         locate(i),
         { severity: oldSender ? 'info' : 'warning', related: locate(prev) },
       );
@@ -138,10 +187,15 @@ async function checkPagesTwiceInEpoch({ multifd, streams, main, schedule, pageSi
       const m = multifd[schedule.source[i]];
       const row = schedule.row[i];
       const stream = streams.get(m.streamId)!.toDestination;
-      const { block, normalOffsets, zeroOffsets } = await readPacketPages(headerReader(stream), m.packets, row, pageSize);
+      const { block, normalOffsets, zeroOffsets } = await readPacketPages(
+        headerReader(stream),
+        m.packets,
+        row,
+        pageSize,
+      );
       for (const o of normalOffsets) visit(i, block, o);
       for (const o of zeroOffsets) visit(i, block, o);
-    } else if (main) {
+    } else if (main && schedule.kind[i] === WriterKind.Main) {
       const r = main.records.row(schedule.row[i]);
       const block = main.ramblocks[r.block]?.name;
       if (block !== undefined) visit(i, block, r.offset);

@@ -74,8 +74,19 @@ export function decodeFields(layout: StructLayout, b: Uint8Array, base = 0): Dec
     .filter((f) => base + f.offset + f.width <= b.length)
     .map((f) => {
       const value = readField(f, b, base);
-      const shown = typeof value === 'number' && (f.name === 'magic' || f.name === 'flags') ? '0x' + value.toString(16) : String(value);
-      return { name: f.name, offset: f.offset, width: f.width, value, display: f.explain ? `${shown} (${f.explain(value)})` : shown, meaning: f.meaning, since: f.since };
+      const shown =
+        typeof value === 'number' && (f.name === 'magic' || f.name === 'flags')
+          ? '0x' + value.toString(16)
+          : String(value);
+      return {
+        name: f.name,
+        offset: f.offset,
+        width: f.width,
+        value,
+        display: f.explain ? `${shown} (${f.explain(value)})` : shown,
+        meaning: f.meaning,
+        since: f.since,
+      };
     });
 }
 

@@ -12,7 +12,8 @@ export interface MainConfiguration {
   subsections?: string[];
 }
 
-export type ConfigurationResult = { ok: true; config: MainConfiguration } | { ok: false; config: MainConfiguration; at: number; message: string };
+export type ConfigurationResult =
+  { ok: true; config: MainConfiguration } | { ok: false; config: MainConfiguration; at: number; message: string };
 
 /**
  * Reads the configuration vmstate after its 0x07 byte: be32 length + machine-type name, then the
@@ -26,7 +27,13 @@ export async function readConfiguration(w: StreamWalker): Promise<ConfigurationR
   const config: MainConfiguration = { capabilities: [] };
   const lenAt = w.pos;
   const len = await w.be32();
-  if (len > LIMITS.maxMachineTypeLength) return { ok: false, config, at: lenAt, message: `machine-type name length ${len} is implausible (limit ${LIMITS.maxMachineTypeLength})` };
+  if (len > LIMITS.maxMachineTypeLength)
+    return {
+      ok: false,
+      config,
+      at: lenAt,
+      message: `machine-type name length ${len} is implausible (limit ${LIMITS.maxMachineTypeLength})`,
+    };
   config.machineType = latin1(await w.bytes(len));
   const seen: string[] = [];
   while ((await w.peek8()) === QEMU_VM_SUBSECTION) {
@@ -36,7 +43,8 @@ export async function readConfiguration(w: StreamWalker): Promise<ConfigurationR
     const version = await w.be32();
     seen.push(name);
     config.subsections = seen;
-    if (version !== 1) return { ok: false, config, at, message: `subsection "${name}" has version ${version}; only version 1 exists` };
+    if (version !== 1)
+      return { ok: false, config, at, message: `subsection "${name}" has version ${version}; only version 1 exists` };
     switch (name) {
       case 'configuration/target-page-bits':
         config.targetPageBits = await w.be32();
@@ -44,7 +52,13 @@ export async function readConfiguration(w: StreamWalker): Promise<ConfigurationR
       case 'configuration/capabilities': {
         const countAt = w.pos;
         const count = await w.be32();
-        if (count > LIMITS.maxCapabilities) return { ok: false, config, at: countAt, message: `capability count ${count} is implausible (limit ${LIMITS.maxCapabilities})` };
+        if (count > LIMITS.maxCapabilities)
+          return {
+            ok: false,
+            config,
+            at: countAt,
+            message: `capability count ${count} is implausible (limit ${LIMITS.maxCapabilities})`,
+          };
         for (let i = 0; i < count; i++) config.capabilities.push(await w.name8());
         break;
       }

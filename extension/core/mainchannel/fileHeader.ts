@@ -22,15 +22,38 @@ export function checkFileHeader(head: Uint8Array): FileHeaderCheck {
   for (let i = 0; i < Math.min(magic.length, head.length); i++) {
     if (head[i] !== magic[i]) {
       const found = Array.from(head.subarray(0, magic.length), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      return { ok: false, code: 'main.bad-magic', message: `the main channel starts with ${found}, not ${MAIN_STREAM_MAGIC.shown}`, at: HEADER.magic.offset, reason: 'bad magic' };
+      return {
+        ok: false,
+        code: 'main.bad-magic',
+        message: `the main channel starts with ${found}, not ${MAIN_STREAM_MAGIC.shown}`,
+        at: HEADER.magic.offset,
+        reason: 'bad magic',
+      };
     }
   }
   const size = MAIN_FILE_HEADER_LAYOUT.fixedSize;
-  if (head.length < size) return { ok: false, code: 'main.truncated', message: `the main channel ends (at ${head.length}) inside the ${size}-byte file header`, at: 0, reason: 'truncated' };
+  if (head.length < size)
+    return {
+      ok: false,
+      code: 'main.truncated',
+      message: `the main channel ends (at ${head.length}) inside the ${size}-byte file header`,
+      at: 0,
+      reason: 'truncated',
+    };
   const version = readU32(HEADER.version, head);
   if (version !== QEMU_VM_FILE_VERSION) {
-    const why = version === QEMU_VM_FILE_VERSION_COMPAT ? 'the obsolete v2 format no QEMU since 2.x loads' : 'not a version QEMU knows';
-    return { ok: false, code: 'main.bad-version', message: `file version ${version}: ${why}`, at: HEADER.version.offset, reason: 'bad version', version };
+    const why =
+      version === QEMU_VM_FILE_VERSION_COMPAT
+        ? 'the obsolete v2 format no QEMU since 2.x loads'
+        : 'not a version QEMU knows';
+    return {
+      ok: false,
+      code: 'main.bad-version',
+      message: `file version ${version}: ${why}`,
+      at: HEADER.version.offset,
+      reason: 'bad version',
+      version,
+    };
   }
   return { ok: true, version };
 }
@@ -39,13 +62,21 @@ export function checkFileHeader(head: Uint8Array): FileHeaderCheck {
  * The page size of a main channel, cheaply: the VM description's "page_size" from the end of the stream,
  * else the configuration's target-page-bits subsection (sent only by variable-page-size targets).
  */
-export async function readMainChannelPageSize(stream: StreamBytes): Promise<{ pageSize?: number; source?: 'vmdesc' | 'target-page-bits' }> {
+export async function readMainChannelPageSize(
+  stream: StreamBytes,
+): Promise<{ pageSize?: number; source?: 'vmdesc' | 'target-page-bits' }> {
   try {
     const vm = await findVmDescription(stream);
     if (vm?.pageSize !== undefined) return { pageSize: vm.pageSize, source: 'vmdesc' };
     const size = MAIN_FILE_HEADER_LAYOUT.fixedSize;
     const head = await stream.read(0, size + 1);
-    if (head.length < size + 1 || !startsWithMagic(head, MAIN_STREAM_MAGIC) || readU32(HEADER.version, head) !== QEMU_VM_FILE_VERSION || head[size] !== QEMU_VM_CONFIGURATION) return {};
+    if (
+      head.length < size + 1 ||
+      !startsWithMagic(head, MAIN_STREAM_MAGIC) ||
+      readU32(HEADER.version, head) !== QEMU_VM_FILE_VERSION ||
+      head[size] !== QEMU_VM_CONFIGURATION
+    )
+      return {};
     const w = new StreamWalker(streamCursor(stream, 64 * 1024), stream.length);
     w.seek(size + 1); // past QEMU_VM_CONFIGURATION
     const r = await readConfiguration(w);

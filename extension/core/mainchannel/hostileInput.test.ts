@@ -7,7 +7,11 @@ import { memoryStream, sampleStream } from '../../../test/support/mainchannel/te
 
 const PS = 4096;
 
-async function index(bytes: Uint8Array, pageSize = PS, options = {}): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink; ds: Diagnostic[] }> {
+async function index(
+  bytes: Uint8Array,
+  pageSize = PS,
+  options = {},
+): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink; ds: Diagnostic[] }> {
   const sink = new DiagnosticSink();
   const ix = await indexMainChannel(memoryStream(bytes, 10), 1, pageSize, sink, options);
   // Every diagnostic carries its stream and both offsets.
@@ -26,7 +30,10 @@ function only(ds: Diagnostic[], code: string): Diagnostic {
 }
 
 /** A stream with one RAM START holding `body` after a one-block MEM_SIZE. */
-function ramStream(body: (e: MainStreamEncoder) => void, blocks = [{ name: 'pc.ram', usedLength: 8 * PS }]): Uint8Array {
+function ramStream(
+  body: (e: MainStreamEncoder) => void,
+  blocks = [{ name: 'pc.ram', usedLength: 8 * PS }],
+): Uint8Array {
   const e = new MainStreamEncoder().header().sectionStart(1, 'ram').memSize(blocks);
   body(e);
   return e.bytes();
@@ -48,7 +55,8 @@ describe('main channel: truncated and hostile input', () => {
         const device = ds.some((d) => d.code === 'main.device-state');
         const tail = ix.complete && ix.sections.at(-1)?.typeName === 'EOF';
         assert.ok(t.length === 1 || device || tail, `cut at ${n}: ${JSON.stringify(ds.map((d) => d.code))}`);
-        if (t.length) assert.ok(t[0].location.streamOffset! <= n, `cut at ${n}: truncated at ${t[0].location.streamOffset}`);
+        if (t.length)
+          assert.ok(t[0].location.streamOffset! <= n, `cut at ${n}: truncated at ${t[0].location.streamOffset}`);
         assert.ok(!ds.some((d) => d.severity === 'error'), `cut at ${n}: ${JSON.stringify(ds.map((d) => d.message))}`);
       }
     }
@@ -72,11 +80,37 @@ describe('main channel: truncated and hostile input', () => {
   it('does not trust lengths in the configuration record', async () => {
     let r = await index(new MainStreamEncoder().header().u8(7).be32(0xffffffff).raw([0x41, 0x42]).bytes());
     assert.equal(only(r.ds, 'main.bad-configuration').location.streamOffset, 9);
-    r = await index(new MainStreamEncoder().header().u8(7).be32(1).raw([0x41]).subsection('configuration/capabilities').be32(0xfffffff0).name8('x').bytes());
+    r = await index(
+      new MainStreamEncoder()
+        .header()
+        .u8(7)
+        .be32(1)
+        .raw([0x41])
+        .subsection('configuration/capabilities')
+        .be32(0xfffffff0)
+        .name8('x')
+        .bytes(),
+    );
     only(r.ds, 'main.bad-configuration');
-    r = await index(new MainStreamEncoder().header().configuration({ machineType: 'm' }).subsection('configuration/mystery').be32(5).eof().bytes());
+    r = await index(
+      new MainStreamEncoder()
+        .header()
+        .configuration({ machineType: 'm' })
+        .subsection('configuration/mystery')
+        .be32(5)
+        .eof()
+        .bytes(),
+    );
     assert.match(only(r.ds, 'main.bad-configuration').message, /configuration\/mystery/);
-    r = await index(new MainStreamEncoder().header().configuration({ machineType: 'm' }).subsection('configuration/uuid', 9).raw(new Uint8Array(16)).eof().bytes());
+    r = await index(
+      new MainStreamEncoder()
+        .header()
+        .configuration({ machineType: 'm' })
+        .subsection('configuration/uuid', 9)
+        .raw(new Uint8Array(16))
+        .eof()
+        .bytes(),
+    );
     only(r.ds, 'main.bad-configuration');
     // A machine-type length that runs past the end is a truncation.
     r = await index(new MainStreamEncoder().header().u8(7).be32(4000).raw([0x41]).bytes());
@@ -84,15 +118,39 @@ describe('main channel: truncated and hostile input', () => {
   });
 
   it('stops on MEM_SIZE block lengths that do not add up', async () => {
-    let r = await index(ramStream((e) => e.eos().footer(1).eof(), [{ name: 'a', usedLength: 8 * PS }, { name: 'a', usedLength: PS }, { name: 'a', usedLength: PS }]));
+    let r = await index(
+      ramStream(
+        (e) => e.eos().footer(1).eof(),
+        [
+          { name: 'a', usedLength: 8 * PS },
+          { name: 'a', usedLength: PS },
+          { name: 'a', usedLength: PS },
+        ],
+      ),
+    );
     assert.equal(only(r.ds, 'main.mem-size-mismatch').severity, 'warning');
     assert.equal(r.ix.complete, true);
-    const over = new MainStreamEncoder().header().sectionStart(1, 'ram').word(4 * PS, 4).name8('a').be64(8 * PS).eos().footer(1).eof().bytes();
+    const over = new MainStreamEncoder()
+      .header()
+      .sectionStart(1, 'ram')
+      .word(4 * PS, 4)
+      .name8('a')
+      .be64(8 * PS)
+      .eos()
+      .footer(1)
+      .eof()
+      .bytes();
     r = await index(over);
     assert.match(only(r.ds, 'main.mem-size-mismatch').message, /larger than/);
     assert.equal(r.ix.stoppedAt?.reason, 'MEM_SIZE lengths do not add up');
     // A huge total with a tiny stream: the block loop ends at the end of the stream, not at the total.
-    const huge = new MainStreamEncoder().header().sectionStart(1, 'ram').word(0x7fff_ffff_ffff_f000n, 4).name8('a').be64(PS).bytes();
+    const huge = new MainStreamEncoder()
+      .header()
+      .sectionStart(1, 'ram')
+      .word(0x7fff_ffff_ffff_f000n, 4)
+      .name8('a')
+      .be64(PS)
+      .bytes();
     r = await index(huge);
     only(r.ds, 'main.truncated');
     // Zero-length blocks cannot loop forever either: each costs stream bytes, and the block count is capped.
@@ -105,13 +163,25 @@ describe('main channel: truncated and hostile input', () => {
 
   it('reports unknown flag combinations and stops', async () => {
     for (const flags of [0x400, 0x800, 0x01, 0x02 | 0x08, 0x20, 0, 0x10 | 0x200]) {
-      const r = await index(ramStream((e) => e.word(PS, flags).raw(new Uint8Array(PS + 16)).eos().footer(1).eof()));
+      const r = await index(
+        ramStream((e) =>
+          e
+            .word(PS, flags)
+            .raw(new Uint8Array(PS + 16))
+            .eos()
+            .footer(1)
+            .eof(),
+        ),
+      );
       const d = only(r.ds, 'main.unknown-ram-flags');
       assert.equal(d.location.streamOffset, r.ix.stoppedAt?.streamOffset);
       assert.equal(r.ix.complete, false);
     }
     // Bits between 0x3ff and the page size are flags for small pages, offset bits for large ones.
-    const r = await index(ramStream((e) => e.zero(0x10000, 'big').eos().footer(1).eof(), [{ name: 'big', usedLength: 4 * 65536 }]), 65536);
+    const r = await index(
+      ramStream((e) => e.zero(0x10000, 'big').eos().footer(1).eof(), [{ name: 'big', usedLength: 4 * 65536 }]),
+      65536,
+    );
     assert.deepEqual(r.ds, []);
     assert.equal(r.ix.records.offset.get(1), 0x10000);
   });
@@ -121,7 +191,17 @@ describe('main channel: truncated and hostile input', () => {
     assert.equal(only(r.ds, 'main.unsupported-record').severity, 'error');
     r = await index(ramStream((e) => e.xbzrle(0, 'pc.ram', new Uint8Array(4), 2).eos()));
     assert.equal(only(r.ds, 'main.unsupported-record').severity, 'error');
-    r = await index(ramStream((e) => e.word(0, 0x40).name8('pc.ram').u8(1).be16(PS + 1).raw(new Uint8Array(PS + 1)).eos()));
+    r = await index(
+      ramStream((e) =>
+        e
+          .word(0, 0x40)
+          .name8('pc.ram')
+          .u8(1)
+          .be16(PS + 1)
+          .raw(new Uint8Array(PS + 1))
+          .eos(),
+      ),
+    );
     assert.equal(only(r.ds, 'main.unsupported-record').severity, 'error');
     r = await index(ramStream((e) => e.word(0, 0x100).name8('pc.ram').be32(0xffffffff).eos()));
     assert.equal(only(r.ds, 'main.unsupported-record').severity, 'error');
@@ -160,7 +240,9 @@ describe('main channel: truncated and hostile input', () => {
 
   it('handles 255-byte names of arbitrary bytes', async () => {
     const name = String.fromCharCode(...Array.from({ length: 255 }, (_, i) => 255 - i));
-    const { ix, ds } = await index(ramStream((e) => e.zero(PS, name).eos().footer(1).eof(), [{ name, usedLength: 2 * PS }]));
+    const { ix, ds } = await index(
+      ramStream((e) => e.zero(PS, name).eos().footer(1).eof(), [{ name, usedLength: 2 * PS }]),
+    );
     assert.deepEqual(ds, []);
     assert.equal(ix.ramblocks[0].name, name);
   });
@@ -236,7 +318,10 @@ describe('main channel: truncated and hostile input', () => {
       const { ix } = await index(b, 1024);
       assert.ok(ix.stoppedAt);
       assert.ok(ix.records.length < 100);
-      for (let i = 0; i < ix.records.length; i++) assert.ok(ix.records.kind.get(i) >= MainRecordKind.MemSize && ix.records.kind.get(i) <= MainRecordKind.CompressPage);
+      for (let i = 0; i < ix.records.length; i++)
+        assert.ok(
+          ix.records.kind.get(i) >= MainRecordKind.MemSize && ix.records.kind.get(i) <= MainRecordKind.CompressPage,
+        );
     }
   });
 });

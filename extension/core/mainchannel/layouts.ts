@@ -22,9 +22,15 @@ export const MAPPED_RAM_HEADER_LAYOUT: StructLayout = {
   cStruct: 'MappedRamHeader',
   fixedSize: MAPPED_RAM_HEADER_SIZE,
   fields: [
-    { name: 'version', offset: 0, width: 4, type: 'u32be', meaning: `MAPPED_RAM_HDR_VERSION, ${MAPPED_RAM_HEADER_VERSION}` },
+    {
+      name: 'version',
+      offset: 0,
+      width: 4,
+      type: 'u32be',
+      meaning: `MAPPED_RAM_HDR_VERSION, ${MAPPED_RAM_HEADER_VERSION}`,
+    },
     { name: 'page_size', offset: 4, width: 8, type: 'u64be', meaning: 'target page size of the bitmap' },
-    { name: 'bitmap_offset', offset: 12, width: 8, type: 'u64be', meaning: 'file offset of the block\'s dirty bitmap' },
-    { name: 'pages_offset', offset: 20, width: 8, type: 'u64be', meaning: 'file offset of the block\'s page region' },
+    { name: 'bitmap_offset', offset: 12, width: 8, type: 'u64be', meaning: "file offset of the block's dirty bitmap" },
+    { name: 'pages_offset', offset: 20, width: 8, type: 'u64be', meaning: "file offset of the block's page region" },
   ],
 };

@@ -8,7 +8,11 @@ import { filledPage, memoryStream, sampleStream } from '../../../test/support/ma
 const PS = 4096;
 const K = MainRecordKind;
 
-async function index(bytes: Uint8Array, pageSize = PS, fileStart = 0): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink }> {
+async function index(
+  bytes: Uint8Array,
+  pageSize = PS,
+  fileStart = 0,
+): Promise<{ ix: MainChannelIndex; sink: DiagnosticSink }> {
   const sink = new DiagnosticSink();
   const ix = await indexMainChannel(memoryStream(bytes, fileStart), 7, pageSize, sink);
   return { ix, sink };
@@ -27,13 +31,31 @@ describe('main channel: well-formed synthetic streams', () => {
     const bytes = sampleStream({ flush: true, device: true });
     const { ix, sink } = await index(bytes, PS, 100);
     assert.equal(ix.fileVersion, 3);
-    assert.deepEqual(ix.configuration, { machineType: 'pc-i440fx-10.0', capabilities: [], uuid: '00010203-0405-0607-0809-0a0b0c0d0e0f', subsections: ['configuration/uuid'] });
+    assert.deepEqual(ix.configuration, {
+      machineType: 'pc-i440fx-10.0',
+      capabilities: [],
+      uuid: '00010203-0405-0607-0809-0a0b0c0d0e0f',
+      subsections: ['configuration/uuid'],
+    });
     assert.equal(ix.totalRam, 18 * PS);
     assert.deepEqual(ix.ramblocks, [
       { name: 'pc.ram', usedLength: 16 * PS },
       { name: 'pc.bios', usedLength: 2 * PS },
     ]);
-    assert.deepEqual(kinds(ix), [K.MemSize, K.Flush, K.Eos, K.Zero, K.Zero, K.Page, K.Page, K.Flush, K.Eos, K.Zero, K.Flush, K.Eos]);
+    assert.deepEqual(kinds(ix), [
+      K.MemSize,
+      K.Flush,
+      K.Eos,
+      K.Zero,
+      K.Zero,
+      K.Page,
+      K.Page,
+      K.Flush,
+      K.Eos,
+      K.Zero,
+      K.Flush,
+      K.Eos,
+    ]);
     assert.deepEqual(Array.from(ix.records.section.view()), [0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
     assert.deepEqual(Array.from(ix.records.block.view()), [-1, -1, -1, 0, 0, 0, 1, -1, -1, 0, -1, -1]);
     assert.deepEqual(Array.from(ix.records.offset.view()), [18 * PS, 0, 0, 0, PS, 2 * PS, PS, 0, 0, 3 * PS, 0, 0]);
@@ -93,7 +115,10 @@ describe('main channel: well-formed synthetic streams', () => {
     const { ix, sink } = await index(sampleStream());
     assert.equal(ix.complete, true);
     assert.equal(ix.stoppedAt?.reason, 'end (QEMU_VM_EOF)');
-    assert.deepEqual(ix.sections.slice(-2).map((s) => s.typeName), ['EOF', 'VMDESCRIPTION']);
+    assert.deepEqual(
+      ix.sections.slice(-2).map((s) => s.typeName),
+      ['EOF', 'VMDESCRIPTION'],
+    );
     assert.equal(ix.eofOffset, ix.sections.at(-2)!.streamOffset);
     assert.equal(ix.vmDescriptionOffset, ix.sections.at(-1)!.streamOffset);
     assert.deepEqual(codes(sink), ['main.vmdesc']);
@@ -109,7 +134,14 @@ describe('main channel: well-formed synthetic streams', () => {
   });
 
   it('handles a stream without VM description and without configuration record', async () => {
-    const bytes = new MainStreamEncoder().header().sectionStart(3, 'ram').memSize([{ name: 'a', usedLength: PS }]).eos().footer(3).eof().bytes();
+    const bytes = new MainStreamEncoder()
+      .header()
+      .sectionStart(3, 'ram')
+      .memSize([{ name: 'a', usedLength: PS }])
+      .eos()
+      .footer(3)
+      .eof()
+      .bytes();
     const { ix, sink } = await index(bytes);
     assert.equal(ix.configuration, undefined);
     assert.equal(ix.vmDescription, undefined);
@@ -118,7 +150,16 @@ describe('main channel: well-formed synthetic streams', () => {
   });
 
   it('accepts streams without section footers (machine types before 2.4)', async () => {
-    const bytes = new MainStreamEncoder().header().sectionStart(0, 'ram').memSize([{ name: 'a', usedLength: PS }]).eos().sectionEnd(0).zero(0, 'a').eos().eof().bytes();
+    const bytes = new MainStreamEncoder()
+      .header()
+      .sectionStart(0, 'ram')
+      .memSize([{ name: 'a', usedLength: PS }])
+      .eos()
+      .sectionEnd(0)
+      .zero(0, 'a')
+      .eos()
+      .eof()
+      .bytes();
     const { ix, sink } = await index(bytes);
     assert.equal(ix.complete, true);
     assert.equal(ix.records.length, 4);
@@ -153,7 +194,10 @@ describe('main channel: well-formed synthetic streams', () => {
     assert.equal(ix.records.row(2).kind, K.Page);
     assert.equal(ix.complete, true);
     assert.deepEqual(codes(sink), []);
-    assert.deepEqual(await readMainChannelPageSize(memoryStream(bytes)), { pageSize: 65536, source: 'target-page-bits' });
+    assert.deepEqual(await readMainChannelPageSize(memoryStream(bytes)), {
+      pageSize: 65536,
+      source: 'target-page-bits',
+    });
   });
 
   it('reads block page sizes sent after POSTCOPY_ADVISE', async () => {
@@ -179,12 +223,18 @@ describe('main channel: well-formed synthetic streams', () => {
       { name: 'last-huge', usedLength: 2 << 20, pageSize: 2 << 20 },
     ]);
     assert.deepEqual(kinds(ix), [K.MemSize, K.Flush, K.Eos]);
-    assert.deepEqual(ix.sections.slice(0, 2).map((s) => s.idstr), ['OPEN_RETURN_PATH', 'POSTCOPY_ADVISE']);
+    assert.deepEqual(
+      ix.sections.slice(0, 2).map((s) => s.idstr),
+      ['OPEN_RETURN_PATH', 'POSTCOPY_ADVISE'],
+    );
     assert.deepEqual(codes(sink), []);
   });
 
   it('follows mapped-ram: header after each block entry, then a jump over the page region', async () => {
-    const e = new MainStreamEncoder().header().configuration({ machineType: 'pc-q35-10.0', capabilities: ['mapped-ram'] }).sectionStart(1, 'ram');
+    const e = new MainStreamEncoder()
+      .header()
+      .configuration({ machineType: 'pc-q35-10.0', capabilities: ['mapped-ram'] })
+      .sectionStart(1, 'ram');
     const blocks = [
       { name: 'pc.ram', usedLength: 8 * PS },
       { name: 'pc.rom', usedLength: 2 * PS },
@@ -232,18 +282,34 @@ describe('main channel: well-formed synthetic streams', () => {
     assert.equal(ix.complete, true);
     assert.deepEqual(codes(sink), ['main.unsupported-record', 'main.unsupported-record']);
     assert.ok(sink.items.every((d) => d.severity === 'info'));
-    assert.deepEqual(sink.items.map((d) => d.location.record), [2, 4]);
+    assert.deepEqual(
+      sink.items.map((d) => d.location.record),
+      [2, 4],
+    );
   });
 });
 
 describe('readMainChannelPageSize', () => {
   it('prefers the VM description', async () => {
-    assert.deepEqual(await readMainChannelPageSize(memoryStream(sampleStream({ device: true }))), { pageSize: 4096, source: 'vmdesc' });
-    assert.deepEqual(await readMainChannelPageSize(memoryStream(sampleStream({ pageSize: 16384 }))), { pageSize: 16384, source: 'vmdesc' });
+    assert.deepEqual(await readMainChannelPageSize(memoryStream(sampleStream({ device: true }))), {
+      pageSize: 4096,
+      source: 'vmdesc',
+    });
+    assert.deepEqual(await readMainChannelPageSize(memoryStream(sampleStream({ pageSize: 16384 }))), {
+      pageSize: 16384,
+      source: 'vmdesc',
+    });
   });
   it('falls back to target-page-bits, else gives nothing', async () => {
-    const withBits = new MainStreamEncoder().header().configuration({ machineType: 'm', targetPageBits: 13 }).eof().bytes();
-    assert.deepEqual(await readMainChannelPageSize(memoryStream(withBits)), { pageSize: 8192, source: 'target-page-bits' });
+    const withBits = new MainStreamEncoder()
+      .header()
+      .configuration({ machineType: 'm', targetPageBits: 13 })
+      .eof()
+      .bytes();
+    assert.deepEqual(await readMainChannelPageSize(memoryStream(withBits)), {
+      pageSize: 8192,
+      source: 'target-page-bits',
+    });
     assert.deepEqual(await readMainChannelPageSize(memoryStream(sampleStream({ vmdesc: false }))), {});
     assert.deepEqual(await readMainChannelPageSize(memoryStream(new Uint8Array(0))), {});
     const badBits = new MainStreamEncoder().header().configuration({ machineType: 'm', targetPageBits: 40 }).bytes();

@@ -29,13 +29,25 @@ import type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainCha
 
 export { readMainChannelPageSize } from './fileHeader';
 export type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
-export { MainRecordKind, MainRecordTable, MAIN_RECORD_KIND_NAMES, type MainRecordRow, type RamBlockInfo } from './recordTable';
+export {
+  MainRecordKind,
+  MainRecordTable,
+  MAIN_RECORD_KIND_NAMES,
+  type MainRecordRow,
+  type RamBlockInfo,
+} from './recordTable';
 export type { MainConfiguration } from './configurationSection';
 
 const DEFAULT_PAGE_SIZE = 4096;
 
 /** Decodes the main channel: configuration, sections, RAM records, up to device state or QEMU_VM_EOF. */
-export async function indexMainChannel(stream: StreamBytes, streamId: number, pageSize: number, sink: DiagnosticSink, options: IndexOptions = {}): Promise<MainChannelIndex> {
+export async function indexMainChannel(
+  stream: StreamBytes,
+  streamId: number,
+  pageSize: number,
+  sink: DiagnosticSink,
+  options: IndexOptions = {},
+): Promise<MainChannelIndex> {
   return new MainChannelDecoder(stream, streamId, pageSize, sink, options).run();
 }
 
@@ -60,12 +72,27 @@ class MainChannelDecoder {
     private readonly sink: DiagnosticSink,
     options: IndexOptions,
   ) {
-    this.report = (code: DiagnosticCode, message: string, streamOffset: number, record?: number, severity?: Severity) => {
-      const location = { stream: streamId, ...(record !== undefined ? { record } : {}), streamOffset, fileOffset: stream.fileOffsetOf(streamOffset) };
+    this.report = (
+      code: DiagnosticCode,
+      message: string,
+      streamOffset: number,
+      record?: number,
+      severity?: Severity,
+    ) => {
+      const location = {
+        stream: streamId,
+        ...(record !== undefined ? { record } : {}),
+        streamOffset,
+        fileOffset: stream.fileOffsetOf(streamOffset),
+      };
       this.sink.report(code, message, location, severity ? { severity } : undefined);
     };
     if (!isPlausiblePageSize(pageSize)) {
-      this.report('multifd.page-size-unknown', `page size ${pageSize} is not a target page size QEMU supports; ${DEFAULT_PAGE_SIZE} assumed`, 0);
+      this.report(
+        'multifd.page-size-unknown',
+        `page size ${pageSize} is not a target page size QEMU supports; ${DEFAULT_PAGE_SIZE} assumed`,
+        0,
+      );
       this.pageSize = DEFAULT_PAGE_SIZE;
     }
     this.maxSections = options.maxSections ?? LIMITS.maxSections;
@@ -109,7 +136,11 @@ class MainChannelDecoder {
       await this.walk();
     } catch (e) {
       if (e instanceof StreamEnded) {
-        this.report('main.truncated', `the main channel ends (at ${this.stream.length}) inside the record that starts here`, this.itemStart);
+        this.report(
+          'main.truncated',
+          `the main channel ends (at ${this.stream.length}) inside the record that starts here`,
+          this.itemStart,
+        );
         this.stop(this.itemStart, 'truncated');
       } else {
         // Only an I/O failure can get here: the stream could not be read further.
@@ -141,12 +172,26 @@ class MainChannelDecoder {
     if (vm.json !== undefined) ix.vmDescription = vm.json;
     if (vm.pageSize !== undefined) ix.vmDescriptionPageSize = vm.pageSize;
     if (vm.parseError !== undefined) {
-      this.report('main.vmdesc', `VM description of ${vm.jsonLength} bytes does not parse: ${vm.parseError}`, vm.offset, undefined, 'warning');
+      this.report(
+        'main.vmdesc',
+        `VM description of ${vm.jsonLength} bytes does not parse: ${vm.parseError}`,
+        vm.offset,
+        undefined,
+        'warning',
+      );
       return;
     }
-    this.report('main.vmdesc', `VM description (${vm.jsonLength} bytes of JSON)${vm.pageSize ? `, page_size ${vm.pageSize}` : ', no usable page_size'}`, vm.offset);
+    this.report(
+      'main.vmdesc',
+      `VM description (${vm.jsonLength} bytes of JSON)${vm.pageSize ? `, page_size ${vm.pageSize}` : ', no usable page_size'}`,
+      vm.offset,
+    );
     if (vm.pageSize !== undefined && vm.pageSize !== this.pageSize)
-      this.report('multifd.page-size-conflict', `the VM description says page_size ${vm.pageSize}, but ${this.pageSize} is being used to decode RAM records`, vm.offset);
+      this.report(
+        'multifd.page-size-conflict',
+        `the VM description says page_size ${vm.pageSize}, but ${this.pageSize} is being used to decode RAM records`,
+        vm.offset,
+      );
   }
 
   private addSection(e: MainSectionEntry): void {
@@ -185,7 +230,11 @@ class MainChannelDecoder {
           await this.eof(at);
           return;
         default:
-          this.report('main.bad-section', `unexpected top-level byte 0x${type.toString(16).padStart(2, '0')} (${SECTION_TYPE_NAMES[type] ?? 'no such record type'}); decoding stops`, at);
+          this.report(
+            'main.bad-section',
+            `unexpected top-level byte 0x${type.toString(16).padStart(2, '0')} (${SECTION_TYPE_NAMES[type] ?? 'no such record type'}); decoding stops`,
+            at,
+          );
           this.stop(at, 'bad section type');
           return;
       }
@@ -222,10 +271,18 @@ class MainChannelDecoder {
     this.ram.ignoreShared = caps.includes('x-ignore-shared');
     this.ram.mappedRam = caps.includes('mapped-ram');
     if (this.ram.mappedRam)
-      this.report('main.mapped-ram', 'mapped-ram stream: each block\'s pages live at fixed file offsets after its MEM_SIZE entry; page regions are skipped, not indexed', at);
+      this.report(
+        'main.mapped-ram',
+        "mapped-ram stream: each block's pages live at fixed file offsets after its MEM_SIZE entry; page regions are skipped, not indexed",
+        at,
+      );
     const bits = r.config.targetPageBits;
     if (bits !== undefined && 2 ** bits !== this.pageSize)
-      this.report('multifd.page-size-conflict', `configuration says target-page-bits ${bits} (${2 ** bits} bytes), but ${this.pageSize} is being used to decode RAM records`, at);
+      this.report(
+        'multifd.page-size-conflict',
+        `configuration says target-page-bits ${bits} (${2 ** bits} bytes), but ${this.pageSize} is being used to decode RAM records`,
+        at,
+      );
     return true;
   }
 
@@ -238,17 +295,35 @@ class MainChannelDecoder {
     const typeName = SECTION_TYPE_NAMES[type];
     this.addSection({ type, typeName, id, idstr, instanceId, versionId, streamOffset: at });
     if (this.sectionIds.size < LIMITS.maxSectionIds || this.sectionIds.has(id)) this.sectionIds.set(id, idstr);
-    if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL) return this.deviceState(type, at, id, idstr, instanceId, versionId);
-    if (versionId !== RAM_SECTION_VERSION) this.report('main.bad-section', `RAM section version ${versionId}; ram_load accepts only ${RAM_SECTION_VERSION}`, at, undefined, 'warning');
+    if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL)
+      return this.deviceState(type, at, id, idstr, instanceId, versionId);
+    if (versionId !== RAM_SECTION_VERSION)
+      this.report(
+        'main.bad-section',
+        `RAM section version ${versionId}; ram_load accepts only ${RAM_SECTION_VERSION}`,
+        at,
+        undefined,
+        'warning',
+      );
     return this.ramSection(id, at);
   }
 
   private async partOrEnd(type: number, at: number): Promise<boolean> {
     const id = await this.w.be32();
     const idstr = this.sectionIds.get(id);
-    this.addSection({ type, typeName: SECTION_TYPE_NAMES[type], id, ...(idstr !== undefined ? { idstr } : {}), streamOffset: at });
+    this.addSection({
+      type,
+      typeName: SECTION_TYPE_NAMES[type],
+      id,
+      ...(idstr !== undefined ? { idstr } : {}),
+      streamOffset: at,
+    });
     if (idstr === undefined) {
-      this.report('main.bad-section', `${SECTION_TYPE_NAMES[type]} for section id ${id}, which no START announced; decoding stops`, at);
+      this.report(
+        'main.bad-section',
+        `${SECTION_TYPE_NAMES[type]} for section id ${id}, which no START announced; decoding stops`,
+        at,
+      );
       this.stop(at, 'unknown section id');
       return false;
     }
@@ -256,10 +331,21 @@ class MainChannelDecoder {
     return this.ramSection(id, at);
   }
 
-  private deviceState(type: number, at: number, id: number, idstr: string, instanceId?: number, versionId?: number): boolean {
+  private deviceState(
+    type: number,
+    at: number,
+    id: number,
+    idstr: string,
+    instanceId?: number,
+    versionId?: number,
+  ): boolean {
     const extra = instanceId !== undefined ? `, instance ${instanceId}, version ${versionId}` : '';
     const hint = this.vm ? `; the VM description at ${this.vm.offset} describes the device state` : '';
-    this.report('main.device-state', `section "${idstr}" (${SECTION_TYPE_NAMES[type]}, id ${id}${extra}): device state cannot be delimited without parsing its VMState; decoding stops here${hint}`, at);
+    this.report(
+      'main.device-state',
+      `section "${idstr}" (${SECTION_TYPE_NAMES[type]}, id ${id}${extra}): device state cannot be delimited without parsing its VMState; decoding stops here${hint}`,
+      at,
+    );
     this.stop(at, `device state "${idstr}"`);
     return false;
   }
@@ -284,7 +370,11 @@ class MainChannelDecoder {
       if (this.footers === undefined && next !== undefined) this.footers = false;
       // The end of the stream is reported by the walk.
       if (this.footers === false || next === undefined) return true;
-      this.report('main.footer-mismatch', `no footer after section id ${id} (started at ${sectionAt}): found 0x${next.toString(16)} instead of 0x7e; decoding stops`, at);
+      this.report(
+        'main.footer-mismatch',
+        `no footer after section id ${id} (started at ${sectionAt}): found 0x${next.toString(16)} instead of 0x7e; decoding stops`,
+        at,
+      );
       this.stop(at, 'missing section footer');
       return false;
     }
@@ -292,7 +382,11 @@ class MainChannelDecoder {
     const fid = await w.be32();
     this.footers = true;
     if (fid !== id) {
-      this.report('main.footer-mismatch', `footer names section id ${fid}, but the section (started at ${sectionAt}) is id ${id}; decoding stops`, at);
+      this.report(
+        'main.footer-mismatch',
+        `footer names section id ${fid}, but the section (started at ${sectionAt}) is id ${id}; decoding stops`,
+        at,
+      );
       this.stop(at, 'section footer mismatch');
       return false;
     }
@@ -306,8 +400,21 @@ class MainChannelDecoder {
     const len = await w.be16();
     w.skip(len);
     const name = MIG_CMD_NAMES[cmd];
-    this.addSection({ type: QEMU_VM_COMMAND, typeName: 'COMMAND', id: cmd, idstr: name ?? `unknown command ${cmd}`, streamOffset: at });
-    if (name === undefined) this.report('main.bad-section', `unknown command ${cmd} (length ${len}); skipped by its length`, at, undefined, 'warning');
+    this.addSection({
+      type: QEMU_VM_COMMAND,
+      typeName: 'COMMAND',
+      id: cmd,
+      idstr: name ?? `unknown command ${cmd}`,
+      streamOffset: at,
+    });
+    if (name === undefined)
+      this.report(
+        'main.bad-section',
+        `unknown command ${cmd} (length ${len}); skipped by its length`,
+        at,
+        undefined,
+        'warning',
+      );
     if (cmd === MIG_CMD_POSTCOPY_ADVISE) this.ram.postcopyAdvised = true;
   }
 
@@ -333,7 +440,8 @@ class MainChannelDecoder {
     const parsed = await parseJson(this.stream, w.pos, len);
     this.takeVmDescription({ offset: dAt, eofOffset: at, jsonOffset: w.pos, jsonLength: len, ...parsed });
     w.skip(len);
-    if (w.remaining > 0) this.report('main.bad-section', `${w.remaining} bytes follow the VM description`, w.pos, undefined, 'warning');
+    if (w.remaining > 0)
+      this.report('main.bad-section', `${w.remaining} bytes follow the VM description`, w.pos, undefined, 'warning');
   }
 
   private finish(): MainChannelIndex {

@@ -26,7 +26,13 @@ import { MAPPED_RAM_HEADER_LAYOUT } from './layouts';
 const MAPPED_RAM = fieldsOf(MAPPED_RAM_HEADER_LAYOUT, ['version', 'page_size', 'bitmap_offset', 'pages_offset']);
 
 /** Reports one diagnostic at a stream offset; the caller adds stream id and file offset. */
-export type Reporter = (code: DiagnosticCode, message: string, streamOffset: number, record?: number, severity?: Severity) => void;
+export type Reporter = (
+  code: DiagnosticCode,
+  message: string,
+  streamOffset: number,
+  record?: number,
+  severity?: Severity,
+) => void;
 
 /** Decoder state that lives across RAM sections (QEMU keeps the last block across sections too). */
 export interface RamState {
@@ -56,7 +62,8 @@ export type RamSectionResult = { ok: true } | { ok: false; at: number; reason: s
 
 /** 8-byte word + u8 length + 255-byte name + up to 4 bytes of payload header. */
 const RECORD_HEAD = 8 + 1 + 255 + 4;
-const MAPPED_RAM_INVALID = RAM_SAVE_FLAG_HOOK | RAM_SAVE_FLAG_MULTIFD_FLUSH | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_ZERO;
+const MAPPED_RAM_INVALID =
+  RAM_SAVE_FLAG_HOOK | RAM_SAVE_FLAG_MULTIFD_FLUSH | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_ZERO;
 const TWO32 = 0x1_0000_0000;
 
 /**
@@ -81,8 +88,10 @@ export async function decodeRamSection(s: RamState): Promise<RamSectionResult> {
     const flags = low & RAM_FLAG_MASK;
     // Offsets are page aligned: the bits below the page size are flags, and those above 0x3ff are unused.
     const offset = hi * TWO32 + ((lo & ~pageMask) >>> 0);
-    if (low & ~RAM_FLAG_MASK) return unknownFlags(s, at, low, 'bits above 0x3ff below the page size are not flags any QEMU defines');
-    if (s.mappedRam && flags & MAPPED_RAM_INVALID) return unknownFlags(s, at, flags, 'not valid in a mapped-ram stream');
+    if (low & ~RAM_FLAG_MASK)
+      return unknownFlags(s, at, low, 'bits above 0x3ff below the page size are not flags any QEMU defines');
+    if (s.mappedRam && flags & MAPPED_RAM_INVALID)
+      return unknownFlags(s, at, flags, 'not valid in a mapped-ram stream');
     const kindBits = flags & ~RAM_SAVE_FLAG_CONTINUE;
     switch (kindBits) {
       case RAM_SAVE_FLAG_MEM_SIZE: {
@@ -110,7 +119,13 @@ export async function decodeRamSection(s: RamState): Promise<RamSectionResult> {
         break;
       case RAM_SAVE_FLAG_HOOK:
         // RDMA: the hook's data travels over RDMA, not in this stream, so nothing after it can be trusted.
-        s.report('main.unsupported-record', `RAM_SAVE_FLAG_HOOK (RDMA) record: not followed; decoding stops`, at, undefined, 'error');
+        s.report(
+          'main.unsupported-record',
+          `RAM_SAVE_FLAG_HOOK (RDMA) record: not followed; decoding stops`,
+          at,
+          undefined,
+          'error',
+        );
         return { ok: false, at, reason: 'RDMA hook record' };
       default:
         return unknownFlags(s, at, flags, 'QEMU accepts exactly one record kind (plus CONTINUE)');
@@ -119,7 +134,11 @@ export async function decodeRamSection(s: RamState): Promise<RamSectionResult> {
 }
 
 function unknownFlags(s: RamState, at: number, flags: number, why: string): RamSectionResult {
-  s.report('main.unknown-ram-flags', `RAM record flags ${hexNum(flags)} (${ramFlagNames(flags)}): ${why}; decoding stops`, at);
+  s.report(
+    'main.unknown-ram-flags',
+    `RAM record flags ${hexNum(flags)} (${ramFlagNames(flags)}): ${why}; decoding stops`,
+    at,
+  );
   return { ok: false, at, reason: `unknown RAM flags ${hexNum(flags)}` };
 }
 
@@ -168,7 +187,13 @@ function readPagePayload(s: RamState, kindBits: number, block: number, offset: n
       const encoding = w.u8Sync();
       const len = w.be16Sync();
       if (encoding !== ENCODING_FLAG_XBZRLE || len > pageSize) {
-        s.report('main.unsupported-record', `XBZRLE header (encoding ${encoding}, length ${len}) is one QEMU rejects; decoding stops`, hAt, undefined, 'error');
+        s.report(
+          'main.unsupported-record',
+          `XBZRLE header (encoding ${encoding}, length ${len}) is one QEMU rejects; decoding stops`,
+          hAt,
+          undefined,
+          'error',
+        );
         return { ok: false, at: hAt, reason: 'bad XBZRLE header' };
       }
       w.skip(len);
@@ -179,7 +204,13 @@ function readPagePayload(s: RamState, kindBits: number, block: number, offset: n
       const hAt = w.pos;
       const len = w.be32Sync();
       if (len > compressBound(pageSize)) {
-        s.report('main.unsupported-record', `COMPRESS_PAGE length ${len} is beyond compressBound(${pageSize}); decoding stops`, hAt, undefined, 'error');
+        s.report(
+          'main.unsupported-record',
+          `COMPRESS_PAGE length ${len} is beyond compressBound(${pageSize}); decoding stops`,
+          hAt,
+          undefined,
+          'error',
+        );
         return { ok: false, at: hAt, reason: 'bad COMPRESS_PAGE length' };
       }
       w.skip(len);
@@ -189,12 +220,24 @@ function readPagePayload(s: RamState, kindBits: number, block: number, offset: n
   const rec = records.push(kind, block, offset, at, dataPos, s.section);
   const b = block >= 0 ? s.ramblocks[block] : undefined;
   if (b && !b.unannounced && offset >= b.usedLength)
-    s.report('main.offset-range', `offset ${hexNum(offset)} is beyond block "${b.name}" (used_length ${hexNum(b.usedLength)})`, at, rec);
-  if (kind === MainRecordKind.Zero && fill !== 0) s.report('main.zero-fill', `ZERO record with fill byte ${hexNum(fill)}`, at, rec);
+    s.report(
+      'main.offset-range',
+      `offset ${hexNum(offset)} is beyond block "${b.name}" (used_length ${hexNum(b.usedLength)})`,
+      at,
+      rec,
+    );
+  if (kind === MainRecordKind.Zero && fill !== 0)
+    s.report('main.zero-fill', `ZERO record with fill byte ${hexNum(fill)}`, at, rec);
   if ((kind === MainRecordKind.Xbzrle || kind === MainRecordKind.CompressPage) && !s.noted.has(kind)) {
     s.noted.add(kind);
     const name = kind === MainRecordKind.Xbzrle ? 'XBZRLE' : 'COMPRESS_PAGE';
-    s.report('main.unsupported-record', `${name} records are delimited and indexed, but their page data is not decoded`, at, rec, 'info');
+    s.report(
+      'main.unsupported-record',
+      `${name} records are delimited and indexed, but their page data is not decoded`,
+      at,
+      rec,
+      'info',
+    );
   }
   return { ok: true };
 }
@@ -211,7 +254,11 @@ async function readMemSizeList(s: RamState, total: number): Promise<RamSectionRe
   while (remaining > 0) {
     const blockAt = w.pos;
     if (s.ramblocks.length >= LIMITS.maxRamBlocks) {
-      s.report('main.mem-size-mismatch', `more than ${LIMITS.maxRamBlocks} blocks and ${hexNum(remaining)} bytes of the total still unaccounted for; decoding stops`, blockAt);
+      s.report(
+        'main.mem-size-mismatch',
+        `more than ${LIMITS.maxRamBlocks} blocks and ${hexNum(remaining)} bytes of the total still unaccounted for; decoding stops`,
+        blockAt,
+      );
       return { ok: false, at: blockAt, reason: 'too many RAM blocks' };
     }
     const name = await w.name8();
@@ -233,13 +280,23 @@ async function readMemSizeList(s: RamState, total: number): Promise<RamSectionRe
       if (!r.ok) return r;
     }
     if (usedLength > remaining) {
-      s.report('main.mem-size-mismatch', `block "${name}" (${hexNum(usedLength)} bytes) is larger than the ${hexNum(remaining)} bytes left of the MEM_SIZE total ${hexNum(total)}; decoding stops`, blockAt);
+      s.report(
+        'main.mem-size-mismatch',
+        `block "${name}" (${hexNum(usedLength)} bytes) is larger than the ${hexNum(remaining)} bytes left of the MEM_SIZE total ${hexNum(total)}; decoding stops`,
+        blockAt,
+      );
       return { ok: false, at: blockAt, reason: 'MEM_SIZE lengths do not add up' };
     }
     remaining -= usedLength;
     if (s.blockIndex.has(name) && !duplicate) {
       duplicate = true;
-      s.report('main.mem-size-mismatch', `block "${name}" is announced twice (later duplicates not listed); records name the first`, blockAt, undefined, 'warning');
+      s.report(
+        'main.mem-size-mismatch',
+        `block "${name}" is announced twice (later duplicates not listed); records name the first`,
+        blockAt,
+        undefined,
+        'warning',
+      );
     }
     addBlock(s, info);
   }
@@ -260,7 +317,13 @@ async function readMappedRamHeader(s: RamState, info: RamBlockInfo): Promise<Ram
   const bitmapOffset = readU64(MAPPED_RAM.bitmap_offset, b);
   const pagesOffset = readU64(MAPPED_RAM.pages_offset, b);
   if (version !== MAPPED_RAM_HEADER_VERSION) {
-    s.report('main.mapped-ram', `MappedRamHeader of block "${info.name}" has version ${version}; only ${MAPPED_RAM_HEADER_VERSION} exists; decoding stops`, hAt, undefined, 'error');
+    s.report(
+      'main.mapped-ram',
+      `MappedRamHeader of block "${info.name}" has version ${version}; only ${MAPPED_RAM_HEADER_VERSION} exists; decoding stops`,
+      hAt,
+      undefined,
+      'error',
+    );
     return { ok: false, at: hAt, reason: 'bad mapped-ram header' };
   }
   // Ignored (shared) blocks have no regions.
@@ -269,12 +332,22 @@ async function readMappedRamHeader(s: RamState, info: RamBlockInfo): Promise<Ram
   const pagesStream = pagesOffset - bias;
   const next = pagesStream + info.usedLength;
   if (bias < 0 || pagesStream < w.pos || !Number.isSafeInteger(next)) {
-    s.report('main.mapped-ram', `MappedRamHeader of block "${info.name}" has inconsistent offsets (bitmap ${hexNum(bitmapOffset)}, pages ${hexNum(pagesOffset)}); decoding stops`, hAt, undefined, 'error');
+    s.report(
+      'main.mapped-ram',
+      `MappedRamHeader of block "${info.name}" has inconsistent offsets (bitmap ${hexNum(bitmapOffset)}, pages ${hexNum(pagesOffset)}); decoding stops`,
+      hAt,
+      undefined,
+      'error',
+    );
     return { ok: false, at: hAt, reason: 'bad mapped-ram header' };
   }
   info.mappedRam = { pageSize, bitmapOffset: w.pos, pagesOffset: pagesStream };
   if (next > w.length) {
-    s.report('main.truncated', `the page region of block "${info.name}" (up to ${next}) extends past the end of the stream (${w.length})`, hAt);
+    s.report(
+      'main.truncated',
+      `the page region of block "${info.name}" (up to ${next}) extends past the end of the stream (${w.length})`,
+      hAt,
+    );
     return { ok: false, at: hAt, reason: 'truncated' };
   }
   w.seek(next);

@@ -72,10 +72,26 @@ export class MainRecordTable {
 
   /** Memory held by the table, in bytes. */
   get bytes(): number {
-    return this.kind.bytes + this.block.bytes + this.offset.bytes + this.streamPos.bytes + this.dataDelta.bytes + this.farData.size * 40 + this.epoch.bytes + this.section.bytes;
+    return (
+      this.kind.bytes +
+      this.block.bytes +
+      this.offset.bytes +
+      this.streamPos.bytes +
+      this.dataDelta.bytes +
+      this.farData.size * 40 +
+      this.epoch.bytes +
+      this.section.bytes
+    );
   }
 
-  push(kind: MainRecordKind, block: number, offset: number, streamPos: number, dataPos: number, section: number): number {
+  push(
+    kind: MainRecordKind,
+    block: number,
+    offset: number,
+    streamPos: number,
+    dataPos: number,
+    section: number,
+  ): number {
     const i = this.kind.length;
     this.kind.push(kind);
     this.block.push(block);

@@ -3,7 +3,10 @@ import { be16, be32, be64, latin1 } from '../util/bytes';
 
 /** Thrown inside the decoder when the stream ends before a field; caught and turned into `main.truncated`. */
 export class StreamEnded extends Error {
-  constructor(readonly at: number, readonly wanted: number) {
+  constructor(
+    readonly at: number,
+    readonly wanted: number,
+  ) {
     super(`stream ends at ${at} inside a field of ${wanted} bytes`);
   }
 }
@@ -21,7 +24,10 @@ export class StreamWalker {
   private view: Uint8Array = new Uint8Array(0);
   private viewStart = 0;
 
-  constructor(private readonly ahead: ReadAhead, readonly length: number) {}
+  constructor(
+    private readonly ahead: ReadAhead,
+    readonly length: number,
+  ) {}
 
   get remaining(): number {
     return this.length - this.pos;

@@ -27,7 +27,10 @@ const CLOSE_BRACE = 0x7d;
  * last byte of the stream. JSON text cannot contain a raw 0x06, and the exact length makes a false match
  * in binary device state practically impossible. Reads at most LIMITS.vmDescriptionTail bytes.
  */
-export async function findVmDescription(stream: StreamBytes, maxTail = LIMITS.vmDescriptionTail): Promise<VmDescriptionFound | undefined> {
+export async function findVmDescription(
+  stream: StreamBytes,
+  maxTail = LIMITS.vmDescriptionTail,
+): Promise<VmDescriptionFound | undefined> {
   const length = stream.length;
   if (length < 7) return undefined;
   // QEMU writes the JSON without a trailing newline; anything else is not a VM description.
@@ -63,8 +66,13 @@ async function parseAt(stream: StreamBytes, p: number, length: number): Promise<
 }
 
 /** Parses `len` bytes of JSON at `offset`; bounded by LIMITS.maxVmDescription. */
-export async function parseJson(stream: StreamBytes, offset: number, len: number): Promise<{ json?: unknown; parseError?: string; pageSize?: number }> {
-  if (len > LIMITS.maxVmDescription) return { parseError: `VM description of ${len} bytes is larger than the ${LIMITS.maxVmDescription}-byte limit` };
+export async function parseJson(
+  stream: StreamBytes,
+  offset: number,
+  len: number,
+): Promise<{ json?: unknown; parseError?: string; pageSize?: number }> {
+  if (len > LIMITS.maxVmDescription)
+    return { parseError: `VM description of ${len} bytes is larger than the ${LIMITS.maxVmDescription}-byte limit` };
   try {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(await stream.read(offset, offset + len));
     const json: unknown = JSON.parse(text);

@@ -22,8 +22,22 @@ export const KNOWN_FLAG_BITS = 0x7f;
 export type CompressionMethod = 'none' | 'zlib' | 'zstd' | 'qpl' | 'uadk' | 'qatzip';
 
 /** The compression field is a method number at bits 1..5: (flags >> 1) & 0x1f. */
-export const METHOD_BY_VALUE: Record<number, CompressionMethod> = { 0: 'none', 1: 'zlib', 2: 'zstd', 4: 'qpl', 8: 'uadk', 16: 'qatzip' };
-export const METHOD_SINCE: Record<CompressionMethod, string> = { none: '4.0', zlib: '5.0', zstd: '5.0', qpl: '9.1', uadk: '9.1', qatzip: '9.2' };
+export const METHOD_BY_VALUE: Record<number, CompressionMethod> = {
+  0: 'none',
+  1: 'zlib',
+  2: 'zstd',
+  4: 'qpl',
+  8: 'uadk',
+  16: 'qatzip',
+};
+export const METHOD_SINCE: Record<CompressionMethod, string> = {
+  none: '4.0',
+  zlib: '5.0',
+  zstd: '5.0',
+  qpl: '9.1',
+  uadk: '9.1',
+  qatzip: '9.2',
+};
 
 export function methodValue(flags: number): number {
   return (flags >>> 1) & 0x1f;

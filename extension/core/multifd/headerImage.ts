@@ -1,6 +1,15 @@
 import { DEVICE_STATE_HEADER_SIZE, FLAG_SYNC, RAM_PACKET_FIXED_SIZE, methodOf, pageCount } from './constants';
 import { isDeviceState } from './framing';
-import { checkDeviceStateHeader, checkFlags, checkNocompSize, checkOffsets, checkPacketStart, checkPageCounts, checkRamblockName, type HeaderProblem } from './packetChecks';
+import {
+  checkDeviceStateHeader,
+  checkFlags,
+  checkNocompSize,
+  checkOffsets,
+  checkPacketStart,
+  checkPageCounts,
+  checkRamblockName,
+  type HeaderProblem,
+} from './packetChecks';
 import { offsetEntryPosition, readDeviceStateHeader, readPacketHdr, readRamPacketHeader } from './packetHeaders';
 import { packetOffsets, type PacketOffsets } from './packetPages';
 import type { PacketSummary } from './packetTable';
@@ -35,7 +44,10 @@ function offsetLimit(pagesAlloc: number, pageSize: number | undefined): number {
 export function offsetBytesToRead(fixed: Uint8Array, pageSize?: number): number {
   if (isDeviceState(readPacketHdr(fixed).flags)) return 0;
   const h = readRamPacketHeader(fixed);
-  return offsetEntryPosition(Math.min(h.normalPages + h.zeroPages, offsetLimit(h.pagesAlloc, pageSize))) - offsetEntryPosition(0);
+  return (
+    offsetEntryPosition(Math.min(h.normalPages + h.zeroPages, offsetLimit(h.pagesAlloc, pageSize))) -
+    offsetEntryPosition(0)
+  );
 }
 
 /** The header decoded: summary, used offsets and every problem QEMU's receiver (or a lint) would find. */
@@ -46,7 +58,14 @@ export function decodeHeaderImage(header: Uint8Array, pageSize?: number): Header
   if (isDeviceState(flags)) {
     const h = readDeviceStateHeader(header);
     problems.push(...checkDeviceStateHeader(h));
-    const summary = imageSummary({ kind: 'device-state', flags, headerLength: DEVICE_STATE_HEADER_SIZE, ramblock: h.idstr, instanceId: h.instanceId, nextPacketSize: h.nextPacketSize });
+    const summary = imageSummary({
+      kind: 'device-state',
+      flags,
+      headerLength: DEVICE_STATE_HEADER_SIZE,
+      ramblock: h.idstr,
+      instanceId: h.instanceId,
+      nextPacketSize: h.nextPacketSize,
+    });
     return { summary, problems, normalOffsets: [], zeroOffsets: [] };
   }
   const h = readRamPacketHeader(header);
@@ -54,7 +73,15 @@ export function decodeHeaderImage(header: Uint8Array, pageSize?: number): Header
   const capacity = offsetLimit(h.pagesAlloc, pageSize);
   const offsets = packetOffsets(header, h.normalPages, h.zeroPages, capacity);
   if (pageSize) {
-    problems.push(...checkOffsets(header, offsets.normalOffsets.length + offsets.zeroOffsets.length, pageSize, h.ramblock, undefined));
+    problems.push(
+      ...checkOffsets(
+        header,
+        offsets.normalOffsets.length + offsets.zeroOffsets.length,
+        pageSize,
+        h.ramblock,
+        undefined,
+      ),
+    );
     problems.push(...checkNocompSize(h, pageSize));
   }
   const summary = imageSummary({
@@ -72,7 +99,9 @@ export function decodeHeaderImage(header: Uint8Array, pageSize?: number): Header
 }
 
 /** A PacketSummary for a header that belongs to no stream (stream, index, epoch are -1). */
-function imageSummary(p: Partial<PacketSummary> & Pick<PacketSummary, 'kind' | 'flags' | 'headerLength' | 'ramblock'>): PacketSummary {
+function imageSummary(
+  p: Partial<PacketSummary> & Pick<PacketSummary, 'kind' | 'flags' | 'headerLength' | 'ramblock'>,
+): PacketSummary {
   return {
     stream: -1,
     index: -1,

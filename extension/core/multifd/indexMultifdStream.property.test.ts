@@ -19,7 +19,10 @@ test('property: for every sender version, the index returns exactly the packets 
       const ramblocks = new Map(c.blocks.map((b) => [b, c.blockPages * c.pageSize]));
       const idx = await indexMultifdStream(stream, 1, { pageSize: c.pageSize, ramblocks, names, sink });
       assert.equal(idx.complete, true);
-      assert.deepEqual(sink.items.filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        sink.items.filter((d) => d.severity === 'error'),
+        [],
+      );
       const withPages: DecodedPacket[] = [];
       for (let i = 0; i < idx.packets.length; i++) {
         const r = idx.packets.row(i);
@@ -31,13 +34,25 @@ test('property: for every sender version, the index returns exactly the packets 
         if (o.kind !== 'packet') return;
         const p = withPages[k];
         assert.equal(p.summary.ramblock, c.blocks[o.block]);
-        assert.deepEqual(p.normalOffsets, o.normal.map((x) => x * c.pageSize));
-        assert.deepEqual(p.zeroOffsets, o.zero.map((x) => x * c.pageSize));
+        assert.deepEqual(
+          p.normalOffsets,
+          o.normal.map((x) => x * c.pageSize),
+        );
+        assert.deepEqual(
+          p.zeroOffsets,
+          o.zero.map((x) => x * c.pageSize),
+        );
       });
       const syncs = 2 + c.ops.filter((o) => o.kind === 'sync' || o.sync).length;
       assert.equal(idx.syncPackets, syncs);
-      assert.equal(idx.normalPages, encoded.reduce((n, o) => n + (o.kind === 'packet' ? o.normal.length : 0), 0));
-      assert.equal(idx.zeroPages, encoded.reduce((n, o) => n + (o.kind === 'packet' ? o.zero.length : 0), 0));
+      assert.equal(
+        idx.normalPages,
+        encoded.reduce((n, o) => n + (o.kind === 'packet' ? o.normal.length : 0), 0),
+      );
+      assert.equal(
+        idx.zeroPages,
+        encoded.reduce((n, o) => n + (o.kind === 'packet' ? o.zero.length : 0), 0),
+      );
     }),
     { numRuns: 60, seed: 42 },
   );

@@ -11,8 +11,14 @@ import { MultifdChannelEncoder, page, type SenderVersion } from '../../../test/s
 
 const PS = 4096;
 const streamOf = (b: Uint8Array) => StreamBytes.contiguous(new MemoryByteSource(b), 0, b.length);
-const ctx = (over: Partial<MultifdIndexContext> = {}): MultifdIndexContext => ({ pageSize: PS, names: new StringTable(), sink: new DiagnosticSink(), ...over });
-const pages = (n: number, base: number, kind: 'random' | 'zero' | 'pattern' = 'random') => Array.from({ length: n }, (_, i) => ({ offset: (base + i) * PS, data: page(PS, base + i, kind) }));
+const ctx = (over: Partial<MultifdIndexContext> = {}): MultifdIndexContext => ({
+  pageSize: PS,
+  names: new StringTable(),
+  sink: new DiagnosticSink(),
+  ...over,
+});
+const pages = (n: number, base: number, kind: 'random' | 'zero' | 'pattern' = 'random') =>
+  Array.from({ length: n }, (_, i) => ({ offset: (base + i) * PS, data: page(PS, base + i, kind) }));
 
 /** A channel as a sender of `version` writes it: setup SYNC, two data batches, a SYNC, one more batch, final SYNC. */
 async function channel(version: SenderVersion, method: 'none' | 'zlib' = 'none'): Promise<Uint8Array> {
@@ -53,7 +59,11 @@ for (const version of ['7.2', '8.2', '9.0', '9.2', '10.0'] as SenderVersion[]) {
       assert.deepEqual(p.normalOffsets, [200 * PS, 201 * PS, 202 * PS]);
       assert.deepEqual(p.zeroOffsets, old ? [] : [300 * PS, 301 * PS]);
       assert.equal(p.fields.find((f) => f.name === 'normal_pages')?.value, 3);
-      if (version === '7.2') assert.ok(c.sink.items.some((d) => d.code === 'multifd.payload-without-pages'), 'stale next_packet_size is noticed');
+      if (version === '7.2')
+        assert.ok(
+          c.sink.items.some((d) => d.code === 'multifd.payload-without-pages'),
+          'stale next_packet_size is noticed',
+        );
       const hintText = idx.hints.map((h) => h.reason).join('; ');
       if (old) assert.match(hintText, /pages together with SYNC/);
       if (version === '9.2' || version === '10.0') assert.match(hintText, /pages_alloc 0/);
@@ -144,13 +154,17 @@ test('a stream cut at every byte decodes everything before the cut and names the
   const full = await channel('9.0');
   const whole = await indexMultifdStream(streamOf(full), 0, ctx());
   const boundaries = new Set<number>([64]);
-  for (let i = 0; i < whole.packets.length; i++) boundaries.add(whole.packets.headerOffset.get(i) + whole.packets.headerLength.get(i) + whole.packets.payloadLength.get(i));
+  for (let i = 0; i < whole.packets.length; i++)
+    boundaries.add(
+      whole.packets.headerOffset.get(i) + whole.packets.headerLength.get(i) + whole.packets.payloadLength.get(i),
+    );
   for (let cut = 0; cut < full.length; cut++) {
     const c = ctx();
     const idx = await indexMultifdStream(streamOf(full.subarray(0, cut)), 0, c);
     // Every packet that ended before the cut is there, unchanged.
     for (let i = 0; i < idx.packets.length; i++) {
-      const end = whole.packets.headerOffset.get(i) + whole.packets.headerLength.get(i) + whole.packets.payloadLength.get(i);
+      const end =
+        whole.packets.headerOffset.get(i) + whole.packets.headerLength.get(i) + whole.packets.payloadLength.get(i);
       if (end <= cut) assert.deepEqual(idx.packets.row(i), whole.packets.row(i));
     }
     if (!boundaries.has(cut) && cut > 0) {

@@ -4,10 +4,38 @@ import type { DiagnosticSink, DiagnosticLocation, Severity } from '../diagnostic
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes';
 import { hex, hexNum } from '../util/bytes';
 import type { StringTable } from '../util/growableArrays';
-import { DEVICE_STATE_HEADER_SIZE, FLAG_SYNC, MULTIFD_INIT_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_HDR_SIZE, MULTIFD_VERSION, methodOf, methodFlags, ramPacketLength, type CompressionMethod } from './constants';
+import {
+  DEVICE_STATE_HEADER_SIZE,
+  FLAG_SYNC,
+  MULTIFD_INIT_SIZE,
+  MULTIFD_MAGIC,
+  MULTIFD_PACKET_HDR_SIZE,
+  MULTIFD_VERSION,
+  methodOf,
+  methodFlags,
+  ramPacketLength,
+  type CompressionMethod,
+} from './constants';
 import { isDeviceState, offsetCapacity, payloadLengthOf } from './framing';
-import { checkDeviceStateHeader, checkFlags, checkNocompSize, checkOffsets, checkPacketStart, checkPageCounts, checkRamblockName, type HeaderProblem } from './packetChecks';
-import { INIT_FIELDS, RAM_FIELDS, type MultifdInit, readDeviceStateHeader, readMultifdInit, readPacketHdr, readRamPacketHeader } from './packetHeaders';
+import {
+  checkDeviceStateHeader,
+  checkFlags,
+  checkNocompSize,
+  checkOffsets,
+  checkPacketStart,
+  checkPageCounts,
+  checkRamblockName,
+  type HeaderProblem,
+} from './packetChecks';
+import {
+  INIT_FIELDS,
+  RAM_FIELDS,
+  type MultifdInit,
+  readDeviceStateHeader,
+  readMultifdInit,
+  readPacketHdr,
+  readRamPacketHeader,
+} from './packetHeaders';
 import { PacketTable, type RowSeverity } from './packetTable';
 import { HINTS, type VersionHint } from './versionHints';
 
@@ -56,7 +84,11 @@ const SEVERITY_RANK: Record<Severity, RowSeverity> = { info: 1, warning: 2, erro
  * QEMU's receiver makes is raised as a diagnostic with QEMU's meaning; decoding stops where QEMU's
  * destination would have lost the framing.
  */
-export async function indexMultifdStream(stream: StreamBytes, streamId: number, ctx: MultifdIndexContext): Promise<MultifdStreamIndex> {
+export async function indexMultifdStream(
+  stream: StreamBytes,
+  streamId: number,
+  ctx: MultifdIndexContext,
+): Promise<MultifdStreamIndex> {
   const { pageSize, sink } = ctx;
   const packetLength = ramPacketLength(pageSize);
   const packets = new PacketTable(streamId, ctx.names);
@@ -83,7 +115,12 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   const hint = (h: VersionHint) => {
     if (!idx.hints.includes(h)) idx.hints.push(h);
   };
-  const at = (streamOffset: number, packet?: number): DiagnosticLocation => ({ stream: streamId, packet, streamOffset, fileOffset: stream.fileOffsetOf(streamOffset) });
+  const at = (streamOffset: number, packet?: number): DiagnosticLocation => ({
+    stream: streamId,
+    packet,
+    streamOffset,
+    fileOffset: stream.fileOffsetOf(streamOffset),
+  });
   const report = (code: DiagnosticCode, message: string, loc: DiagnosticLocation, severity?: Severity) => {
     sink.report(code, message, loc, severity ? { severity } : undefined);
     if (loc.packet !== undefined) packets.mark(loc.packet, SEVERITY_RANK[severity ?? sinkSeverity(code)]);
@@ -92,18 +129,30 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   // MultiFDInit_t
   const init = await cursor.bytes(0, MULTIFD_INIT_SIZE);
   if (init.length < MULTIFD_INIT_SIZE) {
-    report('multifd.init.truncated', `the stream ends after ${init.length} of the ${MULTIFD_INIT_SIZE} handshake bytes (MultiFDInit_t)`, at(init.length));
+    report(
+      'multifd.init.truncated',
+      `the stream ends after ${init.length} of the ${MULTIFD_INIT_SIZE} handshake bytes (MultiFDInit_t)`,
+      at(init.length),
+    );
     idx.decodedBytes = 0;
     return idx;
   }
   const hs = readMultifdInit(init);
   idx.handshake = hs;
   if (hs.magic !== MULTIFD_MAGIC) {
-    report('multifd.init.bad-magic', `multifd: received packet magic ${hexNum(hs.magic)} expected ${hexNum(MULTIFD_MAGIC)} (handshake)`, at(INIT_FIELDS.magic.offset));
+    report(
+      'multifd.init.bad-magic',
+      `multifd: received packet magic ${hexNum(hs.magic)} expected ${hexNum(MULTIFD_MAGIC)} (handshake)`,
+      at(INIT_FIELDS.magic.offset),
+    );
     return idx;
   }
   if (hs.version !== MULTIFD_VERSION) {
-    report('multifd.init.bad-version', `multifd: received packet version ${hs.version} expected ${MULTIFD_VERSION} (handshake)`, at(INIT_FIELDS.version.offset));
+    report(
+      'multifd.init.bad-version',
+      `multifd: received packet version ${hs.version} expected ${MULTIFD_VERSION} (handshake)`,
+      at(INIT_FIELDS.version.offset),
+    );
     return idx;
   }
 
@@ -115,12 +164,19 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   while (pos < stream.length) {
     const hdr = await cursor.bytes(pos, Math.max(packetLength, DEVICE_STATE_HEADER_SIZE));
     if (hdr.length < MULTIFD_PACKET_HDR_SIZE) {
-      report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a packet header (MultiFDPacketHdr_t needs ${MULTIFD_PACKET_HDR_SIZE})`, at(pos));
+      report(
+        'multifd.truncated-header',
+        `the stream ends ${hdr.length} bytes into a packet header (MultiFDPacketHdr_t needs ${MULTIFD_PACKET_HDR_SIZE})`,
+        at(pos),
+      );
       break;
     }
     const start = checkPacketStart(readPacketHdr(hdr));
     if (start) {
-      const why = start.code === 'multifd.bad-magic' ? `; bytes here: ${hex(hdr.subarray(0, 16))}. Framing is lost: decoding of this stream stops` : '. Decoding of this stream stops';
+      const why =
+        start.code === 'multifd.bad-magic'
+          ? `; bytes here: ${hex(hdr.subarray(0, 16))}. Framing is lost: decoding of this stream stops`
+          : '. Decoding of this stream stops';
       report(start.code, start.message + why, at(pos + start.at));
       break;
     }
@@ -128,7 +184,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
 
     if (isDeviceState(flags)) {
       if (hdr.length < DEVICE_STATE_HEADER_SIZE) {
-        report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a device-state header (${DEVICE_STATE_HEADER_SIZE} bytes)`, at(pos));
+        report(
+          'multifd.truncated-header',
+          `the stream ends ${hdr.length} bytes into a device-state header (${DEVICE_STATE_HEADER_SIZE} bytes)`,
+          at(pos),
+        );
         break;
       }
       const h = readDeviceStateHeader(hdr);
@@ -153,7 +213,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
       reportAll(checkDeviceStateHeader(h), row);
       const end = pos + DEVICE_STATE_HEADER_SIZE + nps;
       if (end > stream.length) {
-        report('multifd.truncated-payload', `the stream ends ${stream.length - pos - DEVICE_STATE_HEADER_SIZE} bytes into a ${nps}-byte device-state blob`, at(pos + DEVICE_STATE_HEADER_SIZE, row));
+        report(
+          'multifd.truncated-payload',
+          `the stream ends ${stream.length - pos - DEVICE_STATE_HEADER_SIZE} bytes into a ${nps}-byte device-state blob`,
+          at(pos + DEVICE_STATE_HEADER_SIZE, row),
+        );
         pos = stream.length;
         idx.decodedBytes = pos;
         return idx;
@@ -164,7 +228,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
     }
 
     if (hdr.length < packetLength) {
-      report('multifd.truncated-header', `the stream ends ${hdr.length} bytes into a ${packetLength}-byte packet header (page size ${pageSize})`, at(pos));
+      report(
+        'multifd.truncated-header',
+        `the stream ends ${hdr.length} bytes into a ${packetLength}-byte packet header (page size ${pageSize})`,
+        at(pos),
+      );
       break;
     }
     const h = readRamPacketHeader(hdr);
@@ -196,7 +264,12 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
       if (method) {
         idx.methodsSeen.add(method);
         if (idx.method === undefined) idx.method = method;
-        else if (method !== idx.method) report('multifd.compression-mismatch', `multifd ${hs.channelId}: flags received ${hexNum(flags & 0x3e)} flags expected ${hexNum(methodFlags(idx.method))} (${method} vs the channel's ${idx.method})`, at(pos + RAM_FIELDS.flags.offset, row));
+        else if (method !== idx.method)
+          report(
+            'multifd.compression-mismatch',
+            `multifd ${hs.channelId}: flags received ${hexNum(flags & 0x3e)} flags expected ${hexNum(methodFlags(idx.method))} (${method} vs the channel's ${idx.method})`,
+            at(pos + RAM_FIELDS.flags.offset, row),
+          );
       }
       const block = packets.lookupRamblock(row);
       idx.ramblocksSeen.add(h.ramblock);
@@ -227,7 +300,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
     }
     const end = pos + packetLength + payloadLength;
     if (end > stream.length) {
-      report('multifd.truncated-payload', `the stream ends ${stream.length - pos - packetLength} bytes into a ${payloadLength}-byte payload`, at(pos + packetLength, row));
+      report(
+        'multifd.truncated-payload',
+        `the stream ends ${stream.length - pos - packetLength} bytes into a ${payloadLength}-byte payload`,
+        at(pos + packetLength, row),
+      );
       idx.decodedBytes = stream.length;
       finishStale();
       return idx;
@@ -260,7 +337,11 @@ export async function indexMultifdStream(stream: StreamBytes, streamId: number, 
   function checkBlockAndOffsets(hdr: Uint8Array, used: number, name: string, row: number): void {
     const usedLength = ctx.ramblocks?.get(name);
     if (ctx.ramblocks && usedLength === undefined) {
-      report('multifd.unknown-ramblock', `multifd: unknown ram block ${name}`, at(pos + RAM_FIELDS.ramblock.offset, row));
+      report(
+        'multifd.unknown-ramblock',
+        `multifd: unknown ram block ${name}`,
+        at(pos + RAM_FIELDS.ramblock.offset, row),
+      );
       return;
     }
     reportAll(checkOffsets(hdr, used, pageSize, name, usedLength), row);

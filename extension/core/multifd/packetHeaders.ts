@@ -11,8 +11,25 @@ import { DEVICE_STATE_LAYOUT, MULTIFD_INIT_LAYOUT, PACKET_HDR_LAYOUT, RAM_PACKET
 
 export const INIT_FIELDS = fieldsOf(MULTIFD_INIT_LAYOUT, ['magic', 'version', 'uuid', 'id']);
 export const HDR_FIELDS = fieldsOf(PACKET_HDR_LAYOUT, ['magic', 'version', 'flags']);
-export const RAM_FIELDS = fieldsOf(RAM_PACKET_LAYOUT, ['magic', 'version', 'flags', 'pages_alloc', 'normal_pages', 'next_packet_size', 'packet_num', 'zero_pages', 'ramblock']);
-export const DEVICE_STATE_FIELDS = fieldsOf(DEVICE_STATE_LAYOUT, ['magic', 'version', 'flags', 'idstr', 'instance_id', 'next_packet_size']);
+export const RAM_FIELDS = fieldsOf(RAM_PACKET_LAYOUT, [
+  'magic',
+  'version',
+  'flags',
+  'pages_alloc',
+  'normal_pages',
+  'next_packet_size',
+  'packet_num',
+  'zero_pages',
+  'ramblock',
+]);
+export const DEVICE_STATE_FIELDS = fieldsOf(DEVICE_STATE_LAYOUT, [
+  'magic',
+  'version',
+  'flags',
+  'idstr',
+  'instance_id',
+  'next_packet_size',
+]);
 
 export type RamFieldName = keyof typeof RAM_FIELDS;
 export type DeviceStateFieldName = keyof typeof DEVICE_STATE_FIELDS;
@@ -61,13 +78,19 @@ export function readMultifdInit(b: Uint8Array, base = 0): MultifdInit {
 }
 
 export function readPacketHdr(b: Uint8Array, base = 0): PacketHdr {
-  return { magic: readU32(HDR_FIELDS.magic, b, base), version: readU32(HDR_FIELDS.version, b, base), flags: readU32(HDR_FIELDS.flags, b, base) };
+  return {
+    magic: readU32(HDR_FIELDS.magic, b, base),
+    version: readU32(HDR_FIELDS.version, b, base),
+    flags: readU32(HDR_FIELDS.flags, b, base),
+  };
 }
 
 /** Whether a packet header (magic and version) starts at `base`. */
 export function isPacketHdrAt(b: Uint8Array, base = 0): boolean {
   if (b.length < base + HDR_FIELDS.version.offset + HDR_FIELDS.version.width) return false;
-  return readU32(HDR_FIELDS.magic, b, base) === MULTIFD_MAGIC && readU32(HDR_FIELDS.version, b, base) === MULTIFD_VERSION;
+  return (
+    readU32(HDR_FIELDS.magic, b, base) === MULTIFD_MAGIC && readU32(HDR_FIELDS.version, b, base) === MULTIFD_VERSION
+  );
 }
 
 export function readRamPacketHeader(b: Uint8Array, base = 0): RamPacketHeader {

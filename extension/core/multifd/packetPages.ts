@@ -43,7 +43,12 @@ export function packetOffsets(header: Uint8Array, normal: number, zero: number, 
 /** The offsets of row `row`, from its header bytes (as read by readPacketHeader). */
 export function offsetsOfRow(table: PacketTable, row: number, header: Uint8Array, pageSize: number): PacketOffsets {
   if (table.isDeviceState(row)) return { normalOffsets: [], zeroOffsets: [] };
-  return packetOffsets(header, table.normalPages.get(row), table.zeroPages.get(row), offsetCapacity(table.pagesAlloc.get(row), pageSize));
+  return packetOffsets(
+    header,
+    table.normalPages.get(row),
+    table.zeroPages.get(row),
+    offsetCapacity(table.pagesAlloc.get(row), pageSize),
+  );
 }
 
 /** Whether the packet lists any page (so its header is worth reading for offsets). */
@@ -57,7 +62,12 @@ export function readPacketHeader(read: HeaderBytes, table: PacketTable, row: num
 }
 
 /** The pages packet `row` writes: its block and offsets. Reads the header only when the packet lists pages. */
-export async function readPacketPages(read: HeaderBytes, table: PacketTable, row: number, pageSize: number): Promise<PacketPages> {
+export async function readPacketPages(
+  read: HeaderBytes,
+  table: PacketTable,
+  row: number,
+  pageSize: number,
+): Promise<PacketPages> {
   const block = table.lookupRamblock(row);
   if (!hasPages(table, row)) return { block, normalOffsets: [], zeroOffsets: [] };
   return { block, ...offsetsOfRow(table, row, await readPacketHeader(read, table, row), pageSize) };

@@ -15,12 +15,14 @@ import { MultifdChannelEncoder, page } from '../../../test/support/multifdEncode
 
 const PS = 4096;
 const streamOf = (b: Uint8Array) => StreamBytes.contiguous(new MemoryByteSource(b), 0, b.length);
-const pages = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ offset: (base + i) * PS, data: page(PS, base + i) }));
+const pages = (n: number, base: number) =>
+  Array.from({ length: n }, (_, i) => ({ offset: (base + i) * PS, data: page(PS, base + i) }));
 
 async function zlibChannel(): Promise<Uint8Array> {
   const e = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0, method: 'zlib' });
   e.sync(0);
-  for (let k = 0; k < 4; k++) await e.packet({ ramblock: 'pc.ram', normal: pages(3, 10 * k), zero: [(100 + k) * PS], packetNum: k + 1 });
+  for (let k = 0; k < 4; k++)
+    await e.packet({ ramblock: 'pc.ram', normal: pages(3, 10 * k), zero: [(100 + k) * PS], packetNum: k + 1 });
   e.sync(5);
   return e.bytes();
 }
@@ -28,13 +30,24 @@ async function zlibChannel(): Promise<Uint8Array> {
 test('header readers, packet pages and the effective ramblock name agree with what was encoded', async () => {
   const bytes = await zlibChannel();
   const stream = streamOf(bytes);
-  const idx = await indexMultifdStream(stream, 1, { pageSize: PS, names: new StringTable(), sink: new DiagnosticSink() });
+  const idx = await indexMultifdStream(stream, 1, {
+    pageSize: PS,
+    names: new StringTable(),
+    sink: new DiagnosticSink(),
+  });
   const header = await readPacketHeader(headerReader(stream), idx.packets, 2);
   const h = readRamPacketHeader(header);
-  assert.deepEqual([h.normalPages, h.zeroPages, h.pagesAlloc, h.packetNum, h.ramblock, h.ramblockTerminated], [3, 1, MULTIFD_PACKET_SIZE / PS, 2, 'pc.ram', true]);
+  assert.deepEqual(
+    [h.normalPages, h.zeroPages, h.pagesAlloc, h.packetNum, h.ramblock, h.ramblockTerminated],
+    [3, 1, MULTIFD_PACKET_SIZE / PS, 2, 'pc.ram', true],
+  );
   const p = await readPacketPages(headerReader(stream), idx.packets, 2, PS);
   assert.deepEqual(p, { block: 'pc.ram', normalOffsets: [10 * PS, 11 * PS, 12 * PS], zeroOffsets: [101 * PS] });
-  assert.deepEqual(await readPacketPages(headerReader(stream), idx.packets, 0, PS), { block: '', normalOffsets: [], zeroOffsets: [] });
+  assert.deepEqual(await readPacketPages(headerReader(stream), idx.packets, 0, PS), {
+    block: '',
+    normalOffsets: [],
+    zeroOffsets: [],
+  });
   assert.deepEqual([...idx.ramblockLookups], ['pc.ram']);
   assert.equal(effectiveRamblockName('x'.repeat(256)), 'x'.repeat(255));
   assert.equal(effectiveRamblockName('pc.ram'), 'pc.ram');
@@ -54,13 +67,20 @@ test('the count check returns problems in QEMU words and raises nothing', () => 
     ['multifd.pages-alloc', 'multifd.normal-pages'],
   );
   // Without a page size, pages_alloc cannot be bounded; the other checks still run.
-  assert.deepEqual(checkPageCounts({ pagesAlloc: 10, normalPages: 4, zeroPages: 7 }).map((p) => p.code), ['multifd.zero-pages']);
+  assert.deepEqual(
+    checkPageCounts({ pagesAlloc: 10, normalPages: 4, zeroPages: 7 }).map((p) => p.code),
+    ['multifd.zero-pages'],
+  );
 });
 
 test('the channel decoder serves replay in order and the editor in any order', async () => {
   const bytes = await zlibChannel();
   const stream = streamOf(bytes);
-  const idx = await indexMultifdStream(stream, 1, { pageSize: PS, names: new StringTable(), sink: new DiagnosticSink() });
+  const idx = await indexMultifdStream(stream, 1, {
+    pageSize: PS,
+    names: new StringTable(),
+    sink: new DiagnosticSink(),
+  });
   const expected = (k: number) => Buffer.concat(pages(3, 10 * k).map((x) => x.data));
 
   const inOrder = new ChannelDecoder(idx, stream);

@@ -20,11 +20,15 @@ export interface PageSizeEvidence {
  * carry pages_alloc = 0, so for those the probe tries each candidate length and keeps the one after which
  * the next header starts (a SYNC has no payload).
  */
-export async function probeMultifdPageSize(stream: StreamBytes, maxPackets = 16): Promise<PageSizeEvidence | undefined> {
+export async function probeMultifdPageSize(
+  stream: StreamBytes,
+  maxPackets = 16,
+): Promise<PageSizeEvidence | undefined> {
   let pos = MULTIFD_INIT_SIZE;
   // The RAM fields the probe needs end with zero_pages; the device-state header's next_packet_size is further on.
   const ramFields = RAM_FIELDS.zero_pages.offset + RAM_FIELDS.zero_pages.width;
-  const isHeaderAt = async (at: number): Promise<boolean> => isPacketHdrAt(await stream.read(at, at + RAM_FIELDS.flags.offset));
+  const isHeaderAt = async (at: number): Promise<boolean> =>
+    isPacketHdrAt(await stream.read(at, at + RAM_FIELDS.flags.offset));
   for (let n = 0; n < maxPackets && pos < stream.length; n++) {
     const h = await stream.read(pos, pos + ramFields);
     if (h.length < ramFields) return undefined;
@@ -38,14 +42,23 @@ export async function probeMultifdPageSize(stream: StreamBytes, maxPackets = 16)
     }
     const ram = readRamPacketHeader(h);
     const pagesAlloc = ram.pagesAlloc;
-    const candidates = pagesAlloc > 0 ? [MULTIFD_PACKET_SIZE / pagesAlloc].filter((ps) => CANDIDATE_PAGE_SIZES.includes(ps)) : CANDIDATE_PAGE_SIZES;
+    const candidates =
+      pagesAlloc > 0
+        ? [MULTIFD_PACKET_SIZE / pagesAlloc].filter((ps) => CANDIDATE_PAGE_SIZES.includes(ps))
+        : CANDIDATE_PAGE_SIZES;
     const fits: number[] = [];
     for (const ps of candidates) {
       const next = pos + packetLengthOf(ram, ps);
       if (next === stream.length || (await isHeaderAt(next))) fits.push(ps);
     }
     if (fits.length === 1) {
-      return { pageSize: fits[0], how: pagesAlloc > 0 ? `pages_alloc ${pagesAlloc} of packet ${n} (512 KiB / ${pagesAlloc})` : `header length that frames packet ${n} (SYNC with pages_alloc 0)` };
+      return {
+        pageSize: fits[0],
+        how:
+          pagesAlloc > 0
+            ? `pages_alloc ${pagesAlloc} of packet ${n} (512 KiB / ${pagesAlloc})`
+            : `header length that frames packet ${n} (SYNC with pages_alloc 0)`,
+      };
     }
     if (fits.length === 0) return undefined;
     // Several lengths frame this packet (possible when the stream ends there): look at the next one.

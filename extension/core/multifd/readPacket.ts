@@ -25,7 +25,12 @@ export interface LiveDecodedPacket extends DecodedPacket {
   problems: string[];
 }
 
-export async function readPacket(stream: StreamBytes, table: PacketTable, index: number, pageSize: number): Promise<DecodedPacket> {
+export async function readPacket(
+  stream: StreamBytes,
+  table: PacketTable,
+  index: number,
+  pageSize: number,
+): Promise<DecodedPacket> {
   const summary = table.row(index);
   const header = await readPacketHeader(headerReader(stream), table, index);
   return decodedPacket(summary, header, offsetsOfRow(table, index, header, pageSize));
@@ -34,7 +39,20 @@ export async function readPacket(stream: StreamBytes, table: PacketTable, index:
 /** Puts a header's fields and offsets together (also used for headers read from a debuggee's memory). */
 export function decodedPacket(summary: PacketSummary, header: Uint8Array, offsets: PacketOffsets): DecodedPacket {
   if (summary.kind === 'device-state') {
-    return { summary, header, fields: decodeFields(DEVICE_STATE_LAYOUT, header), normalOffsets: [], zeroOffsets: [], offsetsFieldOffset: DEVICE_STATE_LAYOUT.fixedSize };
+    return {
+      summary,
+      header,
+      fields: decodeFields(DEVICE_STATE_LAYOUT, header),
+      normalOffsets: [],
+      zeroOffsets: [],
+      offsetsFieldOffset: DEVICE_STATE_LAYOUT.fixedSize,
+    };
   }
-  return { summary, header, fields: decodeFields(RAM_PACKET_LAYOUT, header), ...offsets, offsetsFieldOffset: offsetEntryPosition(0) };
+  return {
+    summary,
+    header,
+    fields: decodeFields(RAM_PACKET_LAYOUT, header),
+    ...offsets,
+    offsetsFieldOffset: offsetEntryPosition(0),
+  };
 }

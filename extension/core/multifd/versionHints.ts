@@ -16,7 +16,10 @@ export const HINTS = {
   staleNextPacketSize: { atMost: [8, 1], reason: 'empty packets keep a stale next_packet_size (reset since 8.2)' },
   zeroPages: { atLeast: [9, 0], reason: 'packets list zero_pages (multifd zero-page detection, 9.0+)' },
   cleanSync: { atLeast: [9, 2], reason: 'SYNC packets have pages_alloc 0 and an empty ramblock (9.2+)' },
-  zeroOnlyCompressed: { atLeast: [10, 0], reason: 'all-zero-page packets are sent with zlib/zstd (9.0–9.2 senders skipped them)' },
+  zeroOnlyCompressed: {
+    atLeast: [10, 0],
+    reason: 'all-zero-page packets are sent with zlib/zstd (9.0–9.2 senders skipped them)',
+  },
   deviceState: { atLeast: [10, 0], reason: 'device-state packets (10.0+)' },
   qpl: { atLeast: [9, 1], reason: 'qpl compression (9.1+)' },
   uadk: { atLeast: [9, 1], reason: 'uadk compression (9.1+)' },
@@ -40,7 +43,12 @@ export function rangeFits(range: { atLeast?: Version; atMost?: Version }, lo: Ve
 }
 
 /** "≥ 9.2", "≤ 8.2", "9.0 – 9.2", or undefined when nothing was observed. */
-export function versionRange(hints: Iterable<VersionHint>): { text?: string; atLeast?: Version; atMost?: Version; reasons: string[] } {
+export function versionRange(hints: Iterable<VersionHint>): {
+  text?: string;
+  atLeast?: Version;
+  atMost?: Version;
+  reasons: string[];
+} {
   let lo: Version | undefined;
   let hi: Version | undefined;
   const reasons: string[] = [];
@@ -50,7 +58,11 @@ export function versionRange(hints: Iterable<VersionHint>): { text?: string; atL
     if (!reasons.includes(h.reason)) reasons.push(h.reason);
   }
   let text: string | undefined;
-  if (lo && hi) text = cmp(lo, hi) <= 0 ? `${formatVersion(lo)} – ${formatVersion(hi)}` : `inconsistent (≥ ${formatVersion(lo)} and ≤ ${formatVersion(hi)})`;
+  if (lo && hi)
+    text =
+      cmp(lo, hi) <= 0
+        ? `${formatVersion(lo)} – ${formatVersion(hi)}`
+        : `inconsistent (≥ ${formatVersion(lo)} and ≤ ${formatVersion(hi)})`;
   else if (lo) text = `≥ ${formatVersion(lo)}`;
   else if (hi) text = `≤ ${formatVersion(hi)}`;
   return { text, atLeast: lo, atMost: hi, reasons };

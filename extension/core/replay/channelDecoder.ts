@@ -105,7 +105,11 @@ export class ChannelDecoder implements PacketDecoder {
       if (onProgress && (r & 0xff) === 0xff) onProgress(r, row);
     }
     if (this.failure) throw this.failure;
-    throw new Error(t.isDeviceState(row) || t.normalPages.get(row) === 0 ? `packet ${row} carries no pages` : `packet ${row} was already decoded`);
+    throw new Error(
+      t.isDeviceState(row) || t.normalPages.get(row) === 0
+        ? `packet ${row} carries no pages`
+        : `packet ${row} was already decoded`,
+    );
   }
 
   private keepRecent(r: number, out: Uint8Array): void {
