@@ -9,6 +9,8 @@ import { METHOD_BY_VALUE } from './multifd/constants';
 import { HINTS, versionRange, type VersionHint } from './multifd/versionHints';
 import { indexMainChannel, readMainChannelPageSize, type MainChannelIndex } from './mainchannel/mainChannelIndex';
 import { buildSchedule } from './replay/schedule';
+import { withMappedRam } from './replay/mappedRamSchedule';
+import { indexMappedRam, isMappedRam } from './capture/mappedRam/mappedRamIndex';
 import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 import { StringTable } from './util/growableArrays';
 import { hex } from './util/bytes';
@@ -98,7 +100,10 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   const versionHint = versionRange(hints);
   const oldSender = versionHint.atMost !== undefined && versionHint.atMost[0] * 100 + versionHint.atMost[1] <= 802;
   const channels = Number(params['multifd-channels']);
-  const schedule = buildSchedule(multifd, main);
+  // mapped-ram: pages at fixed file offsets, found through each block's bitmap, read in place by replay.
+  const mainStream = main && capture.streams.find((x) => x.id === main.streamId)?.toDestination;
+  const mappedRam = main && mainStream && isMappedRam(main) ? await indexMappedRam(main, mainStream, pageSize, sink) : undefined;
+  const schedule = mappedRam ? withMappedRam(buildSchedule(multifd, main), mappedRam) : buildSchedule(multifd, main);
   await runCrossChecks({
     multifd,
     schedule,
@@ -111,5 +116,5 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   });
   await lintKnownReleaseBugs({ multifd, streams: new Map(capture.streams.map((s) => [s.id, s])), main, schedule, pageSize, versionHint, sink });
   const compression = expectedMethod ?? multifd.find((m) => m.method)?.method;
-  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, schedule, names, diagnostics: sink.items, diagnosticTotals: sink.counts() };
+  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, mappedRam, schedule, names, diagnostics: sink.items, diagnosticTotals: sink.counts() };
 }

@@ -8,6 +8,7 @@ import type { versionRange } from './multifd/versionHints';
 import type { MainChannelIndex, RamBlockInfo } from './mainchannel/mainChannelIndex';
 import type { ReplaySchedule } from './replay/schedule';
 import type { StringTable } from './util/growableArrays';
+import type { MappedRamIndex } from './capture/mappedRam/mappedRamIndex';
 
 /**
  * What an analysed capture looks like, for the modules that consume one (replay, send, the debugger, the
@@ -39,6 +40,8 @@ export interface CaptureAnalysis {
   /** The compression the capture's parameters name, else what the packets show. */
   compression?: CompressionMethod;
   versionHint: ReturnType<typeof versionRange>;
+  /** A mapped-ram image (file: migration with capability mapped-ram): each block's bitmap and page region. */
+  mappedRam?: MappedRamIndex;
   /** Page writes in replay order (epoch, then packet_num). */
   schedule: ReplaySchedule;
   names: StringTable;

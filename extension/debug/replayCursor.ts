@@ -4,6 +4,7 @@ import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
 import { headerReader, readPacketPages } from '../core/multifd/packetPages';
 import type { ReplayEngine, StepResult } from '../core/replay/replayEngine';
 import { WriterKind } from '../core/replay/schedule';
+import { windowPages } from '../core/capture/mappedRam/mappedRamIndex';
 import { isAllZero } from '../core/util/bytes';
 
 /**
@@ -151,6 +152,10 @@ export class ReplayCursor {
       const m = a.multifd[s.source[i]];
       const p = await readPacketPages(headerReader(sourceBytes(a, m.streamId)), m.packets, s.row[i], a.pageSize);
       return { block: p.block, normal: p.normalOffsets, zero: p.zeroOffsets };
+    }
+    if (s.kind[i] === WriterKind.MappedRam && a.mappedRam) {
+      const w = windowPages(a.mappedRam, s.row[i]);
+      return { block: w.block.name, normal: w.offsets, zero: [] };
     }
     if (!a.main) throw new Error(`replay step ${i + 1} is a main-channel record, but the capture has no main channel`);
     const r = a.main.records.row(s.row[i]);

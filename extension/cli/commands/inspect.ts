@@ -9,7 +9,7 @@ import { terminalLines } from '../terminalText';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
-  usage: 'mfd inspect <capture> [--json] [--page-size N]',
+  usage: 'mfd inspect <capture> [--json] [--page-size N] [--offset N]',
   summary: 'decode every stream of a capture and print what it holds, with diagnostics',
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' } });
@@ -21,11 +21,11 @@ export const inspectCommand: CliCommand = {
   },
 };
 
-/** Parses `<capture> [--page-size N] [--port P] [--migration N]` plus a command's own options. */
+/** Parses `<capture> [--page-size N] [--port P] [--migration N] [--offset N]` plus a command's own options. */
 export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>>(argv: string[], own: T) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...own, 'page-size': { type: 'string' }, port: { type: 'string' }, migration: { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...own, 'page-size': { type: 'string' }, port: { type: 'string' }, migration: { type: 'string' }, offset: { type: 'string' } } });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -40,7 +40,13 @@ export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 's
   const migration = raw.migration === undefined ? undefined : parseNumber(raw.migration as string, '--migration');
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--port ${port}: not a TCP port`);
   if (migration !== undefined && migration < 1) throw new UsageError(`--migration ${migration}: migrations count from 1`);
-  const open = port !== undefined || migration !== undefined ? { pcap: { port, migration } } : undefined;
+  // file:path,offset=N: the QEMU stream starts N bytes into the file.
+  const offset = raw.offset === undefined ? undefined : parseNumber(raw.offset as string, '--offset');
+  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new UsageError(`--offset ${offset}: a byte offset (0 or more) is expected`);
+  const open: OpenOptions | undefined =
+    port !== undefined || migration !== undefined || offset !== undefined
+      ? { ...(port !== undefined || migration !== undefined ? { pcap: { port, migration } } : {}), ...(offset !== undefined ? { file: { offset } } : {}) }
+      : undefined;
   return { values: { ...raw, pageSize, open } as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string } & { pageSize?: number; open?: OpenOptions }, positionals: parsed.positionals };
 }
 

@@ -1,6 +1,7 @@
 import type { ByteSource } from './fileAccessor';
 import type { StreamBytes } from './streamBytes';
 import type { Diagnostic } from '../diagnostics/diagnostic';
+import type { CaptureInput } from './captureInput';
 
 export type CaptureFormat = 'mfd' | 'raw-multifd' | 'raw-main' | 'pcap' | 'pcapng';
 
@@ -50,4 +51,6 @@ export interface Capture {
   notes: CaptureNote[];
   streams: CaptureStream[];
   diagnostics: Diagnostic[];
+  /** What kind of file this was (a file:/exec: stream, compressed, a libvirt image…) and how it was read. */
+  input?: CaptureInput;
 }

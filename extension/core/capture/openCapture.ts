@@ -4,16 +4,23 @@ import { StreamBytes } from './streamBytes';
 import { ReadAhead } from './readAhead';
 import { FLAG_RETURN_PATH, MFD_FILE_HEADER_LENGTH, MFD_MAGIC, MFD_RECORD_HEADER_LENGTH, MFD_VERSION, RecordType, startsWithMfdMagic } from './mfdFormat';
 import type { Capture, CaptureFormat, CaptureNote, CaptureStream, OpenInfo } from './capture';
+import type { CaptureInput } from './captureInput';
 import { DiagnosticSink } from '../diagnostics/diagnostic';
 import { Column } from '../util/growableArrays';
 import { hex, le16, le32, le64 } from '../util/bytes';
 import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, startsWithMagic } from '../layout/streamMagic';
 import { pcapFlavourOf } from './pcap/pcapRecords';
 import { openPcapCapture, type PcapOpenOptions } from './pcap/pcapCapture';
+import { openStreamAt, type StreamFileOptions } from './file/openStreamFile';
+import { compressedKindOf } from './file/decompressToFile';
+import { openLibvirtImage } from './libvirt/openLibvirtImage';
+import { startsWithLibvirtMagic } from './libvirt/libvirtHeader';
 
-/** How to open inputs that hold more than one migration (a pcap). */
+/** How to open inputs that hold more than one migration (a pcap), or a stream that starts inside a file. */
 export interface OpenOptions {
   pcap?: PcapOpenOptions;
+  /** `file:`/`exec:` outputs: `offset` (file:path,offset=N), the zstd decoder, where decompressed copies go. */
+  file?: StreamFileOptions;
 }
 
 
@@ -48,12 +55,20 @@ export async function openCapture(path: string, options: OpenOptions = {}): Prom
 }
 
 export async function openCaptureFromSource(source: ByteSource, path = '<memory>', options: OpenOptions = {}): Promise<Capture> {
+  const offset = options.file?.offset;
+  if (offset !== undefined && offset !== 0) return openAtOffset(source, path, offset, options.file ?? {});
   const head = await source.read(0, 16);
   if (startsWithMfdMagic(head)) return scanMfd(source, path);
+  if (startsWithLibvirtMagic(head)) return openLibvirtImage(source, path, options.file ?? {});
+  if (compressedKindOf(head)) return (await openStreamAt(source, path, 0, 'exec: output', options.file ?? {}, { notes: [] }))!;
   if (pcapFlavourOf(head)) return openPcapCapture(source, path, options.pcap);
   const raw = (format: CaptureFormat): Capture => {
     const stream: CaptureStream = { id: 0, toDestination: StreamBytes.contiguous(source, 0, source.size), toSource: StreamBytes.empty(source) };
-    return { format, path, fileSize: source.size, source, meta: {}, notes: [], streams: [stream], diagnostics: [] };
+    const input: CaptureInput =
+      format === 'raw-main'
+        ? { kind: 'file-stream', description: 'QEMU migration stream (a file: or exec: output, or a main-channel dump), read in place', streamOffset: 0, notes: [] }
+        : { kind: 'raw-dump', description: 'raw multifd channel dump', notes: [] };
+    return { format, path, fileSize: source.size, source, meta: {}, notes: [], streams: [stream], diagnostics: [], input };
   };
   if (startsWithMagic(head, MULTIFD_STREAM_MAGIC)) return raw('raw-multifd');
   if (startsWithMagic(head, MAIN_STREAM_MAGIC)) return raw('raw-main');
@@ -61,7 +76,21 @@ export async function openCaptureFromSource(source: ByteSource, path = '<memory>
     `${path}: not a migration capture: the first bytes are ${head.length ? hex(head, 8) : '(empty file)'}; expected ` +
       `${hex(MFD_MAGIC)} ("QMFDCAP\\n", a .mfd container), ${MULTIFD_STREAM_MAGIC.shown} (a raw multifd channel dump) ` +
       `or ${hex(Uint8Array.from(MAIN_STREAM_MAGIC.bytes))} ("${MAIN_STREAM_MAGIC.shown}", a raw main-channel dump), ` +
-      `or a pcap/pcapng file (d4 c3 b2 a1, 4d 3c b2 a1 or 0a 0d 0d 0a)`,
+      `or a pcap/pcapng file (d4 c3 b2 a1, 4d 3c b2 a1 or 0a 0d 0d 0a), a gzip or zstd exec: output (1f 8b, 28 b5 2f fd), ` +
+      `or a libvirt save image ("LibvirtQemudSave"); a file: stream written at an offset opens with --offset N`,
+  );
+}
+
+/** `file:path,offset=N`: the QEMU stream (plain or compressed) starts N bytes into the file. */
+async function openAtOffset(source: ByteSource, path: string, offset: number, options: StreamFileOptions): Promise<Capture> {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= source.size) {
+    throw new CaptureFormatError(`${path}: --offset ${offset} is not inside the ${source.size}-byte file`);
+  }
+  const capture = await openStreamAt(source, path, offset, `file: stream at offset ${offset}`, options, { notes: [] });
+  if (capture) return capture;
+  const at = await source.read(offset, 8);
+  throw new CaptureFormatError(
+    `${path}: no QEMU migration stream at file offset ${offset}: the bytes there are ${hex(at, 8)}; expected ${hex(Uint8Array.from(MAIN_STREAM_MAGIC.bytes))} ("${MAIN_STREAM_MAGIC.shown}"), or gzip/zstd (1f 8b, 28 b5 2f fd)`,
   );
 }
 

@@ -78,6 +78,10 @@ export const DIAGNOSTIC_CODES = {
   'main.footer-mismatch': { severity: 'error', qemu: true, title: 'Section footer names another section' },
   'main.vmdesc': { severity: 'info', qemu: false, title: 'VM description JSON found at the end of the main channel' },
   'main.mapped-ram': { severity: 'info', qemu: false, title: 'mapped-ram stream: pages live at fixed file offsets' },
+  'mapped-ram.bad-header': { severity: 'error', qemu: false, title: 'A MappedRamHeader whose page size, bitmap or page region cannot be right: the block is not replayed' },
+  'mapped-ram.bitmap-empty': { severity: 'warning', qemu: false, title: 'Every mapped-ram bitmap is all zero: QEMU writes the bitmaps only at the end of a save, so the save was interrupted' },
+  'mapped-ram.shared-block': { severity: 'info', qemu: false, title: 'x-ignore-shared: a block whose RAM is not in the file (shared memory at its GPA), so it is not replayed' },
+  'mapped-ram.page-unreadable': { severity: 'error', qemu: false, title: 'A page the bitmap marks present lies past the end of the file' },
   'main.bad-configuration': { severity: 'error', qemu: true, title: 'Malformed QEMU_VM_CONFIGURATION record' },
   'main.record-limit': { severity: 'warning', qemu: false, title: 'Too many RAM records: the index stops to bound memory' },
   // Replay

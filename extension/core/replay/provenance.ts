@@ -4,7 +4,7 @@ import { WriterKind } from './schedule';
 
 /** Why a page holds what it holds: the write that came last in replay order. */
 export interface PageProvenance {
-  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'never';
+  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'mapped-ram' | 'never';
   /** Capture stream id of the writer. */
   stream?: number;
   /** multifd channel id (handshake id). */
@@ -68,6 +68,8 @@ export function describeProvenance(analysis: CaptureAnalysis, packed: number): P
     const row = s.row[step];
     return { kind: zero ? 'zero' : 'normal', stream: m.streamId, channel: m.handshake?.channelId, packetIndex: row, packetNum: m.packets.packetNum.get(row), epoch, step };
   }
+  // mapped-ram: record is the window of pages read in place.
+  if (s.kind[step] === WriterKind.MappedRam) return { kind: 'mapped-ram', stream: analysis.mappedRam?.streamId, record: s.row[step], epoch, step };
   return { kind: zero ? 'main-zero' : 'main-page', stream: analysis.main?.streamId, record: s.row[step], epoch, step };
 }
 
@@ -78,6 +80,8 @@ export function formatProvenance(p: PageProvenance): string {
     case 'normal':
     case 'zero':
       return `${p.kind === 'zero' ? 'zero page' : 'data'} from stream ${p.stream} (channel ${p.channel ?? '?'}) packet ${p.packetIndex}, packet_num ${p.packetNum}, epoch ${p.epoch}`;
+    case 'mapped-ram':
+      return `page in the mapped-ram image (its bitmap bit set), read in place: replay window ${p.record} (stream ${p.stream})`;
     default:
       return `${p.kind === 'main-zero' ? 'ZERO' : 'PAGE'} record ${p.record} on the main channel (stream ${p.stream}), epoch ${p.epoch}`;
   }

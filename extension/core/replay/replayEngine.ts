@@ -12,6 +12,7 @@ import { insideFolder } from './safeFileName';
 import { imageFileNames, MAX_IMAGES } from './imageNames';
 import { CaptureEndedError } from '../capture/captureEnded';
 import { WriterKind } from './schedule';
+import { MappedRamReadError, readWindow, windowPages } from '../capture/mappedRam/mappedRamIndex';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
 
 export interface ReplayEngineOptions {
@@ -201,6 +202,7 @@ export class ReplayEngine {
       await this.applyPages(block, normalOffsets, zeroOffsets, data, i, where);
       return result;
     }
+    if (s.kind[i] === WriterKind.MappedRam) return this.stepMappedRam(i);
     // A main-channel ZERO or PAGE record.
     const main = this.analysis.main!;
     const row = s.row[i];
@@ -215,6 +217,24 @@ export class ReplayEngine {
     const data = await mainStream.read(r.dataPos, r.dataPos + ps);
     if (data.length === ps) await this.applyPages(block, [r.offset], [], data, i, where);
     return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [r.offset], zeroOffsets: [] };
+  }
+
+  /** A window of a mapped-ram image: its present pages (the bitmap says which), read in place from the file. */
+  private async stepMappedRam(i: number): Promise<StepResult> {
+    const index = this.analysis.mappedRam!;
+    const s = this.analysis.schedule;
+    const stream = sourceBytes(this.analysis, index.streamId);
+    const where = { stream: index.streamId };
+    try {
+      const { block, offsets, data } = await readWindow(index, stream, s.row[i]);
+      await this.applyPages(block.name, offsets, [], data, i, where);
+      return { step: i, epoch: s.epoch[i], kind: WriterKind.MappedRam, block: block.name, normalOffsets: offsets, zeroOffsets: [] };
+    } catch (e) {
+      if (!(e instanceof MappedRamReadError)) throw e;
+      this.sink.report('mapped-ram.page-unreadable', `${e.message}; the pages of this window are not replayed`, { stream: index.streamId, streamOffset: e.streamOffset, fileOffset: stream.fileOffsetOf(e.streamOffset) });
+      const { block, offsets } = windowPages(index, s.row[i]);
+      return { step: i, epoch: s.epoch[i], kind: WriterKind.MappedRam, block: block.name, normalOffsets: offsets, zeroOffsets: [] };
+    }
   }
 
   private async applyPages(block: string, normal: number[], zero: number[], data: Uint8Array | undefined, step: number, where: { stream?: number; packet?: number; record?: number }): Promise<void> {

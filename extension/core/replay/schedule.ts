@@ -5,6 +5,8 @@ import { MainRecordKind, type MainChannelIndex } from '../mainchannel/mainChanne
 export const enum WriterKind {
   Multifd = 0,
   Main = 1,
+  /** A window of a mapped-ram image's pages, read in place (row = window index in analysis.mappedRam). */
+  MappedRam = 2,
 }
 
 /**

@@ -2,6 +2,7 @@ import { sourceBytes, type CaptureAnalysis } from '../../core/analysisTypes';
 import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
 import { headerReader, readPacketPages, type HeaderBytes } from '../../core/multifd/packetPages';
 import { WriterKind } from '../../core/replay/schedule';
+import { windowPages } from '../../core/capture/mappedRam/mappedRamIndex';
 import { streamCursor, type StreamBytes } from '../../core/capture/streamBytes';
 import type { ReadAhead } from '../../core/capture/readAhead';
 import { PageState } from '../../shared/protocol';
@@ -74,6 +75,10 @@ export class SchedulePageUsage implements PageUsageSource {
       } else read = headerReader(this.streamOf(source));
       const { block, normalOffsets, zeroOffsets } = await readPacketPages(read, this.a.multifd[source].packets, row, this.a.pageSize);
       return { block, normal: normalOffsets, zero: zeroOffsets };
+    }
+    if (s.kind[step] === WriterKind.MappedRam && this.a.mappedRam) {
+      const w = windowPages(this.a.mappedRam, row);
+      return { block: w.block.name, normal: w.offsets, zero: [] };
     }
     const main = this.a.main;
     if (!main) throw new Error(`schedule step ${step} is a main-channel record, but the capture has no main channel`);
