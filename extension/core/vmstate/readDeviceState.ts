@@ -46,7 +46,7 @@ const QEMU_VM_SUBSECTION = 0x05;
 const KEEP_BYTES = 1 << 20;
 
 class Cursor {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private bufStart = 0;
   constructor(
     private readonly stream: StreamBytes,
