@@ -1,12 +1,14 @@
 /**
  * How each VMState field type of the VM description is read, declared once as data. The names are the `info->name`
- * strings of QEMU's migration/vmstate-types.c that the description carries. Integers are big-endian (qemu_put_be*),
- * except "int32 le" (vmstate_info_int32_le: a little-endian int32). Every type not listed is shown as the hex of its
- * declared size, as QEMU's analyze-migration.py shows it.
+ * strings of QEMU's migration/vmstate-types.c that the description carries. Every integer is big-endian
+ * (qemu_put_be*/qemu_get_be*): "int32 le" is "less or equal" (load_int32_le checks 0 <= loaded <= current), not
+ * little-endian, and real captures carry PCI devices' version_id 2 as 00 00 00 02. The "equal" variants check the
+ * value against the destination's; their signedness is the base type's. Every type not listed is shown as the hex
+ * of its declared size, as QEMU's analyze-migration.py shows it.
  */
 
 export type FieldKind =
-  | { kind: 'int'; signed: boolean; littleEndian?: boolean }
+  | { kind: 'int'; signed: boolean }
   | { kind: 'bool' }
   | { kind: 'capability' }
   | { kind: 'nullptr' }
@@ -21,7 +23,7 @@ export const FIELD_TYPES: Record<string, FieldKind> = {
   int64: { kind: 'int', signed: true },
   'int32 equal': { kind: 'int', signed: true },
   'int64 equal': { kind: 'int', signed: true },
-  'int32 le': { kind: 'int', signed: true, littleEndian: true },
+  'int32 le': { kind: 'int', signed: true },
   uint8: { kind: 'int', signed: false },
   uint16: { kind: 'int', signed: false },
   uint32: { kind: 'int', signed: false },
@@ -46,7 +48,6 @@ export const NULLPTR_MARKER = 0x30;
  * follows QEMU, and docs/device-state.md lists these.
  */
 export const ANALYZE_MIGRATION_DIFFERENCES: Record<string, string> = {
-  'int32 le': 'analyze-migration.py reads it big-endian; QEMU writes it little-endian',
   'uint8 equal': 'analyze-migration.py reads it as signed; it is an unsigned byte',
   'uint16 equal': 'analyze-migration.py reads it as signed; it is an unsigned 16-bit value',
 };

@@ -15,7 +15,7 @@ async function decode(desc: unknown, bytes: number[], start = 0) {
 }
 
 describe('VMState through the VM description', () => {
-  it('reads integers big-endian with their signedness, "int32 le" little-endian, "uint8/16 equal" unsigned', async () => {
+  it('reads integers big-endian with their signedness ("int32 le" is "less or equal", big-endian too), "uint8/16 equal" unsigned', async () => {
     const r = await decode(
       device([
         { name: 'a', type: 'int32', size: 4 },
@@ -26,12 +26,12 @@ describe('VMState through the VM description', () => {
         { name: 'f', type: 'int8', size: 1 },
         { name: 'g', type: 'uint64', size: 8 },
       ]),
-      [0xff, 0xff, 0xff, 0xfe, 0x80, 0x01, 0x01, 0x00, 0x00, 0x00, 0xc8, 0xff, 0xfe, 0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+      [0xff, 0xff, 0xff, 0xfe, 0x80, 0x01, 0x00, 0x00, 0x00, 0x02, 0xc8, 0xff, 0xfe, 0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
     );
     assert.equal(r.problem, undefined);
-    assert.deepEqual(r.fields.map((f) => f.value), [-2, 0x8001, 1, 200, 0xfffe, -128, 0xffffffffffffffffn]);
+    assert.deepEqual(r.fields.map((f) => f.value), [-2, 0x8001, 2, 200, 0xfffe, -128, 0xffffffffffffffffn]);
     assert.equal(r.end, 22);
-    assert.deepEqual(fieldsAsStateJson(r.fields), { a: '0xfffffffe (-2)', b: '0x8001', c: '0x00000001', d: '0xc8', e: '0xfffe', f: '0x80 (-128)', g: '0xffffffffffffffff' });
+    assert.deepEqual(fieldsAsStateJson(r.fields), { a: '0xfffffffe (-2)', b: '0x8001', c: '0x00000002', d: '0xc8', e: '0xfffe', f: '0x80 (-128)', g: '0xffffffffffffffff' });
   });
 
   it('unfolds array_len into one list, reads structs recursively, bool, nullptr and raw bytes of other types', async () => {

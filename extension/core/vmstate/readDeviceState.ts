@@ -144,7 +144,7 @@ async function readField(c: Cursor, f: FieldDescription): Promise<DecodedField> 
     }
     case 'int': {
       const b = (await c.take(f.size, true))?.slice() ?? new Uint8Array(0);
-      return { ...base, length: f.size, value: integerOf(b, kind.signed, kind.littleEndian ?? false), bytes: b };
+      return { ...base, length: f.size, value: integerOf(b, kind.signed), bytes: b };
     }
     case 'bytes': {
       const keep = f.size <= KEEP_BYTES;
@@ -154,10 +154,10 @@ async function readField(c: Cursor, f: FieldDescription): Promise<DecodedField> 
   }
 }
 
-function integerOf(b: Uint8Array, signed: boolean, littleEndian: boolean): number | bigint {
+function integerOf(b: Uint8Array, signed: boolean): number | bigint {
   let v = 0n;
   const n = b.length;
-  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[littleEndian ? n - 1 - i : i]);
+  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[i]);
   if (signed && n > 0 && v >= 1n << BigInt(8 * n - 1)) v -= 1n << BigInt(8 * n);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
