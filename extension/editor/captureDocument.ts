@@ -13,7 +13,6 @@ import { readSettings } from './settings';
 export class CaptureDocument implements vscode.CustomDocument {
   readonly model: Promise<CaptureModel>;
   selection: { packet?: PacketRef; block?: string; offset?: number } = {};
-  private disposed = false;
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposeEmitter.event;
 
@@ -23,16 +22,15 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.model = analyzeCaptureFile(uri.fsPath, { pageSize }).then((a) => {
       const m = new CaptureModel(a);
       log().info(`${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`);
-      if (this.disposed) void m.dispose();
       return m;
     });
     this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${errorMessage(e)}`));
   }
 
   dispose(): void {
-    this.disposed = true;
     this.onDisposeEmitter.fire();
     this.onDisposeEmitter.dispose();
+    // Also when indexing is still running: the model is released once it exists.
     void this.model.then((m) => m.dispose()).catch(() => undefined);
   }
 }
