@@ -1,7 +1,7 @@
 /**
  * How each VMState field type of the VM description is read, declared once as data. The names are the `info->name`
  * strings of QEMU's migration/vmstate-types.c that the description carries. Every integer is big-endian
- * (qemu_put_be*/qemu_get_be*): "int32 le" is "less or equal" (load_int32_le checks 0 <= loaded <= current), not
+ * (qemu_put_be32 and the like): "int32 le" is "less or equal" (load_int32_le checks 0 <= loaded <= current), not
  * little-endian, and real captures carry PCI devices' version_id 2 as 00 00 00 02. The "equal" variants check the
  * value against the destination's; their signedness is the base type's. Every type not listed is shown as the hex
  * of its declared size, as QEMU's analyze-migration.py shows it.
