@@ -9,7 +9,6 @@ import { MultifdChannelEncoder, page } from '../../../test/support/multifdEncode
 import { makeLargeCapture } from '../../../test/support/makeLargeCapture';
 import { PACKET_COLUMNS, SORT_COLUMNS } from '../../shared/packetColumns';
 import { CaptureModel } from './captureModel';
-import { parsePacketQuery, parsePageQuery } from './queryParsers';
 import { csvCell, exportChunks } from './exportPackets';
 
 const PS = 4096;
@@ -152,19 +151,6 @@ test('export honours the filter and defuses formulas', async () => {
   assert.equal(json.filter, 'zero > 0');
   assert.equal(csvCell('=cmd()'), "'=cmd()");
   assert.equal(csvCell('a,"b"'), '"a,""b"""');
-});
-
-test('query parsers', () => {
-  assert.deepEqual(parsePageQuery('0x1f000'), { offset: 0x1f000 });
-  assert.deepEqual(parsePageQuery('126976'), { offset: 126976 });
-  assert.deepEqual(parsePageQuery('pc.ram:0x1f000'), { offset: 0x1f000, block: 'pc.ram' });
-  assert.deepEqual(parsePageQuery('0x1f000 pc.ram'), { offset: 0x1f000, block: 'pc.ram' });
-  assert.ok('error' in parsePageQuery('zzz'));
-  assert.deepEqual(parsePacketQuery('3:12'), { ref: { stream: 3, index: 12 } });
-  assert.deepEqual(parsePacketQuery('stream 3 packet 12'), { ref: { stream: 3, index: 12 } });
-  assert.deepEqual(parsePacketQuery('#45'), { packetNum: 45 });
-  assert.deepEqual(parsePacketQuery('12'), { viewIndex: 12 });
-  assert.ok('error' in parsePacketQuery('foo'));
 });
 
 test('synthetic capture: 20k packets index, sort and filter quickly', async () => {
