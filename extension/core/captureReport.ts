@@ -1,4 +1,5 @@
 import type { CaptureAnalysis, StreamAnalysis } from './analysisTypes';
+import { buildInputReport, type InputReport } from './inputReport';
 import { FORMAT_DESCRIPTIONS } from './capture/capture';
 import { countBySeverity, type Diagnostic } from './diagnostics/diagnostic';
 import { MainRecordKind } from './mainchannel/mainChannelIndex';
@@ -42,6 +43,8 @@ export interface CaptureReport {
   file: string;
   format: string;
   formatDescription: string;
+  /** The kind of file (a file: stream, compressed, mapped-ram, libvirt…), how it was read, what was not. */
+  input: InputReport;
   pageSize: number;
   pageSizeSource: string;
   qemuVersionHint: string | null;
@@ -123,6 +126,7 @@ export function buildCaptureReport(a: CaptureAnalysis): CaptureReport {
     file: a.capture.path,
     format: a.capture.format,
     formatDescription: FORMAT_DESCRIPTIONS[a.capture.format],
+    input: buildInputReport(a),
     pageSize: a.pageSize,
     pageSizeSource: a.pageSizeSource,
     qemuVersionHint: a.versionHint.text ?? null,

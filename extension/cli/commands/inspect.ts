@@ -6,6 +6,7 @@ import { EXIT_FINDINGS, EXIT_OK, parseNumber, UsageError, type CliCommand } from
 import { buildCaptureReport, type CaptureReport } from '../../core/captureReport';
 import { pageSizeProblem } from '../../core/pageSizeCheck';
 import { terminalLines } from '../terminalText';
+import { inputLines } from '../../core/inputReport';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
@@ -60,6 +61,7 @@ function size(n: number): string {
 export function renderReport(r: CaptureReport): string {
   const lines: string[] = [];
   lines.push(`${r.file}: ${r.formatDescription}`);
+  lines.push(...inputLines(r.input));
   lines.push(`page size ${r.pageSize} (from ${r.pageSizeSource}); ${r.channels} multifd channel(s); compression ${r.compression ?? 'n/a'}; QEMU ${r.qemuVersionHint ?? 'version not inferred'}`);
   if (r.meta.source || r.meta.destination) lines.push(`recorded: source ${String(r.meta.source ?? '?')}, destination ${String(r.meta.destination ?? '?')}`);
   lines.push('');

@@ -273,7 +273,7 @@ class MainChannelDecoder {
     if (this.ram.mappedRam)
       this.report(
         'main.mapped-ram',
-        "mapped-ram stream: each block's pages live at fixed file offsets after its MEM_SIZE entry; page regions are skipped, not indexed",
+        "mapped-ram stream: each block's pages live at fixed file offsets after its MEM_SIZE entry; the walk jumps over each page region; replay reads the pages in place where the block's bitmap marks them",
         at,
       );
     const bits = r.config.targetPageBits;
