@@ -5,6 +5,7 @@
  *   extension/debug    the replay debugger; only extension/debug/vscode talks to VS Code
  *   extension/editor   the capture editor (VS Code side)
  *   extension/cli      the `mfd` command line
+ *                      (editor, debug and cli do not import each other: extension/extension.ts wires them)
  *   webview/           the editor's page, bundled for the browser: it sees extension/shared only
  *   test/              suites and their support code; production code never imports it
  * Type-only imports count: a cycle through types is still a cycle for a reader.
@@ -24,6 +25,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^extension/core/', pathNot: TEST_FILE },
       to: { path: ['^extension/(editor|debug|cli)/', ...VSCODE] },
+    },
+    {
+      name: 'front-ends-are-siblings',
+      comment:
+        'The editor, the debugger and the CLI each build on core and shared; extension/extension.ts wires them together.',
+      severity: 'error',
+      from: { path: '^extension/(editor|debug|cli)/', pathNot: TEST_FILE },
+      to: { path: '^extension/(editor|debug|cli)/', pathNot: '^extension/$1/' },
     },
     {
       name: 'debug-without-vscode',
