@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 out=${MFD_DEMO_OUT:-$(mktemp -d -t mfd-demo-XXXXXX)}
 
-for f in samples/*.mfd; do
-  name=$(basename "$f" .mfd)
+for f in samples/*.mfd samples/*.pcap; do
+  name=$(basename "$f"); name=${name%.*}
   printf '\n=== mfd inspect %s\n' "$f"
   node dist/mfd.js inspect "$f"
   printf '\n=== mfd replay %s --out %s\n' "$f" "$out/$name"

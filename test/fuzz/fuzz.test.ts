@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { checkInput } from './checkInput';
-import { CORPUS_DIR, loadSeeds, mfdFiles } from './seeds';
+import { CORPUS_DIR, inputFiles, loadSeeds } from './seeds';
 import { mutate } from './mutators';
 import { inputSeed } from './rng';
 import { fuzz } from './fuzz';
@@ -12,7 +12,7 @@ import { fuzz } from './fuzz';
 const opts = () => ({ timeoutMs: 10_000, workDir: mkdtempSync(join(tmpdir(), 'mfd-fuzz-test-')), maxRssGrowth: 256 << 20 });
 
 test('every corpus input (seeds, saved findings, regressions) ends in a result or diagnostics', async () => {
-  const files = mfdFiles(CORPUS_DIR);
+  const files = inputFiles(CORPUS_DIR);
   assert.ok(files.length >= 7, `${files.length} corpus files`);
   const o = opts();
   for (const f of files) {

@@ -10,14 +10,18 @@ export const SEEDS_DIR = join(CORPUS_DIR, 'seeds');
 export const FINDINGS_DIR = join(CORPUS_DIR, 'findings');
 const SAMPLES_DIR = resolve(FUZZ_DIR, '..', '..', 'samples');
 
-/** Every `.mfd` under a folder, recursively, sorted so runs are reproducible. */
+/** The .mfd files under a folder, recursively, sorted so runs are reproducible (the mutators model .mfd containers). */
 export function mfdFiles(dir: string): string[] {
+  return inputFiles(dir).filter((f) => f.endsWith('.mfd'));
+}
+
+/** Every input under a folder, of any kind the reader takes by content (.mfd, pcap, …); the .txt beside each says what it is. */
+export function inputFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...mfdFiles(p));
-    // Every input kind the reader takes by content (.mfd, pcap, …); the .txt beside each says what it is.
+    if (statSync(p).isDirectory()) out.push(...inputFiles(p));
     else if (!name.endsWith('.txt') && !name.endsWith('.md')) out.push(p);
   }
   return out;
@@ -35,7 +39,7 @@ export async function loadSeeds(): Promise<SeedModel[]> {
       const small = await trimCapture(readFileSync(f), { packets: 6, mainBytes: 16 << 10, multifdBytes: 24 << 10 });
       seeds.push(await modelSeed(`samples/${f.slice(SAMPLES_DIR.length + 1)}`, small));
     } catch {
-      // A sample that is not a readable capture is no seed (samples are being added by others).
+      // A sample the trimmer cannot cut down is no seed; the corpus test still reads it whole.
     }
   }
   if (!seeds.length) throw new Error(`no fuzzing seeds in ${SEEDS_DIR} (run test/fuzz/recordSeeds.ts)`);

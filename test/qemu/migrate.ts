@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseQemuVersion } from './qemuBinaries';
 import { removeWorkDir, runMigration, type Compression, type MigrationOptions, type ZeroPageDetection } from './migration';
+import { freePort } from './qemuProcess';
+import { Tcpdump } from './tcpdump';
 
 /**
  * Command-line face of the migration driver:
@@ -24,6 +26,7 @@ const USAGE = `usage: node --import tsx test/qemu/migrate.ts [options]
   --out FILE.mfd                record through the recorder into FILE.mfd
   --force                       overwrite --out
   --via-port PORT               migrate to 127.0.0.1:PORT (an external recorder) instead
+  --tcpdump FILE.pcap           also capture the destination's port with tcpdump (as users do) into FILE.pcap
   --seed N  --non-zero FRACTION  RAM fill (defaults 1, 0.4)
   --bandwidth MiB/s             max-bandwidth (default: live 16 for none, 2 for zlib/zstd; unlimited otherwise)
   --iterations N                live mode: dirty syncs before the limits are raised (default 5)
@@ -32,8 +35,8 @@ const USAGE = `usage: node --import tsx test/qemu/migrate.ts [options]
   --work-dir DIR                where RAM files go (default: a new temporary directory)
   --clean                       delete the RAM files afterwards`;
 
-function parse(argv: string[]): MigrationOptions & { clean: boolean } {
-  const o: MigrationOptions & { clean: boolean } = { qemu: '10.0', channels: 2, compression: 'none', ramMiB: 32, live: false, clean: false };
+function parse(argv: string[]): MigrationOptions & { clean: boolean; tcpdump?: string } {
+  const o: MigrationOptions & { clean: boolean; tcpdump?: string } = { qemu: '10.0', channels: 2, compression: 'none', ramMiB: 32, live: false, clean: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = (): string => {
@@ -65,6 +68,7 @@ function parse(argv: string[]): MigrationOptions & { clean: boolean } {
       case '--accel': o.accel = v(); break;
       case '--work-dir': o.workDir = v(); break;
       case '--clean': o.clean = true; break;
+      case '--tcpdump': o.tcpdump = v(); break;
       case '--postcopy': o.postcopy = { ...o.postcopy }; break;
       case '--postcopy-after': o.postcopy = { ...o.postcopy, afterSyncs: num() }; break;
       case '--preempt': o.postcopy = { ...o.postcopy, preempt: true }; break;
@@ -92,7 +96,18 @@ async function main(): Promise<number> {
     process.stderr.write(`migrate: ${o.out} exists; use --force to overwrite it\n`);
     return 2;
   }
-  const result = await runMigration({ ...o, log: (l) => process.stderr.write(`migrate: ${l}\n`) });
+  const log = (l: string): void => void process.stderr.write(`migrate: ${l}\n`);
+  let dump: Tcpdump | undefined;
+  if (o.tcpdump) {
+    o.incomingPort ??= await freePort();
+    dump = await Tcpdump.start(o.tcpdump, o.incomingPort);
+  }
+  let result;
+  try {
+    result = await runMigration({ ...o, log });
+  } finally {
+    if (dump) log(`tcpdump: ${(await dump.stop()).trim().split('\n').slice(-3).join('; ')}`);
+  }
   const { clean } = o;
   if (clean) await removeWorkDir(result);
   const summary = {
