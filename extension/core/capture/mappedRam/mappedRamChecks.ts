@@ -12,6 +12,8 @@ export interface MappedRamBlockFields {
   /** Stream offsets (file offsets minus where the stream starts). */
   bitmapOffset: number;
   pagesOffset: number;
+  /** pages_offset as the header has it (a file offset): what QEMU checks for alignment. */
+  pagesFileOffset: number;
   streamLength: number;
   /** The page size replay writes images with. */
   replayPageSize: number;
@@ -24,7 +26,7 @@ export function checkMappedRamBlock(f: MappedRamBlockFields): { message: string 
   const ps = f.pageSize;
   if (!Number.isSafeInteger(ps) || ps < 512 || ps > 1 << 30 || (ps & (ps - 1)) !== 0) return { message: `MappedRamHeader page_size ${ps} is not a power of two between 512 and 1 GiB` };
   if (ps !== f.replayPageSize) return { message: `MappedRamHeader page_size ${ps} differs from the page size in use (${f.replayPageSize}; set it with --page-size)` };
-  if (f.pagesOffset % ps !== 0) return { message: `pages_offset (stream offset ${f.pagesOffset}) is not aligned to the ${ps}-byte page size, which QEMU's loader requires` };
+  if (f.pagesFileOffset % ps !== 0) return { message: `pages_offset ${f.pagesFileOffset} is not aligned to the ${ps}-byte page size, which QEMU's loader requires` };
   const pages = Math.floor(f.usedLength / ps);
   const bitmapBytes = Math.ceil(pages / 64) * 8;
   if (bitmapBytes > MAX_BITMAP_BYTES) return { message: `a ${f.usedLength}-byte block needs a ${bitmapBytes}-byte bitmap, over the ${MAX_BITMAP_BYTES}-byte limit` };

@@ -88,7 +88,7 @@ export async function indexMappedRam(main: MainChannelIndex, stream: StreamBytes
     block.pagesStreamOffset = m.pagesOffset;
     block.bitmapFileOffset = stream.fileOffsetOf(m.bitmapOffset);
     block.pagesFileOffset = stream.fileOffsetOf(m.pagesOffset);
-    const problem = checkMappedRamBlock({ name: b.name, usedLength: b.usedLength, pageSize: m.pageSize, bitmapOffset: m.bitmapOffset, pagesOffset: m.pagesOffset, streamLength: stream.length, replayPageSize: pageSize });
+    const problem = checkMappedRamBlock({ name: b.name, usedLength: b.usedLength, pageSize: m.pageSize, bitmapOffset: m.bitmapOffset, pagesOffset: m.pagesOffset, pagesFileOffset: block.pagesFileOffset, streamLength: stream.length, replayPageSize: pageSize });
     if (problem) {
       block.problem = problem.message;
       sink.report('mapped-ram.bad-header', `block "${b.name}": ${problem.message}; the block is not replayed`, at(m.bitmapOffset));
