@@ -84,6 +84,8 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   for (const d of r.diagnostics) {
     if (typeof d.message !== 'string' || !d.code) throw new ContractError(`diagnostic without code or message: ${JSON.stringify(d)}`);
   }
+  // A decompressed input holds a temporary file open until its source is closed.
+  await capture.source.close();
   return { outcome: 'decoded', diagnostics: r.diagnostics.length };
 }
 
