@@ -15,7 +15,9 @@ import { measureQemuDestination } from './qemuDestination';
  * and, in a separate section, the reference for replay: QEMU's own destination consuming each capture sent at
  * full speed by `mfd send` (qemuDestination.ts), with replay time / QEMU destination time.
  * Captures are generated with the migration driver into .bench/ and reused; they are never committed.
- * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd.
+ * Also the index's memory per multifd packet and per main-channel record (indexMemory.ts), first.
+ * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd|index-memory,
+ * --packets N and --records N (sizes of the index-memory captures, default 200000 and 2000000).
  */
 const ROOT = resolve(__dirname, '..', '..');
 const BENCH = join(ROOT, '.bench');
@@ -106,6 +108,18 @@ function nativeDecode(method: string, files: string[]): number {
   return ms;
 }
 
+/**
+ * Memory the index holds per multifd packet (a synthetic capture of N packets, test/support/makeLargeCapture.ts)
+ * or per main-channel record (a legacy zero-page capture), in a fresh process with the collector forced.
+ */
+function indexMemoryLine(kind: 'multifd' | 'main', n: number): string {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, 'indexMemory.ts'), kind, String(n)], { encoding: 'utf8', cwd: ROOT });
+  if (r.status !== 0) return `index memory (${kind}): failed: ${r.stderr.trim().split('\n').pop()}`;
+  const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; bytesPerRow: number; seconds: number };
+  const what = kind === 'multifd' ? 'multifd packet' : 'main-channel RAM record';
+  return `index memory: ${m.bytesPerRow.toFixed(1)} bytes per ${what} (${m.rows} ${kind === 'multifd' ? 'packets' : 'records'} indexed in ${m.seconds.toFixed(2)} s; tables, schedule and lints, held after a forced GC)`;
+}
+
 async function main(): Promise<void> {
   const rows: string[] = [];
   const line = (s: string) => {
@@ -114,6 +128,11 @@ async function main(): Promise<void> {
   };
   const replayByMethod = new Map<string, number>();
   line(`benchmark: ${RAM} MiB guest RAM, QEMU 10.0, 4 channels, median of ${RUNS} runs; node ${process.version}${node22Binary() ? ' (+ node 22 for node:zlib zstd)' : ''}`);
+  if (!ONLY || ONLY === 'index-memory') {
+    line(indexMemoryLine('multifd', Number(opt('--packets', '200000'))));
+    line(indexMemoryLine('main', Number(opt('--records', '2000000'))));
+    if (ONLY) return;
+  }
   for (const method of ['none', 'zlib', 'zstd'] as const) {
     if (ONLY && ONLY !== method) continue;
     const capture = await ensureCapture(method);

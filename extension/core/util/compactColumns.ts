@@ -1,16 +1,16 @@
 /**
  * Append-only columns for tables of hundreds of millions of rows (a legacy capture of a large guest has one
- * main-channel record per page): fixed-size chunks (no doubling slack, no copy on growth), and encodings that
- * cost a few bytes a row or less where the values allow it.
+ * main-channel record per page): fixed-size chunks (no doubling of the whole table, no copy of it on growth),
+ * and encodings that cost a few bytes a row or less where the values allow it.
  */
 type TypedArray = Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
 type Ctor<T extends TypedArray> = { new (n: number): T };
 
-const CHUNK_BITS = 16;
+const CHUNK_BITS = 13;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 
-/** Values in chunks of 64 Ki rows. */
+/** Values in chunks of 8 Ki rows; the last chunk grows by doubling, so slack stays under 8 Ki rows. */
 export class ChunkedColumn<T extends TypedArray> {
   private readonly chunks: T[] = [];
   private n = 0;
@@ -21,8 +21,7 @@ export class ChunkedColumn<T extends TypedArray> {
   push(v: number): void {
     const c = this.n >>> CHUNK_BITS;
     const j = this.n & CHUNK_MASK;
-    // The first chunk starts small and doubles (small tables stay small); later ones are allocated whole.
-    if (c === this.chunks.length) this.chunks.push(new this.ctor(c === 0 ? 64 : CHUNK));
+    if (c === this.chunks.length) this.chunks.push(new this.ctor(64));
     else if (j === this.chunks[c].length) {
       const grown = new this.ctor(Math.min(CHUNK, j * 2));
       grown.set(this.chunks[c]);
@@ -148,6 +147,48 @@ export class DeltaColumn {
   view(): Float64Array {
     const out = new Float64Array(this.n);
     for (let i = 0; i < this.n; i++) out[i] = this.get(i);
+    return out;
+  }
+}
+
+/**
+ * Small non-negative integers (a packet's page counts and flags) in 1 or 2 bytes a row; a value beyond (a hostile
+ * header's) is kept exactly on the side.
+ */
+export class NarrowColumn {
+  private readonly values: ChunkedColumn<Uint8Array | Uint16Array>;
+  private readonly wide = new Map<number, number>();
+  private readonly sentinel: number;
+
+  constructor(bytes: 1 | 2) {
+    this.values = bytes === 1 ? new ChunkedColumn(Uint8Array) : new ChunkedColumn(Uint16Array);
+    this.sentinel = bytes === 1 ? 0xff : 0xffff;
+  }
+
+  get length(): number {
+    return this.values.length;
+  }
+
+  push(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < this.sentinel) this.values.push(v);
+    else {
+      this.wide.set(this.values.length, v);
+      this.values.push(this.sentinel);
+    }
+  }
+
+  get(i: number): number {
+    const v = this.values.get(i);
+    return v === this.sentinel ? this.wide.get(i)! : v;
+  }
+
+  get bytes(): number {
+    return this.values.bytes + this.wide.size * 40;
+  }
+
+  view(): Float64Array {
+    const out = new Float64Array(this.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.get(i);
     return out;
   }
 }
