@@ -3,8 +3,8 @@ import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 import type { MainChannelIndex } from '../mainchannel/mainChannelIndex';
 import type { CaptureStream } from '../capture/capture';
 import { WriterKind, type ReplaySchedule } from '../replay/schedule';
-import { packetOffsets } from '../multifd/readPacket';
-import { FLAG_SYNC, pageCount, type CompressionMethod } from '../multifd/constants';
+import { headerReader, readPacketPages } from '../multifd/packetPages';
+import { FLAG_SYNC, type CompressionMethod } from '../multifd/constants';
 import { rangeFits, type Version } from '../multifd/versionHints';
 
 /**
@@ -109,7 +109,6 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
     if (!m) state.set(block, (m = new Map()));
     return m;
   };
-  const capacity = pageCount(pageSize);
   let reported = 0;
   let more = 0;
   for (let i = 0; i < schedule.length; i++) {
@@ -125,15 +124,7 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
     const t = m.packets;
     const stream = streams.get(m.streamId)?.toDestination;
     if (!stream) continue;
-    const off = t.headerOffset.get(row);
-    const header = await stream.read(off, off + t.headerLength.get(row));
-    const block = t.row(row).ramblock.slice(0, 255);
-    const { normalOffsets, zeroOffsets } = packetOffsets(
-      header,
-      t.normalPages.get(row),
-      t.zeroPages.get(row),
-      Math.min(capacity, t.pagesAlloc.get(row)),
-    );
+    const { block, normalOffsets, zeroOffsets } = await readPacketPages(headerReader(stream), t, row, pageSize);
     const pages = pagesOf(block);
     const marks = !(m.method !== undefined && buggy.has(m.method));
     for (const o of normalOffsets) {

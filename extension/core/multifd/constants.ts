@@ -11,6 +11,8 @@ export const MULTIFD_INIT_SIZE = 64;
 export const MULTIFD_PACKET_HDR_SIZE = 12;
 /** sizeof(MultiFDPacket_t) without offset[]. */
 export const RAM_PACKET_FIXED_SIZE = 320;
+/** Each offset[] entry is a u64. */
+export const OFFSET_ENTRY_SIZE = 8;
 /** sizeof(MultiFDPacketDeviceState_t), 10.0+. */
 export const DEVICE_STATE_HEADER_SIZE = 276;
 
@@ -59,7 +61,7 @@ export function pageCount(pageSize: number): number {
 
 /** packet_len: the fixed size of every RAM packet header of a migration (the offset array is always sent whole). */
 export function ramPacketLength(pageSize: number): number {
-  return RAM_PACKET_FIXED_SIZE + 8 * pageCount(pageSize);
+  return RAM_PACKET_FIXED_SIZE + OFFSET_ENTRY_SIZE * pageCount(pageSize);
 }
 
 export function describeFlags(flags: number): string {

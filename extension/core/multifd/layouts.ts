@@ -5,6 +5,7 @@ import {
   MULTIFD_INIT_SIZE,
   MULTIFD_MAGIC,
   MULTIFD_PACKET_HDR_SIZE,
+  OFFSET_ENTRY_SIZE,
   RAM_PACKET_FIXED_SIZE,
 } from './constants';
 
@@ -135,7 +136,7 @@ export const RAM_PACKET_LAYOUT: StructLayout = {
   array: {
     name: 'offset',
     offset: RAM_PACKET_FIXED_SIZE,
-    elementWidth: 8,
+    elementWidth: OFFSET_ENTRY_SIZE,
     type: 'u64be',
     meaning: 'byte offsets within the ramblock: [0, normal_pages) normal, then zero_pages zero pages',
   },
