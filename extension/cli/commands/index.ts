@@ -1,4 +1,5 @@
 import type { CliCommand } from '../cliCommand';
+import { explainCommand } from './explain';
 import { inspectCommand } from './inspect';
 import { packetsCommand } from './packets';
 import { recordCommand } from './record';
@@ -6,4 +7,4 @@ import { replayCommand } from './replay';
 import { sendCommand } from './send';
 
 /** Every `mfd` subcommand; add one line per command. */
-export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand, sendCommand];
+export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand, sendCommand, explainCommand];
