@@ -1,3 +1,5 @@
+import { hex32, MAIN_STREAM_MAGIC as MAIN, MULTIFD_STREAM_MAGIC as MULTIFD } from '../layout/streamMagic';
+
 /** How bad a finding is; each code below has a default, a report may lower or raise it. */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -8,7 +10,7 @@ export type Severity = 'error' | 'warning' | 'info';
  */
 export const DIAGNOSTIC_CODES = {
   // Container and input
-  'capture.unknown-format': { severity: 'error', qemu: false, title: 'Not a capture: the first bytes are neither .mfd, multifd nor QEVM' },
+  'capture.unknown-format': { severity: 'error', qemu: false, title: `Not a capture: the first bytes are neither .mfd, multifd nor ${MAIN.shown}` },
   'capture.bad-header': { severity: 'error', qemu: false, title: 'Malformed .mfd file header' },
   'capture.truncated-record': { severity: 'warning', qemu: false, title: 'A .mfd record is cut off by end of file: the capture ends before it' },
   'capture.unknown-record-type': { severity: 'info', qemu: false, title: 'Records of an unknown type were skipped' },
@@ -25,16 +27,16 @@ export const DIAGNOSTIC_CODES = {
   'pcap.open-at-end': { severity: 'warning', qemu: false, title: 'A connection was still open when the capture ended: bytes sent after that are missing' },
   'pcap.no-syn': { severity: 'info', qemu: false, title: 'A connection was already open when the capture began' },
   'pcap.no-migration': { severity: 'error', qemu: false, title: 'No TCP connection in the pcap carries a migration stream' },
-  'stream.unknown-kind': { severity: 'warning', qemu: false, title: 'A stream starts with neither QEVM nor the multifd magic' },
+  'stream.unknown-kind': { severity: 'warning', qemu: false, title: `A stream starts with neither ${MAIN.shown} nor the multifd magic` },
   // Multifd
-  'multifd.init.bad-magic': { severity: 'error', qemu: true, title: 'MultiFDInit_t magic is not 0x11223344' },
+  'multifd.init.bad-magic': { severity: 'error', qemu: true, title: `MultiFDInit_t magic is not ${hex32(MULTIFD.value)}` },
   'multifd.init.bad-version': { severity: 'error', qemu: true, title: 'MultiFDInit_t version is not 1' },
   'multifd.init.truncated': { severity: 'error', qemu: true, title: 'The stream ends inside the 64-byte handshake' },
   'multifd.init.channel-id': { severity: 'warning', qemu: true, title: 'Channel id is out of range or used twice' },
   'multifd.uuid-mismatch': { severity: 'error', qemu: true, title: 'Channels carry different source uuids' },
   'multifd.page-size-unknown': { severity: 'warning', qemu: false, title: 'Page size could not be inferred; 4096 assumed' },
   'multifd.page-size-conflict': { severity: 'warning', qemu: false, title: 'Sources of the page size disagree' },
-  'multifd.bad-magic': { severity: 'error', qemu: true, title: 'Packet magic is not 0x11223344 (framing lost)' },
+  'multifd.bad-magic': { severity: 'error', qemu: true, title: `Packet magic is not ${hex32(MULTIFD.value)} (framing lost)` },
   'multifd.bad-version': { severity: 'error', qemu: true, title: 'Packet version is not 1' },
   'multifd.truncated-header': { severity: 'error', qemu: true, title: 'The stream ends inside a packet header' },
   'multifd.truncated-payload': { severity: 'error', qemu: true, title: 'The stream ends inside a packet payload' },
@@ -63,8 +65,8 @@ export const DIAGNOSTIC_CODES = {
   'multifd.release-bug.sync-with-pages': { severity: 'warning', qemu: false, title: 'SYNC packets carry pages (pre-9.0 sender): a 9.2 destination skips them and loses framing (QEMU issue 2720)' },
   'multifd.no-main-channel': { severity: 'info', qemu: false, title: 'No main channel in the capture: ramblock sizes are not known' },
   // Main channel
-  'main.bad-magic': { severity: 'error', qemu: true, title: 'The main channel does not start with QEVM' },
-  'main.bad-version': { severity: 'error', qemu: true, title: 'QEVM file version is not 3' },
+  'main.bad-magic': { severity: 'error', qemu: true, title: `The main channel does not start with ${MAIN.shown}` },
+  'main.bad-version': { severity: 'error', qemu: true, title: `${MAIN.shown} file version is not 3` },
   'main.truncated': { severity: 'warning', qemu: false, title: 'The main channel ends inside a record' },
   'main.unknown-ram-flags': { severity: 'error', qemu: true, title: 'Unknown combination of RAM record flags' },
   'main.unknown-ramblock': { severity: 'error', qemu: true, title: 'A RAM record names a ramblock not announced in MEM_SIZE' },
