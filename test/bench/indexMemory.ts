@@ -41,7 +41,7 @@ export function legacyZeroCapture(records: number): Uint8Array {
 }
 
 /** Keeps the analysis reachable while memory is measured. */
-let kept: unknown;
+const kept: unknown[] = [];
 
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -77,7 +77,7 @@ export async function measure(kind: 'main' | 'multifd', n: number): Promise<Inde
     const a = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(bytes)));
     const seconds = (Date.now() - t0) / 1000;
     const rows = a.main?.records.length ?? 0;
-    kept = a;
+    kept.push(a);
     const after = await held();
     return { kind, rows, bytesPerRow: (after - before) / rows, peakBytesPerRow: (peakRss() - rss0) / rows, seconds };
   }
@@ -90,11 +90,11 @@ export async function measure(kind: 'main' | 'multifd', n: number): Promise<Inde
     const t0 = Date.now();
     const a = await analyzeCaptureFile(path);
     const seconds = (Date.now() - t0) / 1000;
-    kept = a;
+    kept.push(a);
     const after = await held();
     const rows = a.multifd.reduce((s, m) => s + m.packets.length, 0);
     await a.capture.source.close();
-    kept = undefined;
+    kept.length = 0;
     if (rows !== made.packets) throw new Error(`indexed ${rows} packets of ${made.packets}`);
     return { kind, rows, bytesPerRow: (after - before) / rows, peakBytesPerRow: (peakRss() - rss0) / rows, seconds };
   } finally {
