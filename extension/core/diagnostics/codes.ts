@@ -18,6 +18,7 @@ export const DIAGNOSTIC_CODES = {
   'capture.timestamp-backwards': { severity: 'warning', qemu: false, title: 'A record timestamp goes backwards' },
   'capture.data-after-close': { severity: 'warning', qemu: false, title: 'DATA for a stream after its CLOSE' },
   'capture.bad-page-size': { severity: 'error', qemu: false, title: 'META pageSize is not a power of two between 512 and 1048576; it is ignored' },
+  'capture.decompress': { severity: 'error', qemu: false, title: 'A gzip or zstd input is truncated or corrupt: the stream is decoded up to where decompression stopped' },
   'capture.stream-reset': { severity: 'warning', qemu: false, title: 'A connection was reset or ended with an error' },
   // pcap / pcapng inputs
   'pcap.hole': { severity: 'error', qemu: false, title: 'Bytes of a TCP stream are missing from the pcap (a dropped segment or a snaplen cut): the stream is decoded up to the hole' },

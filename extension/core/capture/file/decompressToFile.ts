@@ -7,6 +7,7 @@ import * as zlib from 'node:zlib';
 import { Decompress as ZstdJsDecompress } from 'fzstd';
 import type { ByteSource } from '../fileAccessor';
 import { UnlinkedFileSource } from './unlinkedFileSource';
+import { zstdTruncationAt } from './zstdFrameWalk';
 import { CaptureFormatError } from '../captureFormatError';
 
 /**
@@ -39,6 +40,8 @@ export interface DecompressedStream {
   decoder: string;
   /** Where the temporary file was made (already unlinked). */
   tempDir: string;
+  /** The input broke off: what came out before that is kept (a save cut short still has its first pages). */
+  failure?: DecompressError;
 }
 
 /** A decompression failure, with the compressed offset (in the file) and the decompressed offset where it happened. */
@@ -91,8 +94,9 @@ function decoderFor(kind: CompressedKind, zstdDecoder: 'auto' | 'node' | 'js'): 
 }
 
 /**
- * Decompresses source bytes [start, size) into an unlinked temporary file. A truncated or corrupt input throws
- * DecompressError naming the compressed file offset and the decompressed offset where it failed.
+ * Decompresses source bytes [start, size) into an unlinked temporary file. A truncated or corrupt input keeps what
+ * came out before the break and says where (`failure`: the compressed file offset and the decompressed offset);
+ * it throws DecompressError only when nothing came out.
  */
 export async function decompressToFile(
   source: ByteSource,
@@ -120,6 +124,7 @@ export async function decompressToFile(
       })(),
     );
     let checkedAt = 0;
+    let diskFull = false;
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
         try {
@@ -128,7 +133,8 @@ export async function decompressToFile(
           if (written - checkedAt >= 256 << 20) {
             checkedAt = written;
             const fs = statfsSync(options.tempDir ?? tmpdir());
-            if (fs.bavail * fs.bsize < KEEP_FREE) throw new Error(`stopped at ${written} decompressed bytes: less than 1 GiB left free in ${options.tempDir ?? tmpdir()}`);
+            diskFull = fs.bavail * fs.bsize < KEEP_FREE;
+            if (diskFull) throw new Error(`stopped at ${written} decompressed bytes: less than 1 GiB left free in ${options.tempDir ?? tmpdir()}`);
           }
           done();
         } catch (e) {
@@ -136,23 +142,23 @@ export async function decompressToFile(
         }
       },
     });
+    let failure: DecompressError | undefined;
+    const where = (compressed: number) => `compressed file offset ${compressed}, decompressed offset ${written}; decoder ${dec.name}`;
     try {
       await pipeline(input, dec.t, sink);
     } catch (e) {
-      const consumed = Math.min(dec.consumed() || fed, source.size - start);
+      const consumed = start + Math.min(dec.consumed() || fed, source.size - start);
       const why = (e as Error).message;
-      const truncated = /unexpected end|end of file|EOF/i.test(why);
-      throw new DecompressError(
-        `${path}: the ${kind} stream ${truncated ? 'is truncated' : 'is corrupt'}: ${why} (at compressed file offset ${start + consumed}, ` +
-          `after ${written} decompressed bytes, decompressed offset ${written}; decoder ${dec.name})`,
-        start + consumed,
-        written,
-      );
+      const state = diskFull ? 'was stopped' : /unexpected end|end of file|EOF/i.test(why) ? 'is truncated' : 'is corrupt';
+      failure = new DecompressError(`${path}: the ${kind} stream ${state}: ${why} (at ${where(consumed)})`, consumed, written);
     }
-    if (written === 0) throw new DecompressError(`${path}: the ${kind} stream decompresses to nothing`, start, 0);
+    // node:zlib's zstd ends quietly on a cut frame (gunzip and fzstd raise an error): check the framing.
+    const cutAt = !failure && kind === 'zstd' ? await zstdTruncationAt(source, start) : undefined;
+    if (cutAt !== undefined) failure = new DecompressError(`${path}: the zstd stream is truncated: its last frame is cut off after the block ending at ${where(cutAt)}`, cutAt, written);
+    if (written === 0) throw failure ?? new DecompressError(`${path}: the ${kind} stream decompresses to nothing`, start, 0);
     const fileSource = new UnlinkedFileSource(out, written, `${path} (decompressed ${kind})`);
     out = undefined;
-    return { source: fileSource, kind, compressedBytes: source.size - start, decompressedBytes: written, decoder: dec.name, tempDir: options.tempDir ?? tmpdir() };
+    return { source: fileSource, kind, compressedBytes: source.size - start, decompressedBytes: written, decoder: dec.name, tempDir: options.tempDir ?? tmpdir(), failure };
   } finally {
     if (out !== undefined) closeSync(out);
   }

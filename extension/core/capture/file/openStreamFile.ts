@@ -5,6 +5,7 @@ import { StreamBytes } from '../streamBytes';
 import { CaptureFormatError } from '../captureFormatError';
 import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, startsWithMagic } from '../../layout/streamMagic';
 import { hex } from '../../util/bytes';
+import { makeDiagnostic } from '../../diagnostics/diagnostic';
 import { compressedKindOf, decompressToFile, type CompressedKind } from './decompressToFile';
 
 /** How to read a `file:`/`exec:` output or a libvirt image. */
@@ -68,7 +69,12 @@ async function openCompressed(source: ByteSource, path: string, at: number, kind
       notes: [...base.notes, TEMP_FILE_NOTE],
     };
     await source.close();
-    return mainStreamCapture(d.source, path, 0, 'raw-main', input, meta, d.decompressedBytes);
+    const capture = mainStreamCapture(d.source, path, 0, 'raw-main', input, meta, d.decompressedBytes);
+    if (d.failure) {
+      const at = { stream: 0, streamOffset: d.failure.decompressedOffset, fileOffset: d.failure.compressedOffset };
+      capture.diagnostics.push(makeDiagnostic('capture.decompress', `${d.failure.message}; the stream is decoded up to decompressed offset ${d.failure.decompressedOffset}`, at));
+    }
+    return capture;
   } catch (e) {
     await d.source.close();
     throw e;
