@@ -1,28 +1,9 @@
-import type { DiagnosticInfo, OffsetEntry, PacketDetails } from '../extension/shared/protocol';
+import type { OffsetEntry, PacketDetails } from '../extension/shared/protocol';
+import { framingNode } from './framingNode';
+import type { DetailTarget, TreeNode } from './treeNode';
+export type { DetailTarget } from './treeNode';
 import { clear, el, icon } from './dom';
 import { hexOffset } from './format';
-
-/** What a tree node points at in the header, and what selecting it means. */
-export interface DetailTarget {
-  key: string;
-  /** Byte range in the header [start, end). */
-  range?: [number, number];
-  /** A page offset entry (offset[slot]). */
-  offset?: OffsetEntry;
-  field?: string;
-  diagnostic?: DiagnosticInfo;
-}
-
-interface TreeNode {
-  key: string;
-  label: string;
-  value?: string;
-  meaning?: string;
-  iconName?: string;
-  cls?: string;
-  target: DetailTarget;
-  children?: TreeNode[];
-}
 
 const SEVERITY_ICON: Record<string, string> = { error: 'error', warning: 'warning', info: 'info' };
 
@@ -36,7 +17,7 @@ export class DetailsTree {
   private readonly tree: HTMLElement;
   private nodes: TreeNode[] = [];
   private visible: { node: TreeNode; depth: number; el: HTMLElement }[] = [];
-  private expanded = new Set<string>(['fields', 'normal', 'zero', 'diagnostics']);
+  private expanded = new Set<string>(['fields', 'normal', 'zero', 'framing', 'diagnostics']);
   private active = -1;
 
   onSelect: (t: DetailTarget) => void = () => {};
@@ -126,6 +107,8 @@ export class DetailsTree {
         nodes.push({ key: 'unused', label: 'offset[] unused slots', value: `${d.unusedSlots} (stale or zero; not read by the destination)`, iconName: 'dash', target: { key: 'unused', range: [start, start + w * d.unusedSlots] } });
       }
     }
+    const framing = d.framing && framingNode(d.framing, normal, d.row.ramblock);
+    if (framing) nodes.push(framing);
     nodes.push({
       key: 'payload',
       label: 'payload',

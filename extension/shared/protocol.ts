@@ -42,6 +42,11 @@ export interface SummaryInfo {
   fileName: string;
   format: string;
   formatDescription: string;
+  /** What the file is, in a few words ("tcpdump capture (pcap)", "libvirt save image"), and how it was read. */
+  input: string;
+  inputDescription: string;
+  /** A tcpdump file: the migration shown ("2 of 3: to 127.0.0.1:4444, started …"), when the file holds several. */
+  migration?: string;
   qemuVersionHint: string | null;
   qemuVersionReasons: string[];
   pageSize: number;
@@ -114,9 +119,28 @@ export interface PacketDetails {
   /** offset[] slots beyond the used ones (not listed one by one). */
   unusedSlots: number;
   diagnostics: DiagnosticInfo[];
+  /** qpl, uadk, qatzip: how the payload is cut into compressed pages or gzip members. */
+  framing?: PayloadFramingInfo;
   /** Packets on the same channel before/after, for navigation. */
   channelPrev?: PacketRef;
   channelNext?: PacketRef;
+}
+
+/**
+ * How a qpl/uadk/qatzip payload is cut (the core's describePayloadFraming, restated here because shared imports
+ * nothing): qpl/uadk give a be32 size per normal page, raw when it equals the page size; qatzip a run of gzip members.
+ */
+export interface PayloadFramingInfo {
+  method: 'qpl' | 'uadk' | 'qatzip';
+  pageSize: number;
+  /** qpl/uadk: bytes of the size array that starts the payload. */
+  sizeArrayLength?: number;
+  /** qpl/uadk: per normal page (slot in offset[] order), where its bytes start in the payload and how many. */
+  pages?: { slot: number; start: number; size: number; raw: boolean }[];
+  /** qatzip: per gzip member, its bytes in the payload, QZ src_sz/dest_sz and the pages its output covers. */
+  members?: { start: number; length: number; srcSize: number; destSize: number; firstSlot: number; lastSlot: number }[];
+  /** Where the description stops or does not add up. */
+  problem?: string;
 }
 
 export interface PageContent {

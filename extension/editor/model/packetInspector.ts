@@ -9,6 +9,7 @@ import type { PacketDetails, PacketRef, PageContent, PayloadChunk } from '../../
 import type { PacketDiagnostics } from './packetDiagnostics';
 import type { PacketIndex, PacketSource } from './packetIndex';
 import type { PacketView } from './packetView';
+import { readPacketFraming } from './packetFraming';
 
 const MAX_PAYLOAD_CHUNK = 256 * 1024;
 /** Decoded packets kept per channel: revisiting a packet, or its neighbours, does not decode again. */
@@ -39,6 +40,8 @@ export class PacketInspector {
       ...d.zeroOffsets.map((value, j) => ({ slot: n + j, value, kind: 'zero' as const, headerOffset: offsetEntryPosition(n + j) })),
     ];
     const capacity = d.summary.kind === 'ram' ? offsetEntriesIn(d.header.length) : 0;
+    const method = d.summary.method ?? s.index.method;
+    const framing = d.summary.kind === 'ram' ? await readPacketFraming(s.bytes, { ...d.summary, method }, this.analysis.pageSize) : undefined;
     return {
       ref,
       row: this.packets.rowOf(this.packets.globalId(ref), this.view.locate(ref)),
@@ -54,6 +57,7 @@ export class PacketInspector {
       offsets,
       unusedSlots: Math.max(0, capacity - offsets.length),
       diagnostics: this.diagnostics.ofPacket(ref),
+      framing,
       channelPrev: ref.index > 0 ? { stream: ref.stream, index: ref.index - 1 } : undefined,
       channelNext: ref.index + 1 < s.index.packets.length ? { stream: ref.stream, index: ref.index + 1 } : undefined,
     };
@@ -93,10 +97,19 @@ export class PacketInspector {
     try {
       const progress = onProgress && ((r: number, target: number) => onProgress(`decoding channel ${s.channel}: packet ${r} of ${target}`));
       const all = await this.decoder(s).decode(ref.index, progress);
-      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: STREAM_CODECS.has(method) ? `decoded from the channel's ${method} stream` : `decoded from the packet's ${method} payload` };
+      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: STREAM_CODECS.has(method) ? `decoded from the channel's ${method} stream` : `decoded from the packet's ${method} payload${await this.compressedSizeNote(s, d.summary, method, slot)}` };
     } catch (e) {
       return { ...base, source: 'unavailable', note: `decoding the channel failed: ${errorMessage(e)}` };
     }
+  }
+
+  /** qpl/uadk: how the page travelled, from the size array (", 1234 compressed bytes" or ", sent raw"). */
+  private async compressedSizeNote(s: PacketSource, p: Parameters<typeof readPacketFraming>[1], method: string, slot: number): Promise<string> {
+    if (method !== 'qpl' && method !== 'uadk') return '';
+    const f = await readPacketFraming(s.bytes, { ...p, method }, this.analysis.pageSize).catch(() => undefined);
+    const page = f?.pages?.[slot];
+    if (!page) return '';
+    return page.raw ? ': the size array gives it the page size, so it was sent raw' : `: ${page.size} compressed bytes at payload byte ${page.start}`;
   }
 
   private decoder(s: PacketSource): ChannelDecoder {
