@@ -20,7 +20,8 @@ export class SummaryBar {
     const fact = (label: string, value: string, title?: string) =>
       facts.append(el('span', { class: 'fact', attrs: { role: 'listitem' }, title: title ?? `${label}: ${value}` }, [el('span', { class: 'k', text: label }), el('span', { class: 'v', text: value })]));
     fact('file', s.fileName);
-    fact('format', s.format, s.formatDescription);
+    fact('input', s.input, `${s.inputDescription}\n(format: ${s.format}, ${s.formatDescription})`);
+    if (s.migration) fact('migration', s.migration, `the migration shown, of those in the file: ${s.migration} (Multifd: Choose Migration in Capture… switches)`);
     fact('QEMU', s.qemuVersionHint ?? 'unknown', s.qemuVersionReasons.join('\n') || 'no version-specific evidence');
     fact('page size', `${s.pageSize}`, `target page size ${s.pageSize} (from ${s.pageSizeSource})`);
     fact('channels', `${s.channels.length}`, s.channels.map((c) => `stream ${c.stream}: channel ${c.channel ?? '?'}, ${c.packets} packets, ${c.compression ?? 'no data'}`).join('\n'));

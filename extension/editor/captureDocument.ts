@@ -1,14 +1,18 @@
 import * as vscode from 'vscode';
 import { analyzeCaptureFile } from '../core/analysis';
+import type { CaptureAnalysis } from '../core/analysisTypes';
+import { PcapChoiceNeeded, type PcapOpenOptions } from '../core/capture/pcap/pcapCapture';
 import { errorMessage } from '../core/util/errorMessage';
 import type { PacketRef } from '../shared/protocol';
 import { CaptureModel } from './model/captureModel';
 import { log } from './log';
+import type { MigrationChoices } from './migrationChoice';
 import { readSettings } from './settings';
 
 /**
  * One open capture. The analysis (the core's index) lives here, in the extension host; every editor panel
  * on the same file shares it. Indexing is async with positional reads, so the host stays responsive.
+ * A tcpdump file holding several migrations opens the one remembered for it, else the one the user picks.
  */
 export class CaptureDocument implements vscode.CustomDocument {
   readonly model: Promise<CaptureModel>;
@@ -16,15 +20,34 @@ export class CaptureDocument implements vscode.CustomDocument {
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposeEmitter.event;
 
-  constructor(readonly uri: vscode.Uri) {
+  constructor(
+    readonly uri: vscode.Uri,
+    private readonly choices: MigrationChoices,
+  ) {
     const started = Date.now();
-    const { pageSize } = readSettings(uri);
-    this.model = analyzeCaptureFile(uri.fsPath, { pageSize }).then((a) => {
+    this.model = this.analyze().then((a) => {
       const m = new CaptureModel(a);
       log().info(`${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`);
       return m;
     });
     this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${errorMessage(e)}`));
+  }
+
+  private async analyze(): Promise<CaptureAnalysis> {
+    const { pageSize } = readSettings(this.uri);
+    const open = (pcap?: PcapOpenOptions) => analyzeCaptureFile(this.uri.fsPath, { pageSize, open: pcap ? { pcap } : undefined });
+    const remembered = this.choices.remembered(this.uri);
+    try {
+      return await open(remembered);
+    } catch (e) {
+      if (!(e instanceof PcapChoiceNeeded)) throw e;
+      // Several migrations and none chosen yet, or the remembered one is no longer in the file: ask.
+      log().info(`${this.uri.fsPath}: ${e.migrations.length} migrations in the file${remembered ? ` (the remembered choice ${JSON.stringify(remembered)} matches none)` : ''}; asking which one`);
+      const index = await this.choices.ask(this.uri, e.migrations);
+      if (index === undefined) throw new Error(`${e.message}; no migration was chosen (reopen the file, or run "Multifd: Choose Migration in Capture…")`);
+      await this.choices.remember(this.uri, { migration: index });
+      return open({ migration: index });
+    }
   }
 
   dispose(): void {

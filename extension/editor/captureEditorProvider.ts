@@ -4,6 +4,7 @@ import { CaptureDocument } from './captureDocument';
 import { CapturePanel, type PanelHost } from './capturePanel';
 import { toVscodeDiagnostics } from './problems';
 import { log } from './log';
+import { MigrationChoices } from './migrationChoice';
 import type { CommandName, HostEvent } from '../shared/protocol';
 
 export const CAPTURE_VIEW_TYPE = 'multifd.capture';
@@ -17,12 +18,16 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private readonly documents = new Map<string, CaptureDocument>();
   private active?: CapturePanel;
   private readonly panels = new Set<CapturePanel>();
+  /** Which migration of a tcpdump file each document shows (remembered in the workspace state). */
+  readonly choices: MigrationChoices;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly problems: vscode.DiagnosticCollection,
     private readonly host: PanelHost,
-  ) {}
+  ) {
+    this.choices = new MigrationChoices(context.workspaceState);
+  }
 
   static register(context: vscode.ExtensionContext, problems: vscode.DiagnosticCollection, host: PanelHost): CaptureEditorProvider {
     const p = new CaptureEditorProvider(context, problems, host);
@@ -55,7 +60,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
 
   async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
     if (uri.scheme !== 'file') throw new Error(`Multifd Inspector reads captures from the local file system only (this is ${uri.scheme}:)`);
-    const doc = new CaptureDocument(uri);
+    const doc = new CaptureDocument(uri, this.choices);
     this.documents.set(uri.toString(), doc);
     doc.onDidDispose(() => {
       this.documents.delete(uri.toString());
@@ -90,6 +95,24 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     const viewType = existing && this.panelsOf(existing)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE) ? RAW_VIEW_TYPE : CAPTURE_VIEW_TYPE;
     await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
     return this.documents.get(uri.toString());
+  }
+
+  /**
+   * Closes every editor of the document and opens it again with the same editor type: a new document, so a new
+   * choice of migration is read. Waits for the old document to go first, or VS Code would hand it back.
+   */
+  async reopen(doc: CaptureDocument): Promise<void> {
+    const key = doc.uri.toString();
+    const viewType = this.panelsOf(doc)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE) ? RAW_VIEW_TYPE : CAPTURE_VIEW_TYPE;
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === key);
+    const gone = new Promise<void>((resolve) => {
+      if (!this.documents.has(key)) return resolve();
+      doc.onDidDispose(() => resolve());
+      setTimeout(resolve, 5_000);
+    });
+    await vscode.window.tabGroups.close(tabs);
+    await gone;
+    await vscode.commands.executeCommand('vscode.openWith', doc.uri, viewType);
   }
 
   runCommand(c: CommandName, panel: CapturePanel): void {

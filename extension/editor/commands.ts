@@ -7,6 +7,7 @@ import type { CapturePanel } from './capturePanel';
 import { revealPacket, type CommandHost } from './commandHost';
 import { exportList } from './exportCommand';
 import { log } from './log';
+import { CHOOSE_MIGRATION_COMMAND, chooseMigration } from './migrationCommand';
 import { findPage, goToPacket } from './navigationCommands';
 import { REVEAL_COMMAND, type RevealArgs } from './problems';
 import { record } from './recordCommand';
@@ -22,6 +23,7 @@ export const COMMANDS = {
   record: 'multifd.recordMigration',
   send: SEND_COMMAND,
   reveal: REVEAL_COMMAND,
+  chooseMigration: CHOOSE_MIGRATION_COMMAND,
 } as const;
 
 /**
@@ -44,6 +46,7 @@ export class Commands {
     reg(COMMANDS.export, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => exportList(d)));
     reg(COMMANDS.record, () => record(host));
     reg(COMMANDS.send, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => sendCaptureCommand(d.uri)));
+    reg(COMMANDS.chooseMigration, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => chooseMigration(host, d)));
     reg(COMMANDS.reveal, (args: RevealArgs | string) => this.revealFromLink(host, args));
   }
 

@@ -1,6 +1,7 @@
 import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { buildCaptureReport } from '../../core/captureReport';
 import type { SummaryInfo } from '../../shared/protocol';
+import { inputLabel, migrationLabel } from './inputLabel';
 import type { PacketIndex } from './packetIndex';
 
 /** The summary bar's content: the capture report's figures, plus what the editor adds (trust, ramblocks named by packets). */
@@ -10,6 +11,9 @@ export function captureSummary(analysis: CaptureAnalysis, packets: PacketIndex, 
     fileName,
     format: r.format,
     formatDescription: r.formatDescription,
+    input: inputLabel(r),
+    inputDescription: r.input.description,
+    migration: migrationLabel(analysis.capture.meta),
     qemuVersionHint: r.qemuVersionHint,
     qemuVersionReasons: r.qemuVersionReasons,
     pageSize: r.pageSize,

@@ -88,7 +88,8 @@ export async function openPcapCapture(source: ByteSource, path: string, options:
         frames: scan.frames,
         linkTypes: scan.linkTypes,
         connections: scan.connections.length,
-        migrations: migrations.map((m) => ({ index: m.index, server: m.server, connections: m.connections.length, bytes: m.bytes })),
+        // index, server, port, startTime, connections, bytes: what a chooser lists (the editor's quick pick).
+        migrations: summary(migrations),
         chosen: chosen ? { index: chosen.index, server: chosen.server } : undefined,
       },
     },
