@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, writeSync, closeSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, writeSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { saveToFile, removeDir, type FileSaveOptions } from './fileMigration';
@@ -119,6 +119,7 @@ for (const qemu of VERSIONS) {
         const cmp = await compareRamFiles(saved.sourceRam, mem.file);
         assert.ok(cmp.equal && cmp.differingPages === 0, `replayed RAM differs from the source: ${JSON.stringify(cmp)}`);
         if (c.kind === 'mapped-ram' || c.libvirt === 6) checkMappedRam(input);
+        if (c.kind === 'compressed-stream') await checkCutShort(out, dir);
         if (c.libvirt !== undefined) checkLibvirt(input, c.libvirt, out);
       });
     }
@@ -141,6 +142,24 @@ for (const qemu of VERSIONS) {
       }
     });
   });
+}
+
+/** The same output cut in half (a save killed mid-way): decoded up to the cut, which is reported with both offsets. */
+async function checkCutShort(path: string, dir: string): Promise<void> {
+  const whole = readFileSync(path);
+  const cut = join(dir, 'cut-short');
+  writeFileSync(cut, whole.subarray(0, whole.length >> 1));
+  const capture = await openCapture(cut);
+  try {
+    const a = await analyzeCapture(capture);
+    const d = a.diagnostics.find((x) => x.code === 'capture.decompress');
+    assert.ok(d, `capture.decompress among ${a.diagnostics.map((x) => x.code).join(', ')}`);
+    assert.match(d.message, /stream is truncated: .*compressed file offset \d+, decompressed offset \d+/);
+    assert.ok(d.location.fileOffset !== undefined && d.location.fileOffset <= whole.length >> 1, d.message);
+    assert.ok((a.main?.records.length ?? 0) > 0, 'the records before the cut are decoded');
+  } finally {
+    await capture.source.close();
+  }
 }
 
 function checkMappedRam(input: InputReport): void {
