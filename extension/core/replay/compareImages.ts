@@ -24,6 +24,9 @@ export interface CompareResult {
   ranges: MismatchRange[];
 }
 
+/** A file changed under the comparison: its result would be wrong, so there is none. */
+export class CompareError extends Error {}
+
 const CHUNK = 4 << 20;
 const MAX_RANGES = 10_000;
 
@@ -50,7 +53,11 @@ export async function compareWithReference(analysis: CaptureAnalysis, provenance
     };
     for (let pos = 0; pos < size; pos += CHUNK) {
       const n = Math.min(CHUNK, size - pos);
-      await Promise.all([a.read(ba, 0, n, pos), b.read(bb, 0, n, pos)]);
+      const [ra, rb] = await Promise.all([a.read(ba, 0, n, pos), b.read(bb, 0, n, pos)]);
+      // A file that shrank while compared would leave the previous chunk's bytes in the buffer: never compare those.
+      for (const [r, path, had] of [[ra, imagePath, sa.size], [rb, referencePath, sb.size]] as const) {
+        if (r.bytesRead < n) throw new CompareError(`${path} ended at byte ${pos + r.bytesRead} while it was compared (it had ${had} bytes)`);
+      }
       const va = Buffer.from(ba.buffer, 0, n);
       const vb = Buffer.from(bb.buffer, 0, n);
       if (va.equals(vb)) {

@@ -1,7 +1,7 @@
 import type { CaptureAnalysis } from '../analysisTypes';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic';
 import { CaptureEndedError } from '../capture/captureEnded';
-import { compareWithReference, type CompareResult } from './compareImages';
+import { CompareError, compareWithReference, type CompareResult } from './compareImages';
 import { extractDeviceState, planDeviceState, type DeviceStateBlob } from './deviceState';
 import { imageFileNames } from './imageNames';
 import { OutputFolder, refuseOutputsThatAreInputs } from './outputFolder';
@@ -155,7 +155,14 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
         sink.report('replay.mismatch', `--reference ${block}: the capture has no ramblock of that name (blocks: ${[...engine.images.keys()].join(', ') || 'none'})`, {});
         continue;
       }
-      const c = await compareWithReference(analysis, engine.provenance, block, b.file, ref);
+      let c: CompareResult;
+      try {
+        c = await compareWithReference(analysis, engine.provenance, block, b.file, ref);
+      } catch (e) {
+        if (!(e instanceof CompareError)) throw e;
+        sink.report('replay.mismatch', `${block}: no comparison with ${ref}: ${e.message}`, {});
+        continue;
+      }
       compare.push(c);
       if (c.imageSize !== c.referenceSize) sink.report('replay.mismatch', `${block}: rebuilt image is ${c.imageSize} bytes, reference ${ref} is ${c.referenceSize}`, {});
       if (c.mismatchedPages) {
