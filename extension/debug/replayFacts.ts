@@ -9,6 +9,7 @@ import {
 import { FLAG_SYNC } from '../core/multifd/constants';
 import type { MultifdStreamIndex } from '../core/multifd/indexMultifdStream';
 import { WriterKind } from '../core/replay/schedule';
+import { windowPages } from '../core/capture/mappedRam/mappedRamIndex';
 import type { CursorEntry } from './replayCursor';
 
 /** A SYNC packet of one multifd channel, and the schedule index of the last entry of its epoch before it. */
@@ -21,7 +22,9 @@ export interface SyncMark {
 /** What a schedule entry replays: a multifd packet or a main-channel RAM record. */
 export type EntryOrigin =
   | { kind: 'packet'; channel: MultifdStreamIndex; stream: number; row: number }
-  | { kind: 'record'; main: MainChannelIndex; record: MainRecordRow; stream: number; row: number };
+  | { kind: 'record'; main: MainChannelIndex; record: MainRecordRow; stream: number; row: number }
+  /** A window of a mapped-ram image's pages, read in place (row = window index). */
+  | { kind: 'mapped-ram'; block: string; firstOffset: number; stream: number; row: number };
 
 /**
  * What the capture says about each step of a replay, computed once at launch: which packet or record a
@@ -72,6 +75,10 @@ export class ReplayFacts {
       const channel = a.multifd[s.source[step]];
       return { kind: 'packet', channel, stream: channel.streamId, row: s.row[step] };
     }
+    if (s.kind[step] === WriterKind.MappedRam && a.mappedRam) {
+      const w = windowPages(a.mappedRam, s.row[step]);
+      return { kind: 'mapped-ram', block: w.block.name, firstOffset: w.offsets[0] ?? 0, stream: a.mappedRam.streamId, row: s.row[step] };
+    }
     const main = a.main;
     if (!main) throw new Error(`replay step ${step + 1} is a main-channel record, but the capture has no main channel`);
     return { kind: 'record', main, record: main.records.row(s.row[step]), stream: main.streamId, row: s.row[step] };
@@ -100,7 +107,7 @@ export class ReplayFacts {
   /** Errors and warnings found at analysis for the entry's packet or record, and those raised replaying it. */
   diagnosticsOf(e: CursorEntry): Diagnostic[] {
     const o = this.originOf(e.step);
-    const key = o.kind === 'packet' ? packetKey(o.stream, o.row) : recordKey(o.row);
+    const key = o.kind === 'packet' ? packetKey(o.stream, o.row) : o.kind === 'record' ? recordKey(o.row) : `m:${o.row}`;
     return [...(this.diagnosticsAt.get(key) ?? []), ...e.raised.filter((d) => d.severity !== 'info')];
   }
 
@@ -109,6 +116,7 @@ export class ReplayFacts {
     const o = this.originOf(e.step);
     if (o.kind === 'packet')
       return `packet ${o.row} of stream ${o.stream} (channel ${o.channel.handshake?.channelId ?? '?'}), packet_num ${o.channel.packets.packetNum.get(o.row)}`;
+    if (o.kind === 'mapped-ram') return `mapped-ram pages of ${o.block} (window ${o.row}, from offset 0x${o.firstOffset.toString(16)}), read in place`;
     return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} on the main channel`;
   }
 
