@@ -1,6 +1,5 @@
 import { streamCursor, type StreamBytes } from '../capture/streamBytes';
-import type { DiagnosticSink, Severity } from '../diagnostics/diagnostic';
-import type { DiagnosticCode } from '../diagnostics/codes';
+import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import { readConfiguration } from './configurationSection';
 import {
   isPlausiblePageSize,
@@ -20,10 +19,11 @@ import {
   RAM_SECTION_VERSION,
   SECTION_TYPE_NAMES,
 } from './constants';
-import { decodeRamSection, type RamState, type Reporter } from './ramRecords';
-import { MainRecordKind, MainRecordTable } from './recordTable';
+import { decodeRamSection, finishRam, newRamState, type RamState } from './ramRecords';
+import { mainChannelReporter, type Reporter } from './mainReporter';
+import { MainRecordTable } from './recordTable';
 import { StreamEnded, StreamWalker } from './streamWalker';
-import { findVmDescription, parseJson, type VmDescriptionFound } from './vmDescription';
+import { findVmDescription, parseJson, recordVmDescription, type VmDescriptionFound } from './vmDescription';
 import { checkFileHeader, MAIN_FILE_HEADER_LAYOUT } from './fileHeader';
 import type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
 
@@ -69,24 +69,10 @@ class MainChannelDecoder {
     private readonly stream: StreamBytes,
     streamId: number,
     private readonly pageSize: number,
-    private readonly sink: DiagnosticSink,
+    sink: DiagnosticSink,
     options: IndexOptions,
   ) {
-    this.report = (
-      code: DiagnosticCode,
-      message: string,
-      streamOffset: number,
-      record?: number,
-      severity?: Severity,
-    ) => {
-      const location = {
-        stream: streamId,
-        ...(record !== undefined ? { record } : {}),
-        streamOffset,
-        fileOffset: stream.fileOffsetOf(streamOffset),
-      };
-      this.sink.report(code, message, location, severity ? { severity } : undefined);
-    };
+    this.report = mainChannelReporter(sink, streamId, stream);
     if (!isPlausiblePageSize(pageSize)) {
       this.report(
         'multifd.page-size-unknown',
@@ -111,23 +97,7 @@ class MainChannelDecoder {
       bytes: stream.length,
     };
     this.w = new StreamWalker(streamCursor(stream), stream.length);
-    this.ram = {
-      w: this.w,
-      pageSize: this.pageSize,
-      records: this.index.records,
-      ramblocks: this.index.ramblocks,
-      blockIndex: new Map(),
-      report: this.report,
-      maxRecords: options.maxRecords ?? LIMITS.maxRecords,
-      ignoreShared: false,
-      mappedRam: false,
-      postcopyAdvised: false,
-      lastBlock: -1,
-      section: 0,
-      eosCount: 0,
-      flushCount: 0,
-      noted: new Set(),
-    };
+    this.ram = newRamState(this.w, this.pageSize, this.index, this.report, options.maxRecords ?? LIMITS.maxRecords);
   }
 
   async run(): Promise<MainChannelIndex> {
@@ -166,32 +136,7 @@ class MainChannelDecoder {
   }
 
   private takeVmDescription(vm: VmDescriptionFound): void {
-    const ix = this.index;
-    ix.vmDescriptionOffset = vm.offset;
-    ix.eofOffset ??= vm.eofOffset;
-    if (vm.json !== undefined) ix.vmDescription = vm.json;
-    if (vm.pageSize !== undefined) ix.vmDescriptionPageSize = vm.pageSize;
-    if (vm.parseError !== undefined) {
-      this.report(
-        'main.vmdesc',
-        `VM description of ${vm.jsonLength} bytes does not parse: ${vm.parseError}`,
-        vm.offset,
-        undefined,
-        'warning',
-      );
-      return;
-    }
-    this.report(
-      'main.vmdesc',
-      `VM description (${vm.jsonLength} bytes of JSON)${vm.pageSize ? `, page_size ${vm.pageSize}` : ', no usable page_size'}`,
-      vm.offset,
-    );
-    if (vm.pageSize !== undefined && vm.pageSize !== this.pageSize)
-      this.report(
-        'multifd.page-size-conflict',
-        `the VM description says page_size ${vm.pageSize}, but ${this.pageSize} is being used to decode RAM records`,
-        vm.offset,
-      );
+    recordVmDescription(this.index, vm, this.pageSize, this.report);
   }
 
   private addSection(e: MainSectionEntry): void {
@@ -445,16 +390,7 @@ class MainChannelDecoder {
   }
 
   private finish(): MainChannelIndex {
-    const ix = this.index;
-    const s = this.ram;
-    ix.totalRam = s.totalRam;
-    if (ix.totalRam === undefined) delete ix.totalRam;
-    ix.eosCount = s.eosCount;
-    ix.flushCount = s.flushCount;
-    // Any MULTIFD_FLUSH means an 8.1+ source in its default mode, where EOS does not sync.
-    ix.syncMode = s.flushCount > 0 ? 'flush' : 'eos';
-    ix.syncMarkers = ix.syncMode === 'flush' ? s.flushCount : s.eosCount;
-    ix.records.assignEpochs(ix.syncMode === 'flush' ? MainRecordKind.Flush : MainRecordKind.Eos);
-    return ix;
+    finishRam(this.index, this.ram);
+    return this.index;
   }
 }

@@ -1,5 +1,3 @@
-import type { DiagnosticCode } from '../diagnostics/codes';
-import type { Severity } from '../diagnostics/diagnostic';
 import { hexNum } from '../util/bytes';
 import {
   compressBound,
@@ -20,19 +18,15 @@ import {
 } from './constants';
 import { MainRecordKind, type MainRecordTable, type RamBlockInfo } from './recordTable';
 import type { StreamWalker } from './streamWalker';
+import type { Reporter } from './mainReporter';
+import type { MainChannelIndex } from './mainChannelTypes';
 import { fieldsOf, readU32, readU64 } from '../layout/fieldLayout';
 import { MAPPED_RAM_HEADER_LAYOUT } from './layouts';
 
 const MAPPED_RAM = fieldsOf(MAPPED_RAM_HEADER_LAYOUT, ['version', 'page_size', 'bitmap_offset', 'pages_offset']);
 
 /** Reports one diagnostic at a stream offset; the caller adds stream id and file offset. */
-export type Reporter = (
-  code: DiagnosticCode,
-  message: string,
-  streamOffset: number,
-  record?: number,
-  severity?: Severity,
-) => void;
+export type { Reporter } from './mainReporter';
 
 /** Decoder state that lives across RAM sections (QEMU keeps the last block across sections too). */
 export interface RamState {
@@ -56,6 +50,44 @@ export interface RamState {
   flushCount: number;
   /** Kinds already reported as delimited-but-not-decoded, so that is said once per kind. */
   readonly noted: Set<MainRecordKind>;
+}
+
+export function newRamState(
+  w: StreamWalker,
+  pageSize: number,
+  ix: MainChannelIndex,
+  report: Reporter,
+  maxRecords: number,
+): RamState {
+  return {
+    w,
+    pageSize,
+    records: ix.records,
+    ramblocks: ix.ramblocks,
+    blockIndex: new Map(),
+    report,
+    maxRecords,
+    ignoreShared: false,
+    mappedRam: false,
+    postcopyAdvised: false,
+    lastBlock: -1,
+    section: 0,
+    eosCount: 0,
+    flushCount: 0,
+    noted: new Set(),
+  };
+}
+
+/** What the RAM sections leave in the index once the walk ends: total RAM, sync markers, epochs. */
+export function finishRam(ix: MainChannelIndex, s: RamState): void {
+  ix.totalRam = s.totalRam;
+  if (ix.totalRam === undefined) delete ix.totalRam;
+  ix.eosCount = s.eosCount;
+  ix.flushCount = s.flushCount;
+  // Any MULTIFD_FLUSH means an 8.1+ source in its default mode, where EOS does not sync.
+  ix.syncMode = s.flushCount > 0 ? 'flush' : 'eos';
+  ix.syncMarkers = ix.syncMode === 'flush' ? s.flushCount : s.eosCount;
+  ix.records.assignEpochs(ix.syncMode === 'flush' ? MainRecordKind.Flush : MainRecordKind.Eos);
 }
 
 export type RamSectionResult = { ok: true } | { ok: false; at: number; reason: string };

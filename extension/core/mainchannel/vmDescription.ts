@@ -1,6 +1,8 @@
 import type { StreamBytes } from '../capture/streamBytes';
 import { be32 } from '../util/bytes';
 import { isPlausiblePageSize, LIMITS, QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION } from './constants';
+import type { MainChannelIndex } from './mainChannelTypes';
+import type { Reporter } from './mainReporter';
 
 /** The trailing QEMU_VM_VMDESCRIPTION record: QEMU_VM_EOF, 0x06, be32 length, JSON to the end of the stream. */
 export interface VmDescriptionFound {
@@ -83,4 +85,38 @@ export async function parseJson(
   } catch (e) {
     return { parseError: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** Puts a found VM description into the index and says what it holds (and whether its page_size disagrees). */
+export function recordVmDescription(
+  ix: MainChannelIndex,
+  vm: VmDescriptionFound,
+  decodePageSize: number,
+  report: Reporter,
+): void {
+  ix.vmDescriptionOffset = vm.offset;
+  ix.eofOffset ??= vm.eofOffset;
+  if (vm.json !== undefined) ix.vmDescription = vm.json;
+  if (vm.pageSize !== undefined) ix.vmDescriptionPageSize = vm.pageSize;
+  if (vm.parseError !== undefined) {
+    report(
+      'main.vmdesc',
+      `VM description of ${vm.jsonLength} bytes does not parse: ${vm.parseError}`,
+      vm.offset,
+      undefined,
+      'warning',
+    );
+    return;
+  }
+  report(
+    'main.vmdesc',
+    `VM description (${vm.jsonLength} bytes of JSON)${vm.pageSize ? `, page_size ${vm.pageSize}` : ', no usable page_size'}`,
+    vm.offset,
+  );
+  if (vm.pageSize !== undefined && vm.pageSize !== decodePageSize)
+    report(
+      'multifd.page-size-conflict',
+      `the VM description says page_size ${vm.pageSize}, but ${decodePageSize} is being used to decode RAM records`,
+      vm.offset,
+    );
 }
