@@ -31,9 +31,6 @@ export const DEVICE_STATE_FIELDS = fieldsOf(DEVICE_STATE_LAYOUT, [
   'next_packet_size',
 ]);
 
-export type RamFieldName = keyof typeof RAM_FIELDS;
-export type DeviceStateFieldName = keyof typeof DEVICE_STATE_FIELDS;
-
 export interface MultifdInit {
   magic: number;
   version: number;
@@ -119,9 +116,6 @@ export function readDeviceStateHeader(b: Uint8Array, base = 0): DeviceStateHeade
   };
 }
 
-/** Bytes of a RAM packet header that hold its fixed fields, before offset[]. */
-export const RAM_FIXED_BYTES = RAM_PACKET_LAYOUT.fixedSize;
-
 /** Where offset[i] lives, from the start of the RAM packet header. */
 export function offsetEntryPosition(i: number): number {
   const a = RAM_PACKET_LAYOUT.array!;
@@ -136,15 +130,6 @@ export function offsetEntriesIn(headerBytes: number): number {
 
 export function readOffsetEntry(b: Uint8Array, i: number, base = 0): number {
   return be64(b, base + offsetEntryPosition(i));
-}
-
-/** Position of a field in a RAM packet header (for diagnostics that point at it). */
-export function ramFieldPosition(name: RamFieldName): number {
-  return RAM_FIELDS[name].offset;
-}
-
-export function deviceStateFieldPosition(name: DeviceStateFieldName): number {
-  return DEVICE_STATE_FIELDS[name].offset;
 }
 
 /** The last byte of the device-state idstr, which must be NUL. */
