@@ -45,5 +45,6 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
       label: `${what} in ${w.block}: stream ${w.stream} (channel ${w.channel ?? '?'}) packet ${w.packet}, packet_num ${w.packetNum}, epoch ${w.epoch}`,
     };
   }
+  if (w.kind === 'mapped-ram') return { block: w.block, kind: w.kind, epoch: w.epoch, label: `page in ${w.block} from the mapped-ram image (its bitmap bit set), read in place: replay window ${w.record}` };
   return { block: w.block, record: w.record, kind: w.kind, epoch: w.epoch, label: `${what} in ${w.block}: main channel (stream ${w.stream}) RAM record ${w.record}, epoch ${w.epoch}` };
 }

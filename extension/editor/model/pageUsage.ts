@@ -9,7 +9,7 @@ import { PageState } from '../../shared/protocol';
 
 /** One write of a page: a multifd packet's offset[] entry or a main-channel RAM record. */
 export interface PageWrite {
-  kind: 'normal' | 'zero' | 'main-page' | 'main-zero';
+  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'mapped-ram';
   /** Capture stream id of the writer. */
   stream: number;
   /** Packet index (multifd) in its stream. */
@@ -96,6 +96,8 @@ export class SchedulePageUsage implements PageUsageSource {
       const m = this.a.multifd[s.source[step]];
       return { kind: zero ? 'zero' : 'normal', stream: m.streamId, packet: row, epoch: s.epoch[step], packetNum: m.packets.packetNum.get(row), channel: m.handshake?.channelId, step };
     }
+    // mapped-ram: record is the window of pages read in place from the image.
+    if (s.kind[step] === WriterKind.MappedRam) return { kind: 'mapped-ram', stream: this.a.mappedRam?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
     return { kind: zero ? 'main-zero' : 'main-page', stream: this.a.main?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
   }
 
