@@ -8,10 +8,32 @@ export interface InputReport {
   streamOffset?: number;
   notes: string[];
   compression?: { kind: string; compressedBytes: number; decompressedBytes: number; decoder: string; tempDir: string };
-  libvirt?: { version: number; format: string; formatNumber: number; dataLen: number; wasRunning: boolean; complete: boolean; littleEndian: boolean; cookieOffset: number; streamOffset: number; domainXml: string; cookie?: string };
+  libvirt?: {
+    version: number;
+    format: string;
+    formatNumber: number;
+    dataLen: number;
+    wasRunning: boolean;
+    complete: boolean;
+    littleEndian: boolean;
+    cookieOffset: number;
+    streamOffset: number;
+    domainXml: string;
+    cookie?: string;
+  };
   mappedRam?: {
     interrupted: boolean;
-    blocks: { name: string; pageSize: number; pages: number; present: number; shared: boolean; gpa?: number; bitmapFileOffset?: number; pagesFileOffset?: number; problem?: string }[];
+    blocks: {
+      name: string;
+      pageSize: number;
+      pages: number;
+      present: number;
+      shared: boolean;
+      gpa?: number;
+      bitmapFileOffset?: number;
+      pagesFileOffset?: number;
+      problem?: string;
+    }[];
   };
 }
 
@@ -34,7 +56,17 @@ export function buildInputReport(a: CaptureAnalysis): InputReport {
   if (m) {
     r.mappedRam = {
       interrupted: m.interrupted,
-      blocks: m.blocks.map((b) => ({ name: b.name, pageSize: b.pageSize, pages: b.pages, present: b.present, shared: b.shared, gpa: b.gpa, bitmapFileOffset: b.bitmapFileOffset, pagesFileOffset: b.pagesFileOffset, problem: b.problem })),
+      blocks: m.blocks.map((b) => ({
+        name: b.name,
+        pageSize: b.pageSize,
+        pages: b.pages,
+        present: b.present,
+        shared: b.shared,
+        gpa: b.gpa,
+        bitmapFileOffset: b.bitmapFileOffset,
+        pagesFileOffset: b.pagesFileOffset,
+        problem: b.problem,
+      })),
     };
   }
   return r;
@@ -46,7 +78,9 @@ export function inputLines(r: InputReport): string[] {
   for (const n of r.notes) lines.push(`  note: ${n}`);
   if (r.libvirt) {
     const l = r.libvirt;
-    lines.push(`  libvirt header: magic ${l.complete ? 'LibvirtQemudSave' : 'LibvirtQemudPart (incomplete save)'}, version ${l.version}, data_len ${l.dataLen}, was_running ${l.wasRunning ? 1 : 0}, format ${l.formatNumber} (${l.format}), cookieOffset ${l.cookieOffset}; QEMU stream at file offset ${l.streamOffset}`);
+    lines.push(
+      `  libvirt header: magic ${l.complete ? 'LibvirtQemudSave' : 'LibvirtQemudPart (incomplete save)'}, version ${l.version}, data_len ${l.dataLen}, was_running ${l.wasRunning ? 1 : 0}, format ${l.formatNumber} (${l.format}), cookieOffset ${l.cookieOffset}; QEMU stream at file offset ${l.streamOffset}`,
+    );
     lines.push('  domain XML:');
     for (const x of l.domainXml.split('\n')) lines.push('    ' + x);
     if (l.cookie) lines.push(`  cookie: ${l.cookie.replace(/\s+/g, ' ').trim()}`);
@@ -54,9 +88,15 @@ export function inputLines(r: InputReport): string[] {
   if (r.mappedRam) {
     lines.push(`  mapped-ram blocks${r.mappedRam.interrupted ? ' (every bitmap all zero: an interrupted save)' : ''}:`);
     for (const b of r.mappedRam.blocks) {
-      if (b.shared) lines.push(`    ${b.name}: shared (x-ignore-shared)${b.gpa !== undefined ? `, GPA 0x${b.gpa.toString(16)}` : ''}: not in the file`);
+      if (b.shared)
+        lines.push(
+          `    ${b.name}: shared (x-ignore-shared)${b.gpa !== undefined ? `, GPA 0x${b.gpa.toString(16)}` : ''}: not in the file`,
+        );
       else if (b.problem) lines.push(`    ${b.name}: not read: ${b.problem}`);
-      else lines.push(`    ${b.name}: ${b.present} of ${b.pages} pages present (page size ${b.pageSize}), bitmap at file offset ${b.bitmapFileOffset}, pages from file offset ${b.pagesFileOffset}${b.gpa !== undefined ? `, GPA 0x${b.gpa.toString(16)}` : ''}`);
+      else
+        lines.push(
+          `    ${b.name}: ${b.present} of ${b.pages} pages present (page size ${b.pageSize}), bitmap at file offset ${b.bitmapFileOffset}, pages from file offset ${b.pagesFileOffset}${b.gpa !== undefined ? `, GPA 0x${b.gpa.toString(16)}` : ''}`,
+        );
     }
   }
   return lines;

@@ -17,7 +17,12 @@ test('stepping a mapped-ram image: windows of pages read in place, the same RAM 
   try {
     const present = new Map<number, Uint8Array>();
     for (const p of [0, 5, 300, 301, 700]) present.set(p, new Uint8Array(PS).fill((p % 200) + 1));
-    const block: MappedBlockSpec = { name: 'pc.ram', pages: 768, present, stale: new Map([[6, new Uint8Array(PS).fill(0xee)]]) };
+    const block: MappedBlockSpec = {
+      name: 'pc.ram',
+      pages: 768,
+      present,
+      stale: new Map([[6, new Uint8Array(PS).fill(0xee)]]),
+    };
     const capture = join(root, 'image.mapped');
     writeFileSync(capture, mappedRamImage({ blocks: [block] }));
     const ref = join(root, 'replay');
@@ -30,7 +35,10 @@ test('stepping a mapped-ram image: windows of pages read in place, the same RAM 
       const first = await h.move('next');
       assert.notEqual(first.body.reason, 'end');
       const seen = await h.inspect(first.body.threadId);
-      assert.ok(seen.frames.some((f) => /^mapped-ram window 0 · pc\.ram/.test(f)), seen.frames.join(' | '));
+      assert.ok(
+        seen.frames.some((f) => /^mapped-ram window 0 · pc\.ram/.test(f)),
+        seen.frames.join(' | '),
+      );
       const vars = Object.values(seen.scopes).find((v) => v.source !== undefined);
       assert.match(vars?.source ?? '', /mapped-ram image: pages whose bitmap bit is set, read in place/);
       for (let guard = 0; guard < 20; guard++) if ((await h.move('continue')).body.reason === 'end') break;

@@ -1,7 +1,16 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, writeSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  writeSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { saveToFile, removeDir, type FileSaveOptions } from './fileMigration';
@@ -45,19 +54,69 @@ interface Case {
 const LIBVIRT_OFFSET = libvirtPrefix({ xml: XML, format: 0 }).length;
 const CASES: Case[] = [
   { name: 'file: (plain)', save: { uri: (o) => `file:${o}` }, kind: 'file-stream' },
-  { name: 'file: with offset=65536', save: { uri: (o) => `file:${o},offset=65536` }, open: { file: { offset: 65536 } }, kind: 'file-stream' },
+  {
+    name: 'file: with offset=65536',
+    save: { uri: (o) => `file:${o},offset=65536` },
+    open: { file: { offset: 65536 } },
+    kind: 'file-stream',
+  },
   { name: 'exec:gzip -c', save: { uri: (o) => `exec:gzip -c > ${o}` }, kind: 'compressed-stream' },
   { name: 'exec:zstd', save: { uri: (o) => `exec:zstd -q > ${o}` }, kind: 'compressed-stream' },
   { name: 'mapped-ram', save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram'] }, kind: 'mapped-ram' },
-  { name: 'mapped-ram, multifd 2 channels', save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'multifd'], parameters: { 'multifd-channels': 2 } }, kind: 'mapped-ram' },
-  { name: 'mapped-ram, multifd 4 channels', save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'multifd'], parameters: { 'multifd-channels': 4 } }, kind: 'mapped-ram' },
-  { name: 'mapped-ram at offset=4096', save: { uri: (o) => `file:${o},offset=4096`, capabilities: ['mapped-ram'] }, open: { file: { offset: 4096 } }, kind: 'mapped-ram' },
-  { name: 'mapped-ram with x-ignore-shared', save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'x-ignore-shared'] }, kind: 'mapped-ram', shared: true,
-    skip: { qemu: '10.0', why: 'QEMU 10.0 fails this save itself ("Unable to write to file: Bad address"); 11.1 writes it' } },
-  { name: 'libvirt raw (format 0), header built as libvirt lays it out', save: { uri: (o) => `file:${o},offset=${LIBVIRT_OFFSET}` }, libvirt: 0, kind: 'libvirt-save' },
-  { name: 'libvirt gzip (format 1), header built as libvirt lays it out', save: { uri: (o) => `exec:gzip -c | dd of=${o} bs=${LIBVIRT_OFFSET} seek=1 status=none` }, libvirt: 1, kind: 'libvirt-save' },
-  { name: 'libvirt zstd (format 5), header built as libvirt lays it out', save: { uri: (o) => `exec:zstd -q | dd of=${o} bs=${LIBVIRT_OFFSET} seek=1 status=none` }, libvirt: 5, kind: 'libvirt-save' },
-  { name: 'libvirt sparse (format 6, mapped-ram + multifd 2), header built as libvirt lays it out', save: { uri: (o) => `file:${o},offset=${LIBVIRT_OFFSET}`, capabilities: ['mapped-ram', 'multifd'], parameters: { 'multifd-channels': 2 } }, libvirt: 6, kind: 'libvirt-save' },
+  {
+    name: 'mapped-ram, multifd 2 channels',
+    save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'multifd'], parameters: { 'multifd-channels': 2 } },
+    kind: 'mapped-ram',
+  },
+  {
+    name: 'mapped-ram, multifd 4 channels',
+    save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'multifd'], parameters: { 'multifd-channels': 4 } },
+    kind: 'mapped-ram',
+  },
+  {
+    name: 'mapped-ram at offset=4096',
+    save: { uri: (o) => `file:${o},offset=4096`, capabilities: ['mapped-ram'] },
+    open: { file: { offset: 4096 } },
+    kind: 'mapped-ram',
+  },
+  {
+    name: 'mapped-ram with x-ignore-shared',
+    save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram', 'x-ignore-shared'] },
+    kind: 'mapped-ram',
+    shared: true,
+    skip: {
+      qemu: '10.0',
+      why: 'QEMU 10.0 fails this save itself ("Unable to write to file: Bad address"); 11.1 writes it',
+    },
+  },
+  {
+    name: 'libvirt raw (format 0), header built as libvirt lays it out',
+    save: { uri: (o) => `file:${o},offset=${LIBVIRT_OFFSET}` },
+    libvirt: 0,
+    kind: 'libvirt-save',
+  },
+  {
+    name: 'libvirt gzip (format 1), header built as libvirt lays it out',
+    save: { uri: (o) => `exec:gzip -c | dd of=${o} bs=${LIBVIRT_OFFSET} seek=1 status=none` },
+    libvirt: 1,
+    kind: 'libvirt-save',
+  },
+  {
+    name: 'libvirt zstd (format 5), header built as libvirt lays it out',
+    save: { uri: (o) => `exec:zstd -q | dd of=${o} bs=${LIBVIRT_OFFSET} seek=1 status=none` },
+    libvirt: 5,
+    kind: 'libvirt-save',
+  },
+  {
+    name: 'libvirt sparse (format 6, mapped-ram + multifd 2), header built as libvirt lays it out',
+    save: {
+      uri: (o) => `file:${o},offset=${LIBVIRT_OFFSET}`,
+      capabilities: ['mapped-ram', 'multifd'],
+      parameters: { 'multifd-channels': 2 },
+    },
+    libvirt: 6,
+    kind: 'libvirt-save',
+  },
 ];
 
 function writeLibvirtHeader(path: string, format: number): void {
@@ -87,7 +146,8 @@ const VERSIONS: QemuVersion[] = ['10.0', '11.1'];
 before(() => {
   assert.ok(existsSync(MFD), `${MFD} is missing: run npm run build`);
   assert.ok(qemuAvailable('11.1'), 'QEMU 11.1 is needed: run bash scripts/setup.sh');
-  for (const tool of ['gzip', 'zstd']) assert.equal(spawnSync(tool, ['--version']).status, 0, `${tool} is needed: run bash scripts/setup.sh`);
+  for (const tool of ['gzip', 'zstd'])
+    assert.equal(spawnSync(tool, ['--version']).status, 0, `${tool} is needed: run bash scripts/setup.sh`);
 });
 
 for (const qemu of VERSIONS) {
@@ -107,9 +167,16 @@ for (const qemu of VERSIONS) {
         if (c.libvirt !== undefined) writeLibvirtHeader(out, c.libvirt);
         const temp = readdirSync(tmpdir()).filter((n) => n.startsWith('mfd-decompressed-')).length;
         const { a, r, input } = await openAndReplay(out, c.open, join(dir, 'replay'));
-        assert.equal(readdirSync(tmpdir()).filter((n) => n.startsWith('mfd-decompressed-')).length, temp, 'no temporary file is left behind');
+        assert.equal(
+          readdirSync(tmpdir()).filter((n) => n.startsWith('mfd-decompressed-')).length,
+          temp,
+          'no temporary file is left behind',
+        );
         assert.equal(input.kind, c.kind, input.description);
-        assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+        assert.deepEqual(
+          a.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+          [],
+        );
         const mem = r.blocks.find((b) => b.name === 'mem');
         assert.ok(mem, `a "mem" image among ${r.blocks.map((b) => b.name).join(', ')}`);
         if (c.shared) {
@@ -117,7 +184,10 @@ for (const qemu of VERSIONS) {
           return;
         }
         const cmp = await compareRamFiles(saved.sourceRam, mem.file);
-        assert.ok(cmp.equal && cmp.differingPages === 0, `replayed RAM differs from the source: ${JSON.stringify(cmp)}`);
+        assert.ok(
+          cmp.equal && cmp.differingPages === 0,
+          `replayed RAM differs from the source: ${JSON.stringify(cmp)}`,
+        );
         if (c.kind === 'mapped-ram' || c.libvirt === 6) checkMappedRam(input);
         if (c.kind === 'compressed-stream') await checkCutShort(out, dir);
         if (c.libvirt !== undefined) checkLibvirt(input, c.libvirt, out);
@@ -128,8 +198,21 @@ for (const qemu of VERSIONS) {
       const dir = mkdtempSync(join(tmpdir(), 'mfd-fileinput-'));
       dirs.push(dir);
       const out = join(dir, 'interrupted.out');
-      const saved = await saveToFile({ qemu, ramMiB: RAM_MIB, out, workDir: dir, uri: (o) => `file:${o}`, capabilities: ['mapped-ram'], parameters: { 'max-bandwidth': 4 << 20 }, cancelAfterMs: 1500 });
-      assert.equal(saved.status, 'cancelled', `the save was to be cancelled half way: ${saved.status} ${saved.error ?? ''}`);
+      const saved = await saveToFile({
+        qemu,
+        ramMiB: RAM_MIB,
+        out,
+        workDir: dir,
+        uri: (o) => `file:${o}`,
+        capabilities: ['mapped-ram'],
+        parameters: { 'max-bandwidth': 4 << 20 },
+        cancelAfterMs: 1500,
+      });
+      assert.equal(
+        saved.status,
+        'cancelled',
+        `the save was to be cancelled half way: ${saved.status} ${saved.error ?? ''}`,
+      );
       const capture = await openCapture(out);
       try {
         const a = await analyzeCapture(capture);
@@ -166,7 +249,10 @@ function checkMappedRam(input: InputReport): void {
   const blocks = input.mappedRam?.blocks ?? [];
   const mem = blocks.find((b) => b.name === 'mem');
   assert.ok(mem && mem.pages === (RAM_MIB << 20) / 4096, `mem block: ${JSON.stringify(mem)}`);
-  assert.ok(mem.present > 0 && mem.present < mem.pages, `some, not all, pages present (40 % of the source is non-zero): ${mem.present}`);
+  assert.ok(
+    mem.present > 0 && mem.present < mem.pages,
+    `some, not all, pages present (40 % of the source is non-zero): ${mem.present}`,
+  );
   assert.equal(input.mappedRam?.interrupted, false);
 }
 
@@ -175,7 +261,10 @@ function checkShared(input: InputReport): void {
   assert.ok(mem?.shared, `mem is shared (x-ignore-shared, memory-backend-file share=on): ${JSON.stringify(mem)}`);
   assert.equal(mem.gpa, 0);
   const rom = input.mappedRam?.blocks.find((b) => b.name === 'pc.bios');
-  assert.ok(rom && !rom.shared && rom.present > 0 && rom.gpa === 0xfffc0000, `pc.bios is in the file, at its GPA: ${JSON.stringify(rom)}`);
+  assert.ok(
+    rom && !rom.shared && rom.present > 0 && rom.gpa === 0xfffc0000,
+    `pc.bios is in the file, at its GPA: ${JSON.stringify(rom)}`,
+  );
 }
 
 function checkLibvirt(input: InputReport, format: number, path: string): void {

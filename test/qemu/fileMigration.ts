@@ -40,16 +40,29 @@ export async function saveToFile(o: FileSaveOptions): Promise<FileSaveResult> {
   const sourceRam = join(workDir, 'source.ram');
   await fillRamFile(sourceRam, { sizeBytes: o.ramMiB << 20, seed: o.seed ?? 7, nonZeroFraction: 0.4 });
   const vm = await QemuVm.start('source', {
-    version: o.qemu, machine: 'pc', ramMiB: o.ramMiB, ramFile: sourceRam, uuid: randomUUID(), accel: 'tcg',
-    qmpSocket: join(workDir, 'source.qmp'), paused: true, incoming: false,
+    version: o.qemu,
+    machine: 'pc',
+    ramMiB: o.ramMiB,
+    ramFile: sourceRam,
+    uuid: randomUUID(),
+    accel: 'tcg',
+    qmpSocket: join(workDir, 'source.qmp'),
+    paused: true,
+    incoming: false,
   });
   const t = Date.now();
   try {
     const q = vm.qmp!;
-    if (o.capabilities?.length) await q.execute('migrate-set-capabilities', { capabilities: o.capabilities.map((capability) => ({ capability, state: true })) });
+    if (o.capabilities?.length)
+      await q.execute('migrate-set-capabilities', {
+        capabilities: o.capabilities.map((capability) => ({ capability, state: true })),
+      });
     if (o.parameters) await q.execute('migrate-set-parameters', o.parameters);
     await q.execute('migrate', { uri: o.uri(o.out) });
-    const cancel = o.cancelAfterMs === undefined ? undefined : setTimeout(() => void q.execute('migrate_cancel').catch(() => undefined), o.cancelAfterMs);
+    const cancel =
+      o.cancelAfterMs === undefined
+        ? undefined
+        : setTimeout(() => void q.execute('migrate_cancel').catch(() => undefined), o.cancelAfterMs);
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
     for (;;) {
       const info = await q.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
@@ -57,7 +70,8 @@ export async function saveToFile(o: FileSaveOptions): Promise<FileSaveResult> {
         clearTimeout(cancel);
         return { sourceRam, workDir, status: info.status, error: info['error-desc'], ms: Date.now() - t };
       }
-      if (Date.now() > deadline) throw new Error(`migrate ${o.uri(o.out)} did not finish in time (status ${info.status}): ${vm.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`migrate ${o.uri(o.out)} did not finish in time (status ${info.status}): ${vm.stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {

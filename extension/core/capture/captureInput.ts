@@ -9,7 +9,13 @@ export interface CaptureInput {
   description: string;
   /** File offset where the QEMU stream starts (`file:path,offset=N`, libvirt's 92 + data_len). */
   streamOffset?: number;
-  compression?: { kind: 'gzip' | 'zstd'; compressedBytes: number; decompressedBytes: number; decoder: string; tempDir: string };
+  compression?: {
+    kind: 'gzip' | 'zstd';
+    compressedBytes: number;
+    decompressedBytes: number;
+    decoder: string;
+    tempDir: string;
+  };
   libvirt?: { header: LibvirtSaveHeader; domainXml: string; cookie?: string };
   /** Things the reader wants the user to know (a temporary file, an incomplete save, a format it cannot read). */
   notes: string[];

@@ -9,7 +9,13 @@ import { WriterKind, type ReplaySchedule } from './schedule';
 export function withMappedRam(s: ReplaySchedule, index: MappedRamIndex): ReplaySchedule {
   const n = s.length + index.windows;
   const RowArray = s.row.constructor as new (length: number) => ReplaySchedule['row'];
-  const out: ReplaySchedule = { length: n, kind: new Uint8Array(n), source: new Int32Array(n), row: new RowArray(n), epoch: new Uint32Array(n) };
+  const out: ReplaySchedule = {
+    length: n,
+    kind: new Uint8Array(n),
+    source: new Int32Array(n),
+    row: new RowArray(n),
+    epoch: new Uint32Array(n),
+  };
   out.kind.set(s.kind);
   out.source.set(s.source);
   out.row.set(s.row);

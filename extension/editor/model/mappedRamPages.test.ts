@@ -10,9 +10,17 @@ import { mappedRamImage } from '../../../test/support/inputs/mappedRamImage';
 const PS = 4096;
 
 test('a mapped-ram image in the editor: the page map follows the bitmap, a page names the image as its writer', async () => {
-  const present = new Map([[2, new Uint8Array(PS).fill(3)], [300, new Uint8Array(PS).fill(4)]]);
+  const present = new Map([
+    [2, new Uint8Array(PS).fill(3)],
+    [300, new Uint8Array(PS).fill(4)],
+  ]);
   const path = join(mkdtempSync(join(tmpdir(), 'mfd-editor-mapped-')), 'image');
-  writeFileSync(path, mappedRamImage({ blocks: [{ name: 'pc.ram', pages: 512, present, stale: new Map([[3, new Uint8Array(PS).fill(9)]]) }] }));
+  writeFileSync(
+    path,
+    mappedRamImage({
+      blocks: [{ name: 'pc.ram', pages: 512, present, stale: new Map([[3, new Uint8Array(PS).fill(9)]]) }],
+    }),
+  );
   const m = new CaptureModel(await analyzeCaptureFile(path));
   try {
     const map = await m.pageMap('pc.ram');

@@ -1,4 +1,9 @@
-import { LIBVIRT_HEADER_SIZE, LIBVIRT_MAGIC_COMPLETE, LIBVIRT_MAGIC_PARTIAL, LIBVIRT_SAVE_VERSION } from '../../../extension/core/capture/libvirt/libvirtHeader';
+import {
+  LIBVIRT_HEADER_SIZE,
+  LIBVIRT_MAGIC_COMPLETE,
+  LIBVIRT_MAGIC_PARTIAL,
+  LIBVIRT_SAVE_VERSION,
+} from '../../../extension/core/capture/libvirt/libvirtHeader';
 
 /**
  * A libvirt save image header as libvirt's `virQEMUSaveHeader` lays it out (qemu_saveimage.h: magic[16], then
@@ -28,12 +33,24 @@ export function encodeLibvirtHeader(h: LibvirtHeaderFields): Uint8Array {
 }
 
 /** Header + XML + cookie + 64 KiB of zeros (libvirt's padding, so the XML can be edited in place). */
-export function libvirtPrefix(o: { xml: string; cookie?: string; format: number; complete?: boolean; padding?: number }): Uint8Array {
+export function libvirtPrefix(o: {
+  xml: string;
+  cookie?: string;
+  format: number;
+  complete?: boolean;
+  padding?: number;
+}): Uint8Array {
   const enc = new TextEncoder();
   const xml = enc.encode(o.xml + '\0');
   const cookie = o.cookie === undefined ? new Uint8Array(0) : enc.encode(o.cookie + '\0');
   const dataLen = xml.length + cookie.length + (o.padding ?? 64 * 1024);
-  const header = encodeLibvirtHeader({ complete: o.complete, dataLen, format: o.format, wasRunning: true, cookieOffset: o.cookie === undefined ? 0 : xml.length });
+  const header = encodeLibvirtHeader({
+    complete: o.complete,
+    dataLen,
+    format: o.format,
+    wasRunning: true,
+    cookieOffset: o.cookie === undefined ? 0 : xml.length,
+  });
   const out = new Uint8Array(LIBVIRT_HEADER_SIZE + dataLen);
   out.set(header, 0);
   out.set(xml, LIBVIRT_HEADER_SIZE);

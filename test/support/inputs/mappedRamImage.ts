@@ -21,12 +21,22 @@ export interface MappedBlockSpec {
   header?: { pageSize?: number; bitmapOffset?: number; pagesOffset?: number; version?: number };
 }
 
-export function mappedRamImage(o: { blocks: MappedBlockSpec[]; pageSize?: number; fileStart?: number; align?: number; ignoreShared?: boolean; zeroBitmaps?: boolean }): Uint8Array {
+export function mappedRamImage(o: {
+  blocks: MappedBlockSpec[];
+  pageSize?: number;
+  fileStart?: number;
+  align?: number;
+  ignoreShared?: boolean;
+  zeroBitmaps?: boolean;
+}): Uint8Array {
   const ps = o.pageSize ?? 4096;
   const start = o.fileStart ?? 0;
   const align = o.align ?? ps;
   const caps = ['mapped-ram', ...(o.ignoreShared ? ['x-ignore-shared'] : [])];
-  const e = new MainStreamEncoder().header().configuration({ machineType: 'pc-i440fx-10.0', capabilities: caps }).sectionStart(1, 'ram');
+  const e = new MainStreamEncoder()
+    .header()
+    .configuration({ machineType: 'pc-i440fx-10.0', capabilities: caps })
+    .sectionStart(1, 'ram');
   const total = o.blocks.reduce((n, b) => n + b.pages * ps, 0);
   e.word(total, 0x4);
   for (const b of o.blocks) {

@@ -78,17 +78,24 @@ class ZstdJsTransform extends Transform {
   }
 }
 
-function decoderFor(kind: CompressedKind, zstdDecoder: 'auto' | 'node' | 'js'): { t: Transform; name: string; consumed: () => number } {
+function decoderFor(
+  kind: CompressedKind,
+  zstdDecoder: 'auto' | 'node' | 'js',
+): { t: Transform; name: string; consumed: () => number } {
   if (kind === 'gzip') {
     const t = zlib.createGunzip({ chunkSize: CHUNK });
     return { t, name: 'node:zlib gunzip', consumed: () => t.bytesWritten };
   }
-  const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform & { bytesWritten: number } }).createZstdDecompress;
+  const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform & { bytesWritten: number } })
+    .createZstdDecompress;
   if (native && zstdDecoder !== 'js') {
     const t = native({ chunkSize: CHUNK });
     return { t, name: 'node:zlib zstd', consumed: () => t.bytesWritten };
   }
-  if (zstdDecoder === 'node') throw new CaptureFormatError(`this Node (${process.version}) has no node:zlib zstd (Node 22.15 or later has it); use --zstd js or auto`);
+  if (zstdDecoder === 'node')
+    throw new CaptureFormatError(
+      `this Node (${process.version}) has no node:zlib zstd (Node 22.15 or later has it); use --zstd js or auto`,
+    );
   const t = new ZstdJsTransform();
   return { t, name: 'fzstd (pure JS)', consumed: () => t.consumed };
 }
@@ -134,7 +141,10 @@ export async function decompressToFile(
             checkedAt = written;
             const fs = statfsSync(options.tempDir ?? tmpdir());
             diskFull = fs.bavail * fs.bsize < KEEP_FREE;
-            if (diskFull) throw new Error(`stopped at ${written} decompressed bytes: less than 1 GiB left free in ${options.tempDir ?? tmpdir()}`);
+            if (diskFull)
+              throw new Error(
+                `stopped at ${written} decompressed bytes: less than 1 GiB left free in ${options.tempDir ?? tmpdir()}`,
+              );
           }
           done();
         } catch (e) {
@@ -143,22 +153,45 @@ export async function decompressToFile(
       },
     });
     let failure: DecompressError | undefined;
-    const where = (compressed: number) => `compressed file offset ${compressed}, decompressed offset ${written}; decoder ${dec.name}`;
+    const where = (compressed: number) =>
+      `compressed file offset ${compressed}, decompressed offset ${written}; decoder ${dec.name}`;
     try {
       await pipeline(input, dec.t, sink);
     } catch (e) {
       const consumed = start + Math.min(dec.consumed() || fed, source.size - start);
       const why = (e as Error).message;
-      const state = diskFull ? 'was stopped' : /unexpected end|end of file|EOF/i.test(why) ? 'is truncated' : 'is corrupt';
-      failure = new DecompressError(`${path}: the ${kind} stream ${state}: ${why} (at ${where(consumed)})`, consumed, written);
+      const state = diskFull
+        ? 'was stopped'
+        : /unexpected end|end of file|EOF/i.test(why)
+          ? 'is truncated'
+          : 'is corrupt';
+      failure = new DecompressError(
+        `${path}: the ${kind} stream ${state}: ${why} (at ${where(consumed)})`,
+        consumed,
+        written,
+      );
     }
     // node:zlib's zstd ends quietly on a cut frame (gunzip and fzstd raise an error): check the framing.
     const cutAt = !failure && kind === 'zstd' ? await zstdTruncationAt(source, start) : undefined;
-    if (cutAt !== undefined) failure = new DecompressError(`${path}: the zstd stream is truncated: its last frame is cut off after the block ending at ${where(cutAt)}`, cutAt, written);
-    if (written === 0) throw failure ?? new DecompressError(`${path}: the ${kind} stream decompresses to nothing`, start, 0);
+    if (cutAt !== undefined)
+      failure = new DecompressError(
+        `${path}: the zstd stream is truncated: its last frame is cut off after the block ending at ${where(cutAt)}`,
+        cutAt,
+        written,
+      );
+    if (written === 0)
+      throw failure ?? new DecompressError(`${path}: the ${kind} stream decompresses to nothing`, start, 0);
     const fileSource = new UnlinkedFileSource(out, written, `${path} (decompressed ${kind})`);
     out = undefined;
-    return { source: fileSource, kind, compressedBytes: source.size - start, decompressedBytes: written, decoder: dec.name, tempDir: options.tempDir ?? tmpdir(), failure };
+    return {
+      source: fileSource,
+      kind,
+      compressedBytes: source.size - start,
+      decompressedBytes: written,
+      decoder: dec.name,
+      tempDir: options.tempDir ?? tmpdir(),
+      failure,
+    };
   } finally {
     if (out !== undefined) closeSync(out);
   }

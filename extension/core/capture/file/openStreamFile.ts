@@ -29,8 +29,20 @@ export interface InputExtras {
 }
 
 /** A capture of one main-channel stream that starts at file offset `at` of `source`. */
-export function mainStreamCapture(source: ByteSource, path: string, at: number, format: CaptureFormat, input: CaptureInput, meta: Record<string, unknown> = {}, fileSize = source.size): Capture {
-  const stream: CaptureStream = { id: 0, toDestination: StreamBytes.contiguous(source, at, source.size - at), toSource: StreamBytes.empty(source) };
+export function mainStreamCapture(
+  source: ByteSource,
+  path: string,
+  at: number,
+  format: CaptureFormat,
+  input: CaptureInput,
+  meta: Record<string, unknown> = {},
+  fileSize = source.size,
+): Capture {
+  const stream: CaptureStream = {
+    id: 0,
+    toDestination: StreamBytes.contiguous(source, at, source.size - at),
+    toSource: StreamBytes.empty(source),
+  };
   return { format, path, fileSize, source, meta, notes: [], streams: [stream], diagnostics: [], input };
 }
 
@@ -38,10 +50,23 @@ export function mainStreamCapture(source: ByteSource, path: string, at: number, 
  * The QEMU stream at file offset `at`: plain (read in place), or gzip/zstd (decompressed into a temporary file).
  * `what` names the input in messages. Returns undefined when the bytes there are none of these.
  */
-export async function openStreamAt(source: ByteSource, path: string, at: number, what: string, options: StreamFileOptions, base: InputExtras, meta: Record<string, unknown> = {}): Promise<Capture | undefined> {
+export async function openStreamAt(
+  source: ByteSource,
+  path: string,
+  at: number,
+  what: string,
+  options: StreamFileOptions,
+  base: InputExtras,
+  meta: Record<string, unknown> = {},
+): Promise<Capture | undefined> {
   const head = await source.read(at, 16);
   if (startsWithMagic(head, MAIN_STREAM_MAGIC)) {
-    const input: CaptureInput = { ...base, kind: base.kind ?? 'file-stream', description: `${what}: QEMU migration stream read in place from file offset ${at}`, streamOffset: at };
+    const input: CaptureInput = {
+      ...base,
+      kind: base.kind ?? 'file-stream',
+      description: `${what}: QEMU migration stream read in place from file offset ${at}`,
+      streamOffset: at,
+    };
     return mainStreamCapture(source, path, at, 'raw-main', input, meta);
   }
   const kind = compressedKindOf(head);
@@ -49,7 +74,16 @@ export async function openStreamAt(source: ByteSource, path: string, at: number,
   return openCompressed(source, path, at, kind, what, options, base, meta);
 }
 
-async function openCompressed(source: ByteSource, path: string, at: number, kind: CompressedKind, what: string, options: StreamFileOptions, base: InputExtras, meta: Record<string, unknown>): Promise<Capture> {
+async function openCompressed(
+  source: ByteSource,
+  path: string,
+  at: number,
+  kind: CompressedKind,
+  what: string,
+  options: StreamFileOptions,
+  base: InputExtras,
+  meta: Record<string, unknown>,
+): Promise<Capture> {
   const d = await decompressToFile(source, at, kind, path, options);
   try {
     const head = await d.source.read(0, 16);
@@ -57,7 +91,9 @@ async function openCompressed(source: ByteSource, path: string, at: number, kind
       throw new CaptureFormatError(
         `${path}: ${what} decompresses (${kind}, ${d.decompressedBytes} bytes) to data that is not a QEMU migration stream: it starts with ${hex(head, 8)}, ` +
           `expected ${hex(Uint8Array.from(MAIN_STREAM_MAGIC.bytes))} ("${MAIN_STREAM_MAGIC.shown}")` +
-          (startsWithMagic(head, MULTIFD_STREAM_MAGIC) ? ' (it is a multifd channel, which exec:/file: never write)' : ''),
+          (startsWithMagic(head, MULTIFD_STREAM_MAGIC)
+            ? ' (it is a multifd channel, which exec:/file: never write)'
+            : ''),
       );
     }
     const input: CaptureInput = {
@@ -65,14 +101,26 @@ async function openCompressed(source: ByteSource, path: string, at: number, kind
       kind: base.kind ?? 'compressed-stream',
       description: `${what}: ${kind}-compressed QEMU migration stream from file offset ${at}, ${d.compressedBytes} bytes → ${d.decompressedBytes} bytes (${d.decoder})`,
       streamOffset: at,
-      compression: { kind, compressedBytes: d.compressedBytes, decompressedBytes: d.decompressedBytes, decoder: d.decoder, tempDir: d.tempDir },
+      compression: {
+        kind,
+        compressedBytes: d.compressedBytes,
+        decompressedBytes: d.decompressedBytes,
+        decoder: d.decoder,
+        tempDir: d.tempDir,
+      },
       notes: [...base.notes, TEMP_FILE_NOTE],
     };
     await source.close();
     const capture = mainStreamCapture(d.source, path, 0, 'raw-main', input, meta, d.decompressedBytes);
     if (d.failure) {
       const at = { stream: 0, streamOffset: d.failure.decompressedOffset, fileOffset: d.failure.compressedOffset };
-      capture.diagnostics.push(makeDiagnostic('capture.decompress', `${d.failure.message}; the stream is decoded up to decompressed offset ${d.failure.decompressedOffset}`, at));
+      capture.diagnostics.push(
+        makeDiagnostic(
+          'capture.decompress',
+          `${d.failure.message}; the stream is decoded up to decompressed offset ${d.failure.decompressedOffset}`,
+          at,
+        ),
+      );
     }
     return capture;
   } catch (e) {

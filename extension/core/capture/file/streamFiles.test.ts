@@ -20,7 +20,13 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'mfd-streamfiles-'));
 function stream(): { bytes: Uint8Array; ram: Uint8Array } {
   const ram = new Uint8Array(8 * PS);
   for (let p = 0; p < 8; p += 2) ram.fill(p + 1, p * PS, (p + 1) * PS);
-  const e = new MainStreamEncoder().header().configuration({ machineType: 'pc-i440fx-10.0' }).sectionStart(1, 'ram').memSize([{ name: 'pc.ram', usedLength: ram.length }]).eos().footer(1);
+  const e = new MainStreamEncoder()
+    .header()
+    .configuration({ machineType: 'pc-i440fx-10.0' })
+    .sectionStart(1, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: ram.length }])
+    .eos()
+    .footer(1);
   e.sectionEnd(1);
   for (let p = 0; p < 8; p++) {
     if (p % 2 === 0) e.page(p * PS, p === 0 ? 'pc.ram' : undefined, ram.subarray(p * PS, (p + 1) * PS));
@@ -30,13 +36,20 @@ function stream(): { bytes: Uint8Array; ram: Uint8Array } {
   return { bytes: e.bytes(), ram };
 }
 
-async function replayed(path: string, options = {}): Promise<{ ram: Uint8Array; kind: string | undefined; notes: string[] }> {
+async function replayed(
+  path: string,
+  options = {},
+): Promise<{ ram: Uint8Array; kind: string | undefined; notes: string[] }> {
   const capture = await openCapture(path, options);
   try {
     const a = await analyzeCapture(capture);
     const out = tmp();
     await replayCapture(a, { outDir: out });
-    return { ram: new Uint8Array(readFileSync(join(out, 'pc.ram.ram'))), kind: capture.input?.kind, notes: capture.input?.notes ?? [] };
+    return {
+      ram: new Uint8Array(readFileSync(join(out, 'pc.ram.ram'))),
+      kind: capture.input?.kind,
+      notes: capture.input?.notes ?? [],
+    };
   } finally {
     await capture.source.close();
   }
@@ -61,8 +74,14 @@ describe('file: and exec: streams', () => {
     assert.deepEqual(r.ram, ram);
     assert.equal(r.kind, 'file-stream');
     await assert.rejects(openCapture(f), /a file: stream written at an offset opens with --offset N/);
-    await assert.rejects(openCapture(f, { file: { offset: 12 } }), /no QEMU migration stream at file offset 12: the bytes there are 00 00/);
-    await assert.rejects(openCapture(f, { file: { offset: withPrefix.length } }), /--offset \d+ is not inside the \d+-byte file/);
+    await assert.rejects(
+      openCapture(f, { file: { offset: 12 } }),
+      /no QEMU migration stream at file offset 12: the bytes there are 00 00/,
+    );
+    await assert.rejects(
+      openCapture(f, { file: { offset: withPrefix.length } }),
+      /--offset \d+ is not inside the \d+-byte file/,
+    );
   });
 
   for (const [kind, compress] of [
@@ -83,16 +102,32 @@ describe('file: and exec: streams', () => {
 
     it(`keeps what a truncated ${kind} stream gave, with a diagnostic naming the compressed and decompressed offsets`, async () => {
       // Big enough that the first half decompresses to something: a save cut short still holds its first pages.
-      const big = new MainStreamEncoder().header().configuration({ machineType: 'pc-i440fx-10.0' }).sectionStart(1, 'ram').memSize([{ name: 'pc.ram', usedLength: 256 * PS }]);
-      for (let p = 0; p < 256; p++) big.page(p * PS, p === 0 ? 'pc.ram' : undefined, new Uint8Array(PS).map((_, i) => (i * 7 + p * 13) & 0xff ^ (p * i) & 0x3f));
+      const big = new MainStreamEncoder()
+        .header()
+        .configuration({ machineType: 'pc-i440fx-10.0' })
+        .sectionStart(1, 'ram')
+        .memSize([{ name: 'pc.ram', usedLength: 256 * PS }]);
+      for (let p = 0; p < 256; p++)
+        big.page(
+          p * PS,
+          p === 0 ? 'pc.ram' : undefined,
+          new Uint8Array(PS).map((_, i) => ((i * 7 + p * 13) & 0xff) ^ ((p * i) & 0x3f)),
+        );
       big.eos().footer(1).eof();
       const whole = compress(big.bytes());
       const cut = whole.subarray(0, Math.floor(whole.length / 2));
       const d = await decompressToFile(new MemoryByteSource(cut), 0, kind, 'cut');
       try {
         assert.ok(d.failure instanceof DecompressError, 'the cut is reported');
-        assert.match(d.failure.message, new RegExp(`the ${kind} stream is truncated: .*compressed file offset \\d+, decompressed offset ${d.decompressedBytes}`));
-        assert.ok(d.failure.compressedOffset <= cut.length && d.decompressedBytes > 0 && d.decompressedBytes < big.length);
+        assert.match(
+          d.failure.message,
+          new RegExp(
+            `the ${kind} stream is truncated: .*compressed file offset \\d+, decompressed offset ${d.decompressedBytes}`,
+          ),
+        );
+        assert.ok(
+          d.failure.compressedOffset <= cut.length && d.decompressedBytes > 0 && d.decompressedBytes < big.length,
+        );
       } finally {
         await d.source.close();
       }
@@ -102,22 +137,35 @@ describe('file: and exec: streams', () => {
       try {
         const a = await analyzeCapture(c);
         assert.ok(a.diagnostics.some((x) => x.code === 'capture.decompress' && x.severity === 'error'));
-        assert.ok(a.diagnostics.some((x) => x.code === 'main.truncated'), 'the stream is decoded up to the cut');
+        assert.ok(
+          a.diagnostics.some((x) => x.code === 'main.truncated'),
+          'the stream is decoded up to the cut',
+        );
       } finally {
         await c.source.close();
       }
     });
 
     it(`refuses a ${kind} file cut so short that nothing comes out`, async () => {
-      await assert.rejects(decompressToFile(new MemoryByteSource(compress(bytes).subarray(0, 12)), 0, kind, 'tiny'), (e: unknown) => e instanceof DecompressError && /compressed file offset \d+, decompressed offset 0/.test(e.message));
+      await assert.rejects(
+        decompressToFile(new MemoryByteSource(compress(bytes).subarray(0, 12)), 0, kind, 'tiny'),
+        (e: unknown) =>
+          e instanceof DecompressError && /compressed file offset \d+, decompressed offset 0/.test(e.message),
+      );
     });
   }
 
   it('refuses a gzip file that does not hold a migration stream, and a corrupt one', async () => {
-    await assert.rejects(openCaptureFromSource(new MemoryByteSource(new Uint8Array(gzipSync(Buffer.from('hello world')))), 'hello.gz'), /decompresses \(gzip, 11 bytes\) to data that is not a QEMU migration stream: it starts with 68 65 6c 6c/);
+    await assert.rejects(
+      openCaptureFromSource(new MemoryByteSource(new Uint8Array(gzipSync(Buffer.from('hello world')))), 'hello.gz'),
+      /decompresses \(gzip, 11 bytes\) to data that is not a QEMU migration stream: it starts with 68 65 6c 6c/,
+    );
     const bad = new Uint8Array(gzipSync(bytes));
     bad.fill(0xff, 20, 60);
-    await assert.rejects(openCaptureFromSource(new MemoryByteSource(bad), 'bad.gz'), /the gzip stream is corrupt: .*compressed file offset \d+, decompressed offset 0/);
+    await assert.rejects(
+      openCaptureFromSource(new MemoryByteSource(bad), 'bad.gz'),
+      /the gzip stream is corrupt: .*compressed file offset \d+, decompressed offset 0/,
+    );
   });
 });
 
@@ -161,7 +209,12 @@ describe('libvirt save images (the header built as libvirt’s struct describes,
     const f = join(tmp(), 'vm.save');
     const body = new Uint8Array(100);
     writeFileSync(f, image(3, body));
-    await assert.rejects(openCapture(f), new RegExp(`xz-compressed, which this reader does not decompress .*unpack it first: tail -c \\+${92 + 64 * 1024 + xml.length + 2} '${f}' \\| xz -dc > migration.qemu`));
+    await assert.rejects(
+      openCapture(f),
+      new RegExp(
+        `xz-compressed, which this reader does not decompress .*unpack it first: tail -c \\+${92 + 64 * 1024 + xml.length + 2} '${f}' \\| xz -dc > migration.qemu`,
+      ),
+    );
     writeFileSync(f, image(2, body));
     await assert.rejects(openCapture(f), /bzip2 -dc/);
   });
@@ -169,6 +222,9 @@ describe('libvirt save images (the header built as libvirt’s struct describes,
   it('refuses an image whose data_len points past the stream, naming the bytes there', async () => {
     const f = join(tmp(), 'vm.save');
     writeFileSync(f, image(0, new Uint8Array([1, 2, 3, 4])));
-    await assert.rejects(openCapture(f), /no QEMU stream at file offset \d+ \(92 \+ data_len \d+\): the bytes there are 01 02 03 04/);
+    await assert.rejects(
+      openCapture(f),
+      /no QEMU stream at file offset \d+ \(92 \+ data_len \d+\): the bytes there are 01 02 03 04/,
+    );
   });
 });

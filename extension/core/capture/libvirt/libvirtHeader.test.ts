@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LIBVIRT_HEADER_SIZE, LibvirtHeaderError, parseLibvirtHeader, readLibvirtData, startsWithLibvirtMagic, unpackCommand } from './libvirtHeader';
+import {
+  LIBVIRT_HEADER_SIZE,
+  LibvirtHeaderError,
+  parseLibvirtHeader,
+  readLibvirtData,
+  startsWithLibvirtMagic,
+  unpackCommand,
+} from './libvirtHeader';
 import { encodeLibvirtHeader, libvirtPrefix } from '../../../../test/support/inputs/libvirtImage';
 
 const BIG = 1 << 30;
@@ -14,7 +21,11 @@ function rejects(bytes: Uint8Array, size: number, re: RegExp, at?: number): void
 
 describe('libvirt save header (virQEMUSaveHeader)', () => {
   it('reads every field of a complete version-2 header and the XML and cookie after it', () => {
-    const prefix = libvirtPrefix({ xml: '<domain type="kvm"><name>vm1</name></domain>', cookie: '<cookie><cpu/></cookie>', format: 5 });
+    const prefix = libvirtPrefix({
+      xml: '<domain type="kvm"><name>vm1</name></domain>',
+      cookie: '<cookie><cpu/></cookie>',
+      format: 5,
+    });
     const h = parseLibvirtHeader(prefix, prefix.length + 100);
     assert.equal(h.complete, true);
     assert.equal(h.version, 2);
@@ -59,7 +70,12 @@ describe('libvirt save header (virQEMUSaveHeader)', () => {
   it('refuses an unknown version, format or a cookie beyond data_len', () => {
     rejects(encodeLibvirtHeader({ version: 0, dataLen: 0, format: 0 }), BIG, /version 0 at file offset 16/, 16);
     rejects(encodeLibvirtHeader({ dataLen: 0, format: 7 }), BIG, /format 7 at file offset 28 is unknown/, 28);
-    rejects(encodeLibvirtHeader({ dataLen: 10, format: 0, cookieOffset: 11 }), BIG, /cookieOffset 11 at file offset 32/, 32);
+    rejects(
+      encodeLibvirtHeader({ dataLen: 10, format: 0, cookieOffset: 11 }),
+      BIG,
+      /cookieOffset 11 at file offset 32/,
+      32,
+    );
   });
 
   it('names the command that unpacks bzip2, xz and lzop images, and none for the formats read here', () => {

@@ -52,9 +52,16 @@ export function startsWithLibvirtMagic(head: Uint8Array): boolean {
  * (an image saved on a host of the other byte order), and so does this reader.
  */
 export function parseLibvirtHeader(bytes: Uint8Array, fileSize: number): LibvirtSaveHeader {
-  if (!startsWithLibvirtMagic(bytes)) throw new LibvirtHeaderError('not a libvirt save image: no LibvirtQemudSave/LibvirtQemudPart magic at file offset 0', 0);
+  if (!startsWithLibvirtMagic(bytes))
+    throw new LibvirtHeaderError(
+      'not a libvirt save image: no LibvirtQemudSave/LibvirtQemudPart magic at file offset 0',
+      0,
+    );
   if (bytes.length < LIBVIRT_HEADER_SIZE) {
-    throw new LibvirtHeaderError(`libvirt save header cut off: the file has ${bytes.length} of its ${LIBVIRT_HEADER_SIZE} bytes`, bytes.length);
+    throw new LibvirtHeaderError(
+      `libvirt save header cut off: the file has ${bytes.length} of its ${LIBVIRT_HEADER_SIZE} bytes`,
+      bytes.length,
+    );
   }
   const complete = String.fromCharCode(...bytes.subarray(0, MAGIC_BYTES)) === LIBVIRT_MAGIC_COMPLETE;
   const view = new DataView(bytes.buffer, bytes.byteOffset, LIBVIRT_HEADER_SIZE);
@@ -63,7 +70,10 @@ export function parseLibvirtHeader(bytes: Uint8Array, fileSize: number): Libvirt
   const u32 = (at: number) => view.getUint32(at, littleEndian);
   const version = u32(16);
   if (version < 1 || version > LIBVIRT_SAVE_VERSION) {
-    throw new LibvirtHeaderError(`libvirt save header version ${view.getUint32(16, true)} at file offset 16: libvirt writes 1 or 2 (either byte order)`, 16);
+    throw new LibvirtHeaderError(
+      `libvirt save header version ${view.getUint32(16, true)} at file offset 16: libvirt writes 1 or 2 (either byte order)`,
+      16,
+    );
   }
   const dataLen = u32(20);
   const streamOffset = LIBVIRT_HEADER_SIZE + dataLen;
@@ -76,10 +86,28 @@ export function parseLibvirtHeader(bytes: Uint8Array, fileSize: number): Libvirt
   }
   const formatNumber = u32(28);
   const format = LIBVIRT_FORMATS[formatNumber];
-  if (format === undefined) throw new LibvirtHeaderError(`libvirt save header format ${formatNumber} at file offset 28 is unknown (0 raw … 6 sparse)`, 28);
+  if (format === undefined)
+    throw new LibvirtHeaderError(
+      `libvirt save header format ${formatNumber} at file offset 28 is unknown (0 raw … 6 sparse)`,
+      28,
+    );
   const cookieOffset = version >= 2 ? u32(32) : 0;
-  if (cookieOffset > dataLen) throw new LibvirtHeaderError(`libvirt save header cookieOffset ${cookieOffset} at file offset 32 is beyond data_len ${dataLen}`, 32);
-  return { complete, littleEndian, version, dataLen, wasRunning: u32(24) !== 0, format, formatNumber, cookieOffset, streamOffset };
+  if (cookieOffset > dataLen)
+    throw new LibvirtHeaderError(
+      `libvirt save header cookieOffset ${cookieOffset} at file offset 32 is beyond data_len ${dataLen}`,
+      32,
+    );
+  return {
+    complete,
+    littleEndian,
+    version,
+    dataLen,
+    wasRunning: u32(24) !== 0,
+    format,
+    formatNumber,
+    cookieOffset,
+    streamOffset,
+  };
 }
 
 /** The NUL-terminated domain XML and the optional cookie from the data_len bytes after the header. */
@@ -90,7 +118,8 @@ export function readLibvirtData(header: LibvirtSaveHeader, data: Uint8Array): { 
     return new TextDecoder('utf-8').decode(data.subarray(from, end));
   };
   const domainXml = cString(0);
-  const cookie = header.cookieOffset > 0 && header.cookieOffset < data.length ? cString(header.cookieOffset) : undefined;
+  const cookie =
+    header.cookieOffset > 0 && header.cookieOffset < data.length ? cString(header.cookieOffset) : undefined;
   return { domainXml, cookie };
 }
 

@@ -1,7 +1,13 @@
 import type { ByteSource } from '../fileAccessor';
 import type { Capture } from '../capture';
 import { CaptureFormatError } from '../captureFormatError';
-import { LIBVIRT_HEADER_SIZE, LibvirtHeaderError, parseLibvirtHeader, readLibvirtData, unpackCommand } from './libvirtHeader';
+import {
+  LIBVIRT_HEADER_SIZE,
+  LibvirtHeaderError,
+  parseLibvirtHeader,
+  readLibvirtData,
+  unpackCommand,
+} from './libvirtHeader';
 import { openStreamAt, type StreamFileOptions } from '../file/openStreamFile';
 import { hex } from '../../util/bytes';
 
@@ -22,7 +28,10 @@ export async function openLibvirtImage(source: ByteSource, path: string, options
   const data = await source.read(LIBVIRT_HEADER_SIZE, header.dataLen);
   const { domainXml, cookie } = readLibvirtData(header, data);
   const notes: string[] = [];
-  if (!header.complete) notes.push('the magic is LibvirtQemudPart: libvirt had not finished this save (it writes LibvirtQemudSave last), so the stream may be cut off');
+  if (!header.complete)
+    notes.push(
+      'the magic is LibvirtQemudPart: libvirt had not finished this save (it writes LibvirtQemudSave last), so the stream may be cut off',
+    );
   if (!header.littleEndian) notes.push('the header is big-endian: saved on a host of the other byte order');
   const unpack = unpackCommand(header, path);
   if (unpack) {
@@ -33,10 +42,25 @@ export async function openLibvirtImage(source: ByteSource, path: string, options
   }
   const meta: Record<string, unknown> = {
     domainXml,
-    libvirt: { version: header.version, format: header.format, dataLen: header.dataLen, wasRunning: header.wasRunning, complete: header.complete, ...(cookie ? { cookie } : {}) },
+    libvirt: {
+      version: header.version,
+      format: header.format,
+      dataLen: header.dataLen,
+      wasRunning: header.wasRunning,
+      complete: header.complete,
+      ...(cookie ? { cookie } : {}),
+    },
   };
   const what = `libvirt save image (version ${header.version}, format ${header.formatNumber} ${header.format}${header.complete ? '' : ', incomplete'})`;
-  const capture = await openStreamAt(source, path, header.streamOffset, what, options, { kind: 'libvirt-save', libvirt: { header, domainXml, cookie }, notes }, meta);
+  const capture = await openStreamAt(
+    source,
+    path,
+    header.streamOffset,
+    what,
+    options,
+    { kind: 'libvirt-save', libvirt: { header, domainXml, cookie }, notes },
+    meta,
+  );
   if (capture) return capture;
   const at = await source.read(header.streamOffset, 8);
   throw new CaptureFormatError(

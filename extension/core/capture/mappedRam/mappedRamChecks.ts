@@ -24,13 +24,29 @@ export const MAX_BITMAP_BYTES = 256 << 20;
 
 export function checkMappedRamBlock(f: MappedRamBlockFields): { message: string } | undefined {
   const ps = f.pageSize;
-  if (!Number.isSafeInteger(ps) || ps < 512 || ps > 1 << 30 || (ps & (ps - 1)) !== 0) return { message: `MappedRamHeader page_size ${ps} is not a power of two between 512 and 1 GiB` };
-  if (ps !== f.replayPageSize) return { message: `MappedRamHeader page_size ${ps} differs from the page size in use (${f.replayPageSize}; set it with --page-size)` };
-  if (f.pagesFileOffset % ps !== 0) return { message: `pages_offset ${f.pagesFileOffset} is not aligned to the ${ps}-byte page size, which QEMU's loader requires` };
+  if (!Number.isSafeInteger(ps) || ps < 512 || ps > 1 << 30 || (ps & (ps - 1)) !== 0)
+    return { message: `MappedRamHeader page_size ${ps} is not a power of two between 512 and 1 GiB` };
+  if (ps !== f.replayPageSize)
+    return {
+      message: `MappedRamHeader page_size ${ps} differs from the page size in use (${f.replayPageSize}; set it with --page-size)`,
+    };
+  if (f.pagesFileOffset % ps !== 0)
+    return {
+      message: `pages_offset ${f.pagesFileOffset} is not aligned to the ${ps}-byte page size, which QEMU's loader requires`,
+    };
   const pages = Math.floor(f.usedLength / ps);
   const bitmapBytes = Math.ceil(pages / 64) * 8;
-  if (bitmapBytes > MAX_BITMAP_BYTES) return { message: `a ${f.usedLength}-byte block needs a ${bitmapBytes}-byte bitmap, over the ${MAX_BITMAP_BYTES}-byte limit` };
-  if (f.bitmapOffset + bitmapBytes > f.streamLength) return { message: `the ${bitmapBytes}-byte bitmap at stream offset ${f.bitmapOffset} runs past the end of the stream (${f.streamLength} bytes)` };
-  if (f.bitmapOffset + bitmapBytes > f.pagesOffset) return { message: `the ${bitmapBytes}-byte bitmap at stream offset ${f.bitmapOffset} overlaps the page region at ${f.pagesOffset}` };
+  if (bitmapBytes > MAX_BITMAP_BYTES)
+    return {
+      message: `a ${f.usedLength}-byte block needs a ${bitmapBytes}-byte bitmap, over the ${MAX_BITMAP_BYTES}-byte limit`,
+    };
+  if (f.bitmapOffset + bitmapBytes > f.streamLength)
+    return {
+      message: `the ${bitmapBytes}-byte bitmap at stream offset ${f.bitmapOffset} runs past the end of the stream (${f.streamLength} bytes)`,
+    };
+  if (f.bitmapOffset + bitmapBytes > f.pagesOffset)
+    return {
+      message: `the ${bitmapBytes}-byte bitmap at stream offset ${f.bitmapOffset} overlaps the page region at ${f.pagesOffset}`,
+    };
   return undefined;
 }

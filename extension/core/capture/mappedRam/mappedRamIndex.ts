@@ -71,27 +71,62 @@ export function isMappedRam(main: MainChannelIndex | undefined): boolean {
 }
 
 /** Reads every block's bitmap (a few MiB even for a large guest) and lists the windows that hold pages. */
-export async function indexMappedRam(main: MainChannelIndex, stream: StreamBytes, pageSize: number, sink: DiagnosticSink): Promise<MappedRamIndex> {
+export async function indexMappedRam(
+  main: MainChannelIndex,
+  stream: StreamBytes,
+  pageSize: number,
+  sink: DiagnosticSink,
+): Promise<MappedRamIndex> {
   const blocks: MappedRamBlock[] = [];
-  const at = (streamOffset: number) => ({ stream: main.streamId, streamOffset, fileOffset: stream.fileOffsetOf(streamOffset) });
+  const at = (streamOffset: number) => ({
+    stream: main.streamId,
+    streamOffset,
+    fileOffset: stream.fileOffsetOf(streamOffset),
+  });
   for (const [blockIndex, b] of main.ramblocks.entries()) {
     if (b.unannounced) continue;
     const m = b.mappedRam;
-    const block: MappedRamBlock = { name: b.name, blockIndex, usedLength: b.usedLength, pageSize: m?.pageSize ?? pageSize, pages: 0, gpa: b.mrAddr, shared: !m, present: 0 };
+    const block: MappedRamBlock = {
+      name: b.name,
+      blockIndex,
+      usedLength: b.usedLength,
+      pageSize: m?.pageSize ?? pageSize,
+      pages: 0,
+      gpa: b.mrAddr,
+      shared: !m,
+      present: 0,
+    };
     blocks.push(block);
     if (!m) {
       block.problem = 'shared (x-ignore-shared): its RAM is not in the file';
-      sink.report('mapped-ram.shared-block', `block "${b.name}" is ignored as shared (x-ignore-shared${b.mrAddr !== undefined ? `, GPA 0x${b.mrAddr.toString(16)}` : ''}): its RAM lives in the shared memory backend, not in this file; its image stays empty`, { stream: main.streamId });
+      sink.report(
+        'mapped-ram.shared-block',
+        `block "${b.name}" is ignored as shared (x-ignore-shared${b.mrAddr !== undefined ? `, GPA 0x${b.mrAddr.toString(16)}` : ''}): its RAM lives in the shared memory backend, not in this file; its image stays empty`,
+        { stream: main.streamId },
+      );
       continue;
     }
     block.bitmapStreamOffset = m.bitmapOffset;
     block.pagesStreamOffset = m.pagesOffset;
     block.bitmapFileOffset = stream.fileOffsetOf(m.bitmapOffset);
     block.pagesFileOffset = stream.fileOffsetOf(m.pagesOffset);
-    const problem = checkMappedRamBlock({ name: b.name, usedLength: b.usedLength, pageSize: m.pageSize, bitmapOffset: m.bitmapOffset, pagesOffset: m.pagesOffset, pagesFileOffset: block.pagesFileOffset, streamLength: stream.length, replayPageSize: pageSize });
+    const problem = checkMappedRamBlock({
+      name: b.name,
+      usedLength: b.usedLength,
+      pageSize: m.pageSize,
+      bitmapOffset: m.bitmapOffset,
+      pagesOffset: m.pagesOffset,
+      pagesFileOffset: block.pagesFileOffset,
+      streamLength: stream.length,
+      replayPageSize: pageSize,
+    });
     if (problem) {
       block.problem = problem.message;
-      sink.report('mapped-ram.bad-header', `block "${b.name}": ${problem.message}; the block is not replayed`, at(m.bitmapOffset));
+      sink.report(
+        'mapped-ram.bad-header',
+        `block "${b.name}": ${problem.message}; the block is not replayed`,
+        at(m.bitmapOffset),
+      );
       continue;
     }
     block.pages = Math.floor(b.usedLength / m.pageSize);
@@ -120,7 +155,14 @@ export async function indexMappedRam(main: MainChannelIndex, stream: StreamBytes
       }
     }
   }
-  return { streamId: main.streamId, blocks, windowBlock: Int32Array.from(wb), windowFirstPage: Float64Array.from(wf), windows: wb.length, interrupted };
+  return {
+    streamId: main.streamId,
+    blocks,
+    windowBlock: Int32Array.from(wb),
+    windowFirstPage: Float64Array.from(wf),
+    windows: wb.length,
+    interrupted,
+  };
 }
 
 /** BITS_TO_LONGS(pages) * sizeof(unsigned long) on a 64-bit host. */
@@ -129,7 +171,7 @@ export function bitmapBytes(pages: number): number {
 }
 
 function windowHasPage(bitmap: Uint8Array, from: number, to: number): boolean {
-  for (let p = from; p < to; ) {
+  for (let p = from; p < to;) {
     if ((p & 7) === 0 && p + 8 <= to) {
       if (bitmap[p >>> 3]) return true;
       p += 8;
@@ -156,7 +198,11 @@ export function windowPages(index: MappedRamIndex, w: number): { block: MappedRa
  * The present pages of window `w`, read in place: one read per run of adjacent present pages. Returns the
  * offsets and their bytes packed in the same order (what the replay engine applies).
  */
-export async function readWindow(index: MappedRamIndex, stream: StreamBytes, w: number): Promise<{ block: MappedRamBlock; offsets: number[]; data: Uint8Array }> {
+export async function readWindow(
+  index: MappedRamIndex,
+  stream: StreamBytes,
+  w: number,
+): Promise<{ block: MappedRamBlock; offsets: number[]; data: Uint8Array }> {
   const { block, offsets } = windowPages(index, w);
   const ps = block.pageSize;
   const data = new Uint8Array(offsets.length * ps);
@@ -169,7 +215,10 @@ export async function readWindow(index: MappedRamIndex, stream: StreamBytes, w: 
     data.set(bytes, i * ps);
     if (bytes.length < (j - i) * ps) {
       const short = offsets[i] + Math.floor(bytes.length / ps) * ps;
-      throw new MappedRamReadError(`block "${block.name}": page at offset 0x${short.toString(16)} is marked present but its slot (stream offset ${block.pagesStreamOffset! + short}) is past the end of the file`, block.pagesStreamOffset! + short);
+      throw new MappedRamReadError(
+        `block "${block.name}": page at offset 0x${short.toString(16)} is marked present but its slot (stream offset ${block.pagesStreamOffset! + short}) is past the end of the file`,
+        block.pagesStreamOffset! + short,
+      );
     }
     i = j;
   }

@@ -29,9 +29,12 @@ async function replay(bytes: Uint8Array, offset?: number) {
 
 function ramBlock(): MappedBlockSpec {
   const present = new Map<number, Uint8Array>();
-  for (const p of [0, 1, 2, 7, 255, 256, 300, 511]) present.set(p, fill(p % 250 + 1));
+  for (const p of [0, 1, 2, 7, 255, 256, 300, 511]) present.set(p, fill((p % 250) + 1));
   // Written earlier and later found zero: the slot keeps its bytes, the bit is clear.
-  const stale = new Map([[3, fill(0xee)], [400, fill(0xdd)]]);
+  const stale = new Map([
+    [3, fill(0xee)],
+    [400, fill(0xdd)],
+  ]);
   return { name: 'pc.ram', pages: 512, present, stale };
 }
 
@@ -47,7 +50,13 @@ describe('mapped-ram images', () => {
     assert.ok(!codes.includes('mapped-ram.bitmap-empty'));
     const report = buildInputReport(a);
     assert.equal(report.kind, 'mapped-ram');
-    assert.deepEqual(report.mappedRam?.blocks.map((b) => [b.name, b.present, b.pages]), [['pc.ram', 8, 512], ['pc.rom', 1, 3]]);
+    assert.deepEqual(
+      report.mappedRam?.blocks.map((b) => [b.name, b.present, b.pages]),
+      [
+        ['pc.ram', 8, 512],
+        ['pc.rom', 1, 3],
+      ],
+    );
   });
 
   it('reads header offsets as file offsets when the stream starts inside the file', async () => {
@@ -71,9 +80,18 @@ describe('mapped-ram images', () => {
     const { a, image } = await replay(mappedRamImage({ blocks: [shared, block], ignoreShared: true }));
     assert.deepEqual(image('pc.ram'), expectedRam(block));
     assert.deepEqual(image('mem'), new Uint8Array(4 * PS));
-    assert.match(a.diagnostics.find((x) => x.code === 'mapped-ram.shared-block')!.message, /"mem" is ignored as shared \(x-ignore-shared, GPA 0x0\)/);
+    assert.match(
+      a.diagnostics.find((x) => x.code === 'mapped-ram.shared-block')!.message,
+      /"mem" is ignored as shared \(x-ignore-shared, GPA 0x0\)/,
+    );
     const blocks = buildInputReport(a).mappedRam!.blocks;
-    assert.deepEqual(blocks.map((b) => [b.name, b.shared, b.gpa]), [['mem', true, 0], ['pc.ram', false, 0x1_0000_0000]]);
+    assert.deepEqual(
+      blocks.map((b) => [b.name, b.shared, b.gpa]),
+      [
+        ['mem', true, 0],
+        ['pc.ram', false, 0x1_0000_0000],
+      ],
+    );
   });
 
   it('hostile headers: a page_size of 0 or 2^40, a bitmap past the end: the block is refused with a reason', async () => {
@@ -84,7 +102,10 @@ describe('mapped-ram images', () => {
     ] as const) {
       const a = await analyse(mappedRamImage({ blocks: [{ ...ramBlock(), header }] }));
       const d = a.diagnostics.filter((x) => x.code === 'mapped-ram.bad-header' || x.code === 'main.mapped-ram');
-      assert.ok(d.some((x) => re.test(x.message)), `${JSON.stringify(header)}: ${a.diagnostics.map((x) => x.message).join(' | ')}`);
+      assert.ok(
+        d.some((x) => re.test(x.message)),
+        `${JSON.stringify(header)}: ${a.diagnostics.map((x) => x.message).join(' | ')}`,
+      );
       assert.equal(a.mappedRam?.windows ?? 0, 0, 'no page is read from a refused block');
     }
   });
