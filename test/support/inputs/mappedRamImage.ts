@@ -21,19 +21,27 @@ export interface MappedBlockSpec {
   header?: { pageSize?: number; bitmapOffset?: number; pagesOffset?: number; version?: number };
 }
 
-export function mappedRamImage(o: {
+export interface MappedRamImageOptions {
   blocks: MappedBlockSpec[];
   pageSize?: number;
   fileStart?: number;
   align?: number;
   ignoreShared?: boolean;
   zeroBitmaps?: boolean;
-}): Uint8Array {
+}
+
+/** The image as pieces at file offsets: page regions are holes except for the pages written into them. */
+export function mappedRamPieces(o: MappedRamImageOptions): {
+  pieces: { at: number; bytes: Uint8Array }[];
+  length: number;
+} {
   const ps = o.pageSize ?? 4096;
   const start = o.fileStart ?? 0;
   const align = o.align ?? ps;
   const caps = ['mapped-ram', ...(o.ignoreShared ? ['x-ignore-shared'] : [])];
-  const e = new MainStreamEncoder()
+  const pieces: { at: number; bytes: Uint8Array }[] = [];
+  let base = start;
+  let e = new MainStreamEncoder()
     .header()
     .configuration({ machineType: 'pc-i440fx-10.0', capabilities: caps })
     .sectionStart(1, 'ram');
@@ -44,7 +52,7 @@ export function mappedRamImage(o: {
     e.name8(b.name).be64(used);
     if (o.ignoreShared) e.be64(b.gpa ?? 0);
     const bitmapBytes = Math.ceil(b.pages / 64) * 8;
-    const bitmapOffset = b.shared ? 0 : start + e.length + 28;
+    const bitmapOffset = b.shared ? 0 : base + e.length + 28;
     const pagesOffset = b.shared ? 0 : Math.ceil((bitmapOffset + bitmapBytes) / align) * align;
     e.be32(b.header?.version ?? 1)
       .be64(b.header?.pageSize ?? ps)
@@ -54,16 +62,21 @@ export function mappedRamImage(o: {
     const bitmap = new Uint8Array(bitmapBytes);
     if (!o.zeroBitmaps) for (const p of b.present.keys()) bitmap[p >>> 3] |= 1 << (p & 7);
     e.raw(bitmap);
-    e.padTo(pagesOffset - start);
-    const region = new Uint8Array(used);
-    for (const [p, data] of b.present) region.set(data.subarray(0, ps), p * ps);
-    for (const [p, data] of b.stale ?? []) region.set(data.subarray(0, ps), p * ps);
-    e.raw(region);
+    pieces.push({ at: base, bytes: e.bytes() });
+    for (const [p, data] of [...b.present, ...(b.stale ?? [])])
+      pieces.push({ at: pagesOffset + p * ps, bytes: data.subarray(0, ps) });
+    base = pagesOffset + used;
+    e = new MainStreamEncoder();
   }
   e.eos().footer(1).eof();
-  const body = e.bytes();
-  const out = new Uint8Array(start + body.length);
-  out.set(body, start);
+  pieces.push({ at: base, bytes: e.bytes() });
+  return { pieces, length: base + e.length };
+}
+
+export function mappedRamImage(o: MappedRamImageOptions): Uint8Array {
+  const { pieces, length } = mappedRamPieces(o);
+  const out = new Uint8Array(length);
+  for (const p of pieces) out.set(p.bytes, p.at);
   return out;
 }
 

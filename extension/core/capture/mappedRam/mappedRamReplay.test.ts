@@ -1,15 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryByteSource } from '../fileAccessor';
-import { openCaptureFromSource } from '../openCapture';
+import { openCapture, openCaptureFromSource } from '../openCapture';
 import { analyzeCapture } from '../../analysis';
 import { replayCapture } from '../../replay/replay';
 import { buildInputReport } from '../../inputReport';
 import { MAPPED_RAM_WINDOW_PAGES } from './mappedRamIndex';
-import { expectedRam, mappedRamImage, type MappedBlockSpec } from '../../../../test/support/inputs/mappedRamImage';
+import {
+  expectedRam,
+  mappedRamImage,
+  mappedRamPieces,
+  type MappedBlockSpec,
+} from '../../../../test/support/inputs/mappedRamImage';
 
 const PS = 4096;
 const fill = (v: number) => new Uint8Array(PS).fill(v);
@@ -108,5 +113,50 @@ describe('mapped-ram images', () => {
       );
       assert.equal(a.mappedRam?.windows ?? 0, 0, 'no page is read from a refused block');
     }
+  });
+});
+
+describe('a large mapped-ram image (a sparse file)', () => {
+  it('a 64 GiB block opens at once: only its bitmap is read, and replay reads only the present pages', async () => {
+    const pages = (64 * 2 ** 30) / PS;
+    const present = new Map([
+      [0, fill(1)],
+      [pages - 1, fill(2)],
+      [pages >> 1, fill(3)],
+    ]);
+    const { pieces, length } = mappedRamPieces({ blocks: [{ name: 'pc.ram', pages, present }], align: 1 << 20 });
+    const path = join(mkdtempSync(join(tmpdir(), 'mfd-mappedram-big-')), 'big.img');
+    const fd = openSync(path, 'w');
+    try {
+      for (const p of pieces) writeSync(fd, p.bytes, 0, p.bytes.length, p.at);
+    } finally {
+      closeSync(fd);
+    }
+    const t = Date.now();
+    const capture = await openCapture(path);
+    try {
+      const a = await analyzeCapture(capture);
+      const ms = Date.now() - t;
+      assert.equal(a.mappedRam?.blocks[0].present, 3);
+      assert.equal(a.mappedRam?.windows, 3);
+      assert.equal(capture.fileSize, length);
+      assert.ok(ms < 5000, `opened and indexed in ${ms} ms`);
+      const out = mkdtempSync(join(tmpdir(), 'mfd-mappedram-big-out-'));
+      const r = await replayCapture(a, { outDir: out });
+      const fdi = openSync(r.blocks[0].file, 'r');
+      try {
+        for (const [p, data] of present) {
+          const b = Buffer.alloc(PS);
+          readSync(fdi, b, 0, PS, p * PS);
+          assert.ok(b.equals(data), `page ${p}`);
+        }
+      } finally {
+        closeSync(fdi);
+      }
+      rmSync(out, { recursive: true });
+    } finally {
+      await capture.source.close();
+    }
+    rmSync(path);
   });
 });
