@@ -119,6 +119,8 @@ async function lintReceivedMap(input: ReleaseBugInput): Promise<void> {
       if (block !== undefined) pagesOf(block).set(Math.floor(r!.offset / pageSize), { s: PAGE_RECEIVED, writer: i });
       continue;
     }
+    // mapped-ram windows come from a file, not from a multifd receiver.
+    if (schedule.kind[i] !== WriterKind.Multifd) continue;
     const m = multifd[schedule.source[i]];
     const row = schedule.row[i];
     const t = m.packets;
