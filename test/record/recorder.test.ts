@@ -102,3 +102,74 @@ test('refuses to replace an existing file unless asked', async () => {
   await b.start();
   await b.stop();
 });
+
+test('a destination that never completes the connect: the stream is reset after the connect timeout, with a CLOSE record', async () => {
+  const { unreachableDestination } = await import('./unreachableDestination');
+  const dest = await unreachableDestination();
+  const out = join(dir, 'connect-timeout.mfd');
+  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: dest.port }, out, connectTimeoutMs: 300 });
+  const { port } = await rec.start();
+  const errors: string[] = [];
+  rec.on('streamError', (e) => errors.push(e.message));
+  const sourceSaw = await new Promise<string>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => s.write('QEVM'));
+    s.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+    s.on('close', () => resolve('close'));
+  });
+  assert.equal(await rec.whenIdle(5000), true);
+  const stats = await rec.stop();
+  dest.stop();
+  assert.ok(['ECONNRESET', 'close'].includes(sourceSaw), sourceSaw);
+  assert.match(stats.streams[0].closeReason ?? '', /timed out after 300 ms/);
+  assert.match(errors[0] ?? '', /did not complete the connection within 0.3 s/);
+  const cap = await openCapture(out);
+  await cap.source.close();
+  assert.match(cap.streams[0].closeReason ?? 'no CLOSE record', /timed out/);
+});
+
+test('a chunk reaches the peer only once its record is in the file (what kill -9 relies on)', async () => {
+  const { MfdFileWriter } = await import('../../extension/core/capture/mfdWriter');
+  // Hold every file write until released, as a slow disk would.
+  const proto = MfdFileWriter.prototype as unknown as { writeAll: (...a: unknown[]) => Promise<void> };
+  const original = proto.writeAll;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let held = false;
+  proto.writeAll = async function (this: unknown, ...a: unknown[]) {
+    if (held) await gate;
+    return original.apply(this, a);
+  };
+  let received = 0;
+  const server = createServer((s) => s.on('data', (b) => (received += b.length)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const out = join(dir, 'held-writes.mfd');
+  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port }, out });
+  let s: Socket | undefined;
+  try {
+    const { port } = await rec.start();
+    await new Promise((r) => setTimeout(r, 50));
+    const opened = new Promise((r) => rec.once('open', r));
+    s = connect({ host: '127.0.0.1', port });
+    await opened;
+    held = true;
+    s.write(Buffer.alloc(5000, 1));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rec.stats().streams[0].toDestination, 5000, 'the recorder read the bytes');
+    assert.equal(received, 0, 'forwarded before its record was written');
+    release();
+    const started = Date.now();
+    while (received < 5000 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(received, 5000);
+    s.destroy();
+    await rec.whenIdle(5000);
+  } finally {
+    s?.destroy();
+    release();
+    proto.writeAll = original;
+    await rec.stop();
+    server.close();
+  }
+  const cap = await openCapture(out);
+  await cap.source.close();
+  assert.equal(cap.streams[0].toDestination.length, 5000);
+});

@@ -103,23 +103,44 @@ export const recordCommand: CliCommand = {
       ? setInterval(() => io.err('\x1b[2K\r' + progressLine(recorder.stats(), (process.stderr.columns || 120) - 1)), 250)
       : undefined;
 
+    // The first Ctrl-C / SIGTERM stops the recording: open connections are cut and get their CLOSE records. Those
+    // that follow while the capture is being finished only say so; the third abandons the last records.
+    let signals = 0;
+    let stopRequested: () => void = () => undefined;
+    const onSignal = (): void => {
+      signals++;
+      if (signals === 1) return stopRequested();
+      if (signals === 2) {
+        clearLine();
+        io.err(`mfd record: finishing ${args.out} (the last records are being written); interrupt again to abandon them\n`);
+        return;
+      }
+      process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let idleTimer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
-      const onSignal = (): void => resolve();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      stopRequested = resolve;
       if (args.idleSeconds !== undefined) {
         // Idle means: at least one connection came, and none is open for the given time.
-        let timer: NodeJS.Timeout | undefined;
         const check = (): void => {
-          if (timer) clearTimeout(timer);
-          if (recorder.stats().streams.length > 0 && recorder.activeCount() === 0) timer = setTimeout(resolve, args.idleSeconds! * 1000);
+          if (idleTimer) clearTimeout(idleTimer);
+          if (recorder.stats().streams.length > 0 && recorder.activeCount() === 0) idleTimer = setTimeout(resolve, args.idleSeconds! * 1000);
         };
         recorder.on('open', check);
         recorder.on('close', check);
       }
     });
+    if (idleTimer) clearTimeout(idleTimer);
     if (progress) clearInterval(progress);
-    const stats = await recorder.stop();
+    let stats;
+    try {
+      stats = await recorder.stop();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     clearLine();
     const total = stats.streams.reduce((n, s) => n + s.toDestination + s.toSource, 0);
     io.err(`mfd record: ${stats.streams.length} stream(s), ${formatSize(total)} forwarded, ${args.out} is ${formatSize(stats.fileBytes)}\n`);

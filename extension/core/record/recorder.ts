@@ -10,7 +10,8 @@ import { MfdFileWriter } from '../capture/mfdWriter';
  * accepted connection (numbered in accept order), DATA records in both directions, OPEN and CLOSE around them.
  * Each chunk read from a socket becomes exactly one DATA record; records are written whole and in order
  * (several per writev when they queue up), so a recorder killed at any moment leaves a file whose only damage
- * is a cut-off last record.
+ * is a cut-off last record. A chunk is forwarded to its peer only once its record is in the file: after a
+ * `kill -9` the capture holds every byte either QEMU received.
  */
 
 export interface RecorderOptions {
@@ -25,6 +26,8 @@ export interface RecorderOptions {
   highWaterBytes?: number;
   /** Resume them once the queue is below this. */
   lowWaterBytes?: number;
+  /** A destination that has not completed the TCP handshake by then is given up on (the stream is reset). */
+  connectTimeoutMs?: number;
 }
 
 export type StreamState = 'connecting' | 'open' | 'closed';
@@ -62,6 +65,7 @@ export interface RecorderEvents {
 
 const DEFAULT_HIGH_WATER = 16 << 20;
 const DEFAULT_LOW_WATER = 4 << 20;
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 /** One direction of a connection: bytes read from `from` are recorded, then written to `to`. */
 interface Pipe {
@@ -71,6 +75,8 @@ interface Pipe {
   /** `to` did not accept more (its write returned false): wait for its 'drain'. */
   blockedByPeer: boolean;
   ended: boolean;
+  /** Settles once every chunk read so far is recorded and handed to `to`, in order. */
+  forwarded: Promise<void>;
 }
 
 interface Connection {
@@ -170,14 +176,19 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.connections.filter((c) => !c.finished).length;
   }
 
-  /** Stops listening, cuts connections still open (recorded as such), and flushes and closes the capture. */
+  /**
+   * Stops listening, cuts connections still open or still connecting (each gets its CLOSE record), and
+   * flushes and closes the capture. Connections are cut first: the server's close waits for every accepted
+   * socket, so a stalled migration would otherwise keep the recorder from ever stopping.
+   */
   async stop(): Promise<RecorderStats> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const c of this.connections) {
       if (!c.finished) this.finish(c, 'error: the recorder was stopped while the connection was open', true);
     }
+    await closed;
     const writer = this.writer;
     this.writer = undefined;
     if (writer) {
@@ -223,10 +234,24 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     c.upstream = upstream;
     upstream.setNoDelay(true);
     let connected = false;
+    let settled = false;
+    // The next connection may start once this one connected, failed, timed out or was cut (reset by the source, stop()).
     const done = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       this.connecting = false;
       this.connectNext();
     };
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      done();
+      const err = new Error(
+        `stream ${c.stats.id}: the destination ${c.stats.server} did not complete the connection within ${timeoutMs / 1000} s; ` +
+          `is the destination QEMU listening (migrate-incoming)? The source's connection was reset.`,
+      );
+      this.finish(c, `error: connect to ${c.stats.server} timed out after ${timeoutMs} ms`, true, err);
+    }, timeoutMs);
     upstream.once('connect', () => {
       connected = true;
       done();
@@ -249,20 +274,33 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       }
       this.finish(c, reasonOf(e), isReset(e));
     });
-    upstream.on('close', () => this.maybeClosed(c));
+    upstream.on('close', () => {
+      done();
+      this.maybeClosed(c);
+    });
   }
 
   private pipe(c: Connection, from: Socket, to: Socket, direction: Direction): Pipe {
-    const p: Pipe = { from, to, direction, blockedByPeer: false, ended: false };
+    const p: Pipe = { from, to, direction, blockedByPeer: false, ended: false, forwarded: Promise.resolve() };
     const counter = direction === 'toDestination' ? 'toDestination' : 'toSource';
-    from.on('data', (chunk: Buffer) => {
-      c.stats[counter] += chunk.length;
-      // Recorded before it is forwarded: the capture never misses bytes the peer has seen.
-      this.record((w) => w.data(c.stats.id, chunk, direction), chunk.length);
+    const forward = (chunk: Buffer): void => {
+      if (to.destroyed) return;
       if (!to.write(chunk)) {
         p.blockedByPeer = true;
         from.pause();
       }
+    };
+    from.on('data', (chunk: Buffer) => {
+      c.stats[counter] += chunk.length;
+      // Recorded before it is forwarded: the capture never misses bytes the peer has seen. Chained, so chunks
+      // reach the peer in the order they were read. A failed record (recording stopped) is forwarded anyway.
+      const written = this.record((w) => w.data(c.stats.id, chunk, direction), chunk.length);
+      p.forwarded = p.forwarded
+        .then(() => written)
+        .then(
+          () => forward(chunk),
+          () => forward(chunk),
+        );
     });
     to.on('drain', () => {
       p.blockedByPeer = false;
@@ -270,7 +308,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     });
     from.on('end', () => {
       p.ended = true;
-      to.end();
+      void p.forwarded.then(() => {
+        if (!to.destroyed) to.end();
+      });
     });
     this.resumePipe(p);
     return p;
@@ -305,9 +345,12 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.finish(c, clean ? 'eof' : 'reset', false);
   }
 
-  private record(write: (w: MfdFileWriter) => Promise<void>, size = 0): void {
-    if (!this.writer || !this.recording) return;
-    this.track(write(this.writer), size);
+  /** Queues a record; the promise settles once it is in the file (at once when recording has stopped). */
+  private record(write: (w: MfdFileWriter) => Promise<void>, size = 0): Promise<void> {
+    if (!this.writer || !this.recording) return Promise.resolve();
+    const done = write(this.writer);
+    this.track(done, size);
+    return done;
   }
 
   /** Counts bytes queued for the file and pauses every socket while the queue is too long. */
