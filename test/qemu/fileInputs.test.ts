@@ -60,6 +60,7 @@ const CASES: Case[] = [
     open: { file: { offset: 65536 } },
     kind: 'file-stream',
   },
+  { name: 'exec:cat (plain)', save: { uri: (o) => `exec:cat > ${o}` }, kind: 'file-stream' },
   { name: 'exec:gzip -c', save: { uri: (o) => `exec:gzip -c > ${o}` }, kind: 'compressed-stream' },
   { name: 'exec:zstd', save: { uri: (o) => `exec:zstd -q > ${o}` }, kind: 'compressed-stream' },
   { name: 'mapped-ram', save: { uri: (o) => `file:${o}`, capabilities: ['mapped-ram'] }, kind: 'mapped-ram' },
