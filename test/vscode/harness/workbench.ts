@@ -99,12 +99,19 @@ export class Workbench {
     await this.page.locator(SEL.activeTab).filter({ hasText: fileName }).waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
-  /** Runs a command by its title as shown in the palette (e.g. "MFD: Open Capture"), via F1. */
-  async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
+  /**
+   * Runs a command by its title as shown in the palette (e.g. "MFD: Open Capture"), via F1. With
+   * `opensQuickInput`, the command shows a quick pick of its own: that replaces the palette instead of hiding it.
+   */
+  async runCommand(title: string, timeoutMs = 30_000, opts: { opensQuickInput?: boolean } = {}): Promise<void> {
     await this.openQuickInput('F1', timeoutMs);
     await this.page.locator(SEL.quickInputBox).fill(`>${title}`);
     await this.page.locator(SEL.quickInputFocusedRow).filter({ hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.keyboard.press('Enter');
+    if (opts.opensQuickInput) {
+      await this.page.waitForFunction((sel) => !(document.querySelector(sel) as HTMLInputElement | null)?.value.startsWith('>'), SEL.quickInputBox, { timeout: timeoutMs });
+      return;
+    }
     await this.page.locator(SEL.quickInput).waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
