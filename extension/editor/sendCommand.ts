@@ -52,7 +52,10 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
     for (const w of result.warnings) out.warn(w);
     for (const p of result.problems) out.error(p);
     if (result.cancelled) void vscode.window.showInformationMessage('Multifd: sending cancelled; every connection was closed.');
-    else if (result.ok)
+    else if (result.ok && !result.confirmed) {
+      out.warn(`not confirmed: ${result.unconfirmed}`);
+      void vscode.window.showWarningMessage(`Multifd: every byte was handed over, but ${result.unconfirmed}`, 'Show Log').then((b) => b && out.show());
+    } else if (result.ok)
       void vscode.window.showInformationMessage(
         `Multifd: destination ${result.qmp?.outcome?.status ?? 'took every stream'}${result.timings.destinationCompletedMs !== undefined ? ` in ${result.timings.destinationCompletedMs} ms` : ''}.`,
       );

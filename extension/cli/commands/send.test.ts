@@ -28,3 +28,33 @@ test('mfd send: usage errors name what is missing or wrong (exit 2)', async () =
   assert.equal(await main(['send', 'x.mfd', '--to', '127.0.0.1:1', '--rate', 'lots'], c.io), 2);
   assert.match(c.o.err, /--rate lots/);
 });
+
+test('mfd send: exit 1 when the destination never closes and no --qmp result says it completed', async () => {
+  const { createServer } = await import('node:net');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { MfdBuilder } = await import('../../core/capture/mfdWriter');
+  const main0 = new Uint8Array(3000);
+  main0.set([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3]);
+  const path = join(mkdtempSync(join(tmpdir(), 'mfd-send-cli-')), 'small.mfd');
+  writeFileSync(path, new MfdBuilder().meta({ tool: 'test' }).open(0, { client: 'a', server: 'b' }).data(0, main0).close(0).build());
+  // Accepts, never reads, never closes: a destination stuck elsewhere.
+  const held: import('node:net').Socket[] = [];
+  const server = createServer((s) => (s.pause(), held.push(s)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const a = io();
+    assert.equal(await main(['send', path, '--to', `127.0.0.1:${port}`, '--close-timeout', '0.3'], a.io), 1, a.o.err + a.o.out);
+    assert.match(a.o.out, /not confirmed: the destination never closed 1 of 1 connection/);
+    assert.doesNotMatch(a.o.out, /^ok$/m);
+    const j = io();
+    assert.equal(await main(['send', path, '--to', `127.0.0.1:${port}`, '--close-timeout', '0.3', '--json'], j.io), 1);
+    const r = JSON.parse(j.o.out);
+    assert.equal(r.confirmed, false);
+  } finally {
+    for (const s of held) s.destroy();
+    server.close();
+  }
+});

@@ -3,6 +3,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseNumber, UsageError, type CliCo
 import { parseCaptureArgs } from './inspect';
 import { sendCapture, SendConnectError, SendInputError, type SendResult } from '../../core/send/sendCapture';
 import { formatSize } from '../../core/record/progress';
+import { escapeControls, terminalLines } from '../terminalText';
 
 /**
  * `mfd send`: feeds a capture into a destination QEMU, so a destination-side failure can be reproduced again and
@@ -11,7 +12,7 @@ import { formatSize } from '../../core/record/progress';
 export const sendCommand: CliCommand = {
   name: 'send',
   usage:
-    'mfd send <capture> --to HOST:PORT [--qmp PATH] [--rate BYTES/S] [--pause-at STREAM:PACKET|STREAM:@OFFSET] [--timeout SECONDS] [--json] [--page-size N]',
+    'mfd send <capture> --to HOST:PORT [--qmp PATH] [--rate BYTES/S] [--pause-at STREAM:PACKET|STREAM:@OFFSET] [--timeout SECONDS] [--close-timeout SECONDS] [--json] [--page-size N]',
   summary: 'play a capture into a destination QEMU (-incoming), one connection per recorded stream',
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, {
@@ -20,11 +21,13 @@ export const sendCommand: CliCommand = {
       rate: { type: 'string' },
       'pause-at': { type: 'string' },
       timeout: { type: 'string' },
+      'close-timeout': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (!values.to) throw new UsageError('--to HOST:PORT is required (the destination\'s -incoming tcp:HOST:PORT)');
     const rate = values.rate === undefined ? undefined : parseRate(values.rate);
     const timeout = values.timeout === undefined ? 60 : parseNumber(values.timeout, '--timeout');
+    const closeTimeout = values['close-timeout'] === undefined ? undefined : parseSeconds(values['close-timeout'], '--close-timeout');
     const controller = new AbortController();
     const onSignal = (): void => {
       io.err('\nmfd send: interrupted, closing the connections\n');
@@ -48,11 +51,12 @@ export const sendCommand: CliCommand = {
           return waitForEnter(io, `mfd send: ${p.message}; streams stopped at ${p.sentByStream.map((s) => `#${s.id} ${s.sent}`).join(', ')}.\nSet your breakpoints in the destination, then press Enter to continue… `);
         },
         stallTimeoutMs: timeout * 1000,
+        closeTimeoutMs: closeTimeout === undefined ? undefined : Math.round(closeTimeout * 1000),
         pageSize: values.pageSize,
         signal: controller.signal,
         onLog: (line) => {
           clear();
-          io.err(`mfd send: ${line}\n`);
+          io.err(`mfd send: ${escapeControls(line)}\n`);
         },
         onProgress: io.interactive
           ? (p) => {
@@ -75,7 +79,8 @@ export const sendCommand: CliCommand = {
     }
     clear();
     io.out(values.json ? JSON.stringify(result) + '\n' : renderSend(result));
-    return result.ok ? EXIT_OK : EXIT_FINDINGS;
+    // Success needs the destination's word: it closed every connection, or --qmp's query-migrate said completed.
+    return result.ok && result.confirmed ? EXIT_OK : EXIT_FINDINGS;
   },
 };
 
@@ -85,6 +90,13 @@ export function parseRate(text: string): number {
   const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
   if (!m || !(n >= 1)) throw new UsageError(`--rate ${text}: bytes per second expected, e.g. 1048576 or 10M`);
   return Math.floor(n);
+}
+
+/** Seconds, fractions allowed (0.5): how long to wait for the destination to close after the last byte. */
+function parseSeconds(text: string, what: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(n > 0)) throw new UsageError(`${what} ${text}: seconds expected (more than 0)`);
+  return n;
 }
 
 /** Waits for a line on stdin; if stdin ends (not a terminal, closed) it goes on rather than hang. */
@@ -119,6 +131,7 @@ function renderSend(r: SendResult): string {
   if (q) lines.push(`destination query-migrate: ${q.status}${q.error ? ` (${q.error})` : ''}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
-  lines.push(r.ok ? 'ok' : 'FAILED');
-  return lines.join('\n') + '\n';
+  if (r.unconfirmed) lines.push(`not confirmed: ${r.unconfirmed}`);
+  lines.push(!r.ok ? 'FAILED' : r.confirmed ? 'ok' : 'NOT CONFIRMED');
+  return terminalLines(lines);
 }

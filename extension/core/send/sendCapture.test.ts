@@ -243,3 +243,26 @@ test('send: a destination that keeps a connection open after the last byte is cl
     await dst.close();
   }
 });
+
+test('send: a destination that never reads nor closes is not reported as a success, however small the capture', async () => {
+  // Small enough to sit in the socket buffers: every byte is "handed over" without the destination reading one.
+  const cap = await writeCapture('hung', { mainBytes: 2000, packets: 1 });
+  const dst = await fakeDestination({ noRead: true });
+  try {
+    const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, closeTimeoutMs: 300 });
+    assert.deepEqual(r.streams.map((s) => s.sent === s.bytes), [true, true, true], 'every byte was handed to the kernel');
+    assert.equal(r.confirmed, false);
+    assert.match(r.unconfirmed ?? '', /never closed 3 of 3 connection\(s\).*no --qmp result/);
+  } finally {
+    await dst.close();
+  }
+  const ok = await fakeDestination();
+  try {
+    const r = await sendCapture(cap.path, { to: `127.0.0.1:${ok.port}` });
+    assert.equal(r.ok, true, JSON.stringify(r.problems));
+    assert.equal(r.confirmed, true, 'a destination that closes every connection after the last byte confirms it');
+    assert.equal(r.unconfirmed, undefined);
+  } finally {
+    await ok.close();
+  }
+});

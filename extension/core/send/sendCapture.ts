@@ -76,7 +76,16 @@ export interface SendResult {
   /** Why the send did not work out: early closes, stalls, the destination's error. Empty when ok. */
   problems: string[];
   cancelled: boolean;
+  /** No problem was seen: every byte was handed over and nothing failed. */
   ok: boolean;
+  /**
+   * The destination showed that it took the bytes: it closed every connection after the last byte, or --qmp's
+   * query-migrate said completed. Bytes handed over are not bytes read: a small capture fits in the socket
+   * buffers of a destination that reads nothing.
+   */
+  confirmed: boolean;
+  /** Why an ok send is not confirmed. */
+  unconfirmed?: string;
 }
 
 export { SendInputError } from './sendPlan';
@@ -133,6 +142,7 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
     problems: [],
     cancelled: false,
     ok: false,
+    confirmed: false,
   };
   if (plan.skipped.length) log(`streams ${plan.skipped.join(', ')} carried no source→destination bytes: not opened`);
 
@@ -298,6 +308,13 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
   }
   if (result.cancelled) result.problems.push('cancelled');
   result.ok = !result.cancelled && result.problems.length === 0 && result.streams.every((s) => s.outcome === 'sent' || s.outcome === 'sent-still-open');
+  const stillOpen = result.streams.filter((s) => s.outcome === 'sent-still-open').length;
+  result.confirmed = result.ok && (outcome?.status === 'completed' || stillOpen === 0);
+  if (result.ok && !result.confirmed) {
+    result.unconfirmed =
+      `the destination never closed ${stillOpen} of ${result.streams.length} connection(s) after their last byte, and no --qmp result says the migration completed: ` +
+      `it may not have read them (a capture this small fits in the socket buffers); pass --qmp to know`;
+  }
   phase = 'done';
   progress();
   return result;
