@@ -44,7 +44,7 @@ export class CaptureDocument implements vscode.CustomDocument {
       // Several migrations and none chosen yet, or the remembered one is no longer in the file: ask.
       log().info(`${this.uri.fsPath}: ${e.migrations.length} migrations in the file${remembered ? ` (the remembered choice ${JSON.stringify(remembered)} matches none)` : ''}; asking which one`);
       const index = await this.choices.ask(this.uri, e.migrations);
-      if (index === undefined) throw new Error(`${e.message}; no migration was chosen (reopen the file, or run "Multifd: Choose Migration in Capture…")`);
+      if (index === undefined) throw new Error(`${this.uri.fsPath} holds ${e.migrations.length} migrations and none was chosen: run "Multifd: Choose Migration in Capture…" or reopen the file`);
       await this.choices.remember(this.uri, { migration: index });
       return open({ migration: index });
     }
