@@ -51,7 +51,9 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     const kind = classify(first);
     streams.push({ id: s.id, kind, stream: s });
     if (kind === 'unknown') {
-      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd). A postcopy-preempt or TLS channel cannot be decoded`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
+      // Bytes that may carry pages (a postcopy preempt channel, a TLS channel) and are not decoded: an error, so no
+      // replay or report looks complete without them.
+      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd); its ${s.toDestination.length} bytes are not decoded (a postcopy-preempt channel's pages, or a TLS channel), so what replay rebuilds lacks whatever they carry`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
     }
   }
 

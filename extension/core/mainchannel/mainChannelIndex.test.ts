@@ -27,7 +27,7 @@ function kinds(ix: MainChannelIndex): MainRecordKind[] {
 }
 
 describe('main channel: well-formed synthetic streams', () => {
-  it('decodes configuration, MEM_SIZE, sections and records; stops at device state', async () => {
+  it('decodes configuration, MEM_SIZE, sections and records, device state through the VM description, to EOF', async () => {
     const bytes = sampleStream({ flush: true, device: true });
     const { ix, sink } = await index(bytes, PS, 100);
     assert.equal(ix.fileVersion, 3);
@@ -82,23 +82,36 @@ describe('main channel: well-formed synthetic streams', () => {
         ['COMMAND', 11, 'SWITCHOVER_START'],
         ['END', 1, 'ram'],
         ['FULL', 2, 'timer'],
+        ['EOF', 0, undefined],
+        ['VMDESCRIPTION', 0, undefined],
       ],
     );
-    assert.equal(ix.sectionCount, 6);
-    assert.equal(ix.complete, false);
-    assert.equal(ix.stoppedAt?.reason, 'device state "timer"');
-    assert.equal(ix.stoppedAt?.streamOffset, ix.sections[5].streamOffset);
-    // The VM description is found from the tail even though the walk stops before it.
+    assert.equal(ix.sectionCount, 8);
+    assert.equal(ix.complete, true);
+    assert.equal(ix.stoppedAt?.reason, 'end (QEMU_VM_EOF)');
+    // The timer's 8 body bytes end where its description (two int32) says, right before the footer.
+    const timer = ix.sections[5];
+    assert.equal(timer.bodyEnd! - timer.bodyOffset!, 8);
+    assert.equal(timer.bodyOffset, timer.streamOffset + 1 + 4 + 1 + 'timer'.length + 4 + 4);
     assert.equal(ix.vmDescriptionPageSize, PS);
-    assert.deepEqual((ix.vmDescription as { devices: unknown[] }).devices, [{ name: 'timer', instance_id: 0 }]);
+    assert.equal((ix.vmDescription as { devices: { name: string }[] }).devices[0].name, 'timer');
     assert.equal(ix.eofOffset, ix.vmDescriptionOffset! - 1);
-    assert.deepEqual(codes(sink), ['main.vmdesc', 'main.device-state']);
+    assert.deepEqual(codes(sink), ['main.vmdesc']);
     for (const d of sink.items) {
       assert.equal(d.location.stream, 7);
       assert.equal(d.location.fileOffset, d.location.streamOffset! + 100);
       assert.equal(d.severity, 'info');
     }
     assert.equal(ix.bytes, bytes.length);
+  });
+
+  it('stops at a device section the VM description does not describe, saying so', async () => {
+    const { ix, sink } = await index(sampleStream({ flush: true, device: true, describeDevices: false }));
+    assert.equal(ix.complete, false);
+    assert.equal(ix.stoppedAt?.reason, 'device state "timer"');
+    assert.deepEqual(codes(sink), ['main.vmdesc', 'main.device-not-described', 'main.device-state']);
+    assert.equal(sink.items[1].severity, 'error');
+    assert.match(sink.items[2].message, /cannot be delimited: the VM description does not delimit it; decoding stops here/);
   });
 
   it('uses EOS as the sync marker when there is no MULTIFD_FLUSH (7.2/8.0, or flush after each section)', async () => {

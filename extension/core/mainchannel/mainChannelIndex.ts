@@ -5,6 +5,7 @@ import {
   isPlausiblePageSize,
   LIMITS,
   MIG_CMD_NAMES,
+  MIG_CMD_PACKAGED,
   MIG_CMD_POSTCOPY_ADVISE,
   QEMU_VM_COMMAND,
   QEMU_VM_CONFIGURATION,
@@ -25,6 +26,7 @@ import { MainRecordTable } from './recordTable';
 import { StreamEnded, StreamWalker } from './streamWalker';
 import { findVmDescription, parseJson, recordVmDescription, type VmDescriptionFound } from './vmDescription';
 import { checkFileHeader, MAIN_FILE_HEADER_LAYOUT } from './fileHeader';
+import { DeviceSections } from './deviceSections';
 import type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
 
 export { readMainChannelPageSize } from './fileHeader';
@@ -64,6 +66,9 @@ class MainChannelDecoder {
   /** Where the item being decoded began: a truncation is reported there. */
   private itemStart = 0;
   private vm?: VmDescriptionFound;
+  private readonly devices: DeviceSections;
+  /** End of the PACKAGED blob being walked (postcopy's device state), if the walk is inside one. */
+  private packageEnd?: number;
 
   constructor(
     private readonly stream: StreamBytes,
@@ -97,6 +102,7 @@ class MainChannelDecoder {
       bytes: stream.length,
     };
     this.w = new StreamWalker(streamCursor(stream), stream.length);
+    this.devices = new DeviceSections(stream, this.report);
     this.ram = newRamState(this.w, this.pageSize, this.index, this.report, options.maxRecords ?? LIMITS.maxRecords);
   }
 
@@ -137,6 +143,7 @@ class MainChannelDecoder {
 
   private takeVmDescription(vm: VmDescriptionFound): void {
     recordVmDescription(this.index, vm, this.pageSize, this.report);
+    if (vm.json !== undefined) this.devices.describe(vm.json, vm.jsonOffset);
   }
 
   private addSection(e: MainSectionEntry): void {
@@ -153,6 +160,7 @@ class MainChannelDecoder {
     for (;;) {
       this.itemStart = w.pos;
       const at = w.pos;
+      if (this.packageEnd !== undefined && at >= this.packageEnd) this.packageEnd = undefined;
       if (!w.has(1)) {
         this.report('main.truncated', `the main channel ends before QEMU_VM_EOF`, at);
         this.stop(at, 'truncated');
@@ -238,10 +246,10 @@ class MainChannelDecoder {
     const instanceId = await w.be32();
     const versionId = await w.be32();
     const typeName = SECTION_TYPE_NAMES[type];
-    this.addSection({ type, typeName, id, idstr, instanceId, versionId, streamOffset: at });
+    const entry: MainSectionEntry = { type, typeName, id, idstr, instanceId, versionId, streamOffset: at };
+    this.addSection(entry);
     if (this.sectionIds.size < LIMITS.maxSectionIds || this.sectionIds.has(id)) this.sectionIds.set(id, idstr);
-    if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL)
-      return this.deviceState(type, at, id, idstr, instanceId, versionId);
+    if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL) return this.deviceState(entry);
     if (versionId !== RAM_SECTION_VERSION)
       this.report(
         'main.bad-section',
@@ -256,13 +264,14 @@ class MainChannelDecoder {
   private async partOrEnd(type: number, at: number): Promise<boolean> {
     const id = await this.w.be32();
     const idstr = this.sectionIds.get(id);
-    this.addSection({
+    const entry: MainSectionEntry = {
       type,
       typeName: SECTION_TYPE_NAMES[type],
       id,
       ...(idstr !== undefined ? { idstr } : {}),
       streamOffset: at,
-    });
+    };
+    this.addSection(entry);
     if (idstr === undefined) {
       this.report(
         'main.bad-section',
@@ -272,27 +281,20 @@ class MainChannelDecoder {
       this.stop(at, 'unknown section id');
       return false;
     }
-    if (idstr !== RAM_SECTION_IDSTR) return this.deviceState(type, at, id, idstr);
+    if (idstr !== RAM_SECTION_IDSTR) return this.deviceState(entry);
     return this.ramSection(id, at);
   }
 
-  private deviceState(
-    type: number,
-    at: number,
-    id: number,
-    idstr: string,
-    instanceId?: number,
-    versionId?: number,
-  ): boolean {
-    const extra = instanceId !== undefined ? `, instance ${instanceId}, version ${versionId}` : '';
-    const hint = this.vm ? `; the VM description at ${this.vm.offset} describes the device state` : '';
-    this.report(
-      'main.device-state',
-      `section "${idstr}" (${SECTION_TYPE_NAMES[type]}, id ${id}${extra}): device state cannot be delimited without parsing its VMState; decoding stops here${hint}`,
-      at,
-    );
-    this.stop(at, `device state "${idstr}"`);
-    return false;
+  /** A device section: decoded through the VM description when it describes it, else the walk stops (or skips a package). */
+  private async deviceState(entry: MainSectionEntry): Promise<boolean> {
+    const r = await this.devices.section(entry, this.w.pos, this.packageEnd);
+    if (r.next === undefined) {
+      this.stop(entry.streamOffset, `device state "${entry.idstr ?? ''}"`);
+      return false;
+    }
+    this.w.seek(r.next);
+    if (r.decoded) this.footers = true;
+    return true;
   }
 
   private async ramSection(id: number, at: number): Promise<boolean> {
@@ -343,7 +345,8 @@ class MainChannelDecoder {
     const w = this.w;
     const cmd = await w.be16();
     const len = await w.be16();
-    w.skip(len);
+    if (cmd === MIG_CMD_PACKAGED && len === 4) await this.enterPackage(at);
+    else w.skip(len);
     const name = MIG_CMD_NAMES[cmd];
     this.addSection({
       type: QEMU_VM_COMMAND,
@@ -363,12 +366,28 @@ class MainChannelDecoder {
     if (cmd === MIG_CMD_POSTCOPY_ADVISE) this.ram.postcopyAdvised = true;
   }
 
+  /** PACKAGED: be32 length, then a nested stream of that many bytes, walked in place; its length is checked. */
+  private async enterPackage(at: number): Promise<void> {
+    const length = await this.w.be32();
+    const end = this.w.pos + length;
+    if (end > this.stream.length)
+      this.report(
+        'main.package-truncated',
+        `PACKAGED declares ${length} bytes; ${this.stream.length - this.w.pos} are present (QEMU's destination waits for the rest)`,
+        at,
+      );
+    if (this.packageEnd !== undefined)
+      this.report('main.bad-section', `PACKAGED inside PACKAGED (QEMU sends one level); walked as part of the outer one`, at, undefined, 'warning');
+    else this.packageEnd = Math.min(end, this.stream.length);
+  }
+
   private async eof(at: number): Promise<void> {
     const w = this.w;
     const ix = this.index;
     ix.complete = true;
     ix.eofOffset = at;
     this.addSection({ type: QEMU_VM_EOF, typeName: 'EOF', id: 0, streamOffset: at });
+    this.devices.finish(at);
     this.stop(at, 'end (QEMU_VM_EOF)');
     if ((await w.peek8()) !== QEMU_VM_VMDESCRIPTION) return;
     const dAt = w.pos;

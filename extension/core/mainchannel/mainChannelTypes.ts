@@ -11,6 +11,9 @@ export interface MainSectionEntry {
   instanceId?: number;
   versionId?: number;
   streamOffset: number;
+  /** Device sections decoded through the VM description: where the body starts and where the description ends it. */
+  bodyOffset?: number;
+  bodyEnd?: number;
 }
 
 export interface MainChannelIndex {
