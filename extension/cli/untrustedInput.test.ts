@@ -30,7 +30,15 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 
 async function captureWithMeta(name: string, meta: Record<string, unknown>): Promise<string> {
   const m = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  m.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: 16 * PS }]).flush().eos().footer(2).sectionEnd(2).eos().footer(2).eof();
+  m.sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: 16 * PS }])
+    .flush()
+    .eos()
+    .footer(2)
+    .sectionEnd(2)
+    .eos()
+    .footer(2)
+    .eof();
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0 });
   ch.sync(0);
   await ch.packet({ ramblock: 'pc.ram', normal: [{ offset: PS, data: page(PS, 3) }], zero: [2 * PS], packetNum: 1 });
@@ -44,7 +52,12 @@ test('META pageSize out of range (2^33): an error naming the META record and its
   const f = await captureWithMeta('ps-huge.mfd', { tool: 'test', pageSize: 2 ** 33 });
   const r = await run('replay', f, '--out', join(dir, 'out-huge'));
   assert.equal(r.code, 1, r.err + r.out);
-  assert.match(r.out, new RegExp(`META record at file offset ${MFD_FILE_HEADER_LENGTH}: pageSize 8589934592 is not a power of two between 512 and 1048576`));
+  assert.match(
+    r.out,
+    new RegExp(
+      `META record at file offset ${MFD_FILE_HEADER_LENGTH}: pageSize 8589934592 is not a power of two between 512 and 1048576`,
+    ),
+  );
   assert.match(r.out, /page size 4096\)/, 'replayed with the page size the capture frames');
 });
 
@@ -64,7 +77,10 @@ test('META pageSize 1 is refused, not used: the page size comes from the next so
     const a = await analyzeCaptureFile(g);
     await a.capture.source.close();
     assert.equal(a.pageSize, 4096);
-    assert.ok(a.diagnostics.some((x) => x.code === 'capture.bad-page-size'), `pageSize ${JSON.stringify(bad)}`);
+    assert.ok(
+      a.diagnostics.some((x) => x.code === 'capture.bad-page-size'),
+      `pageSize ${JSON.stringify(bad)}`,
+    );
   }
   const ok = await analyzeCaptureFile(await captureWithMeta('ps-ok.mfd', { pageSize: 4096 }));
   await ok.capture.source.close();
@@ -80,7 +96,12 @@ test('text output escapes control characters from the capture (ESC, CR, LF, bidi
   const f = join(dir, 'hostile.mfd');
   writeFileSync(f, await hostileCapture());
   const extra = join(dir, 'meta-esc.mfd');
-  writeFileSync(extra, new MfdBuilder().meta({ pageSize: PS, source: 'src\r\nfake: 0 error(s)\u001b[2J', destination: '\u009b31mdst' }).build());
+  writeFileSync(
+    extra,
+    new MfdBuilder()
+      .meta({ pageSize: PS, source: 'src\r\nfake: 0 error(s)\u001b[2J', destination: '\u009b31mdst' })
+      .build(),
+  );
   const outputs = [
     ['inspect', (await run('inspect', f)).out],
     ['inspect meta', (await run('inspect', extra)).out],
@@ -89,7 +110,11 @@ test('text output escapes control characters from the capture (ESC, CR, LF, bidi
   ];
   for (const [what, out] of outputs) {
     const bad = RAW_CONTROL.exec(out);
-    assert.equal(bad, null, `${what}: raw U+${bad?.[0].codePointAt(0)!.toString(16).padStart(4, '0')} at ${bad?.index}`);
+    assert.equal(
+      bad,
+      null,
+      `${what}: raw U+${bad?.[0].codePointAt(0)!.toString(16).padStart(4, '0')} at ${bad?.index}`,
+    );
   }
   assert.match(outputs[0][1], /ctl\\x01\\x1b\[31m\\r\\n/, 'the ramblock name is shown escaped');
   assert.match(outputs[1][1], /source src\\r\\nfake: 0 error\(s\)\\x1b\[2J, destination \\x9b31mdst/);
@@ -136,6 +161,12 @@ test('non-regular inputs (a device, a folder, a FIFO): exit 2 with a clear messa
   const replay = await runChild('replay', fifo, '--out', join(dir, 'out-fifo'));
   assert.equal(replay.code, 2, replay.err);
   // What the editor calls: the same error, as a CaptureFormatError.
-  await assert.rejects(analyzeCaptureFile(folder), (e) => e instanceof CaptureFormatError && /it is a folder/.test(e.message));
-  await assert.rejects(analyzeCaptureFile(fifo), (e) => e instanceof CaptureFormatError && /it is a FIFO/.test(e.message));
+  await assert.rejects(
+    analyzeCaptureFile(folder),
+    (e) => e instanceof CaptureFormatError && /it is a folder/.test(e.message),
+  );
+  await assert.rejects(
+    analyzeCaptureFile(fifo),
+    (e) => e instanceof CaptureFormatError && /it is a FIFO/.test(e.message),
+  );
 });

@@ -11,7 +11,8 @@ export const MAX_PAGE_SIZE = 1 << 20;
 
 /** undefined when `n` is acceptable, else what was expected (to follow "pageSize N: "). */
 export function pageSizeProblem(n: unknown): string | undefined {
-  const ok = typeof n === 'number' && Number.isInteger(n) && n >= MIN_PAGE_SIZE && n <= MAX_PAGE_SIZE && (n & (n - 1)) === 0;
+  const ok =
+    typeof n === 'number' && Number.isInteger(n) && n >= MIN_PAGE_SIZE && n <= MAX_PAGE_SIZE && (n & (n - 1)) === 0;
   return ok ? undefined : `a power of two between ${MIN_PAGE_SIZE} and ${MAX_PAGE_SIZE} expected`;
 }
 
@@ -23,6 +24,10 @@ export function metaPageSize(capture: Capture, sink: DiagnosticSink): number | u
   if (!problem) return v as number;
   const fileOffset = capture.metaRecordOffsets?.pageSize;
   const where = fileOffset === undefined ? 'META' : `META record at file offset ${fileOffset}`;
-  sink.report('capture.bad-page-size', `${where}: pageSize ${JSON.stringify(v)} is not ${problem.replace(/ expected$/, '')}; ignored`, fileOffset === undefined ? {} : { fileOffset });
+  sink.report(
+    'capture.bad-page-size',
+    `${where}: pageSize ${JSON.stringify(v)} is not ${problem.replace(/ expected$/, '')}; ignored`,
+    fileOffset === undefined ? {} : { fileOffset },
+  );
   return undefined;
 }

@@ -7,6 +7,7 @@ import { replayCapture } from '../../extension/core/replay/replay';
 import { buildCaptureReport } from '../../extension/core/captureReport';
 import { renderReport } from '../../extension/cli/commands/inspect';
 import { pageSizeProblem } from '../../extension/core/pageSizeCheck';
+import { escapeControls } from '../../extension/cli/terminalText';
 
 export type FindingKind = 'exception' | 'hang' | 'memory' | 'escape' | 'contract';
 
@@ -76,8 +77,8 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   JSON.stringify(report);
   const text = renderReport(report);
   // Terminal text shows what the capture holds, never obeys it: no raw control character but the line ends.
-  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.exec(text);
-  if (raw) throw new ContractError(`inspect's text output holds a raw U+${raw[0].codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  const raw = text.split('\n').find((line) => escapeControls(line) !== line);
+  if (raw !== undefined) throw new ContractError(`inspect's text output holds a raw control character: ${JSON.stringify(raw)}`);
   const r = await replayCapture(analysis, { outDir, workers: false, force: false });
   for (const b of r.blocks) assertInside(outDir, b.file, `ramblock ${JSON.stringify(b.name)}`);
   for (const d of r.deviceState) assertInside(outDir, d.file, `device state ${JSON.stringify(d.idstr)}`);

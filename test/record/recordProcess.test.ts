@@ -27,7 +27,22 @@ interface Recording {
 }
 
 function startRecord(forwardPort: number, out: string): Promise<Recording> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MFD, 'record', '--listen', '127.0.0.1:0', '--forward', `127.0.0.1:${forwardPort}`, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      MFD,
+      'record',
+      '--listen',
+      '127.0.0.1:0',
+      '--forward',
+      `127.0.0.1:${forwardPort}`,
+      '--out',
+      out,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   let timedOut = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((done) => {
@@ -130,7 +145,10 @@ function patterned(start: number, n: number): Buffer {
 }
 
 /** Streams patterned bytes through a recorder and kills it (SIGKILL) once the destination got `killAfter` bytes. */
-async function killMidMigration(name: string, killAfter: number): Promise<{ received: number; captured: number; mismatchAt: number }> {
+async function killMidMigration(
+  name: string,
+  killAfter: number,
+): Promise<{ received: number; captured: number; mismatchAt: number }> {
   const dest = await holdingDestination();
   const out = join(dir, name);
   const rec = await startRecord((dest.server.address() as { port: number }).port, out);
@@ -177,7 +195,10 @@ test('after kill -9 mid-migration, every byte the destination received is in the
   // A few kills at different points: each must find the capture holding all the destination has.
   for (const [i, mib] of [32, 48, 64].entries()) {
     const r = await killMidMigration(`killed-${i}.mfd`, mib << 20);
-    assert.ok(r.captured >= r.received, `kill after ${mib} MiB: the destination received ${r.received} bytes, the capture holds ${r.captured} (${r.received - r.captured} missing)`);
+    assert.ok(
+      r.captured >= r.received,
+      `kill after ${mib} MiB: the destination received ${r.received} bytes, the capture holds ${r.captured} (${r.received - r.captured} missing)`,
+    );
     assert.equal(r.mismatchAt, -1, `kill after ${mib} MiB: captured byte ${r.mismatchAt} differs from the one sent`);
   }
 });

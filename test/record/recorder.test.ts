@@ -37,7 +37,14 @@ test('forwards and records both directions byte for byte, streams in accept orde
   const server = await replyServer((b) => Buffer.concat([Buffer.from('reply:'), b.subarray(0, 1000)]));
   const out = join(dir, 'two-way.mfd');
   // A tiny high-water mark forces the file-backpressure path on every chunk.
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port }, out, meta: { pageSize: 4096 }, highWaterBytes: 1, lowWaterBytes: 0 });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port },
+    out,
+    meta: { pageSize: 4096 },
+    highWaterBytes: 1,
+    lowWaterBytes: 0,
+  });
   const { port } = await rec.start();
   const payloads = [randomBytes(3 << 20), randomBytes(12345), randomBytes(1)];
   const replies: Buffer[] = [];
@@ -52,11 +59,17 @@ test('forwards and records both directions byte for byte, streams in accept orde
     assert.deepEqual(cap.diagnostics, []);
     assert.equal(cap.meta.tool, 'mfd record');
     assert.equal(cap.meta.pageSize, 4096);
-    assert.deepEqual(cap.notes.map((n) => n.text), ['done']);
+    assert.deepEqual(
+      cap.notes.map((n) => n.text),
+      ['done'],
+    );
     assert.equal(cap.streams.length, 3);
     for (const [i, s] of cap.streams.entries()) {
       assert.equal(s.closeReason, 'eof');
-      assert.ok(Buffer.from(await s.toDestination.read(0, s.toDestination.length)).equals(payloads[i]), `stream ${i} to destination`);
+      assert.ok(
+        Buffer.from(await s.toDestination.read(0, s.toDestination.length)).equals(payloads[i]),
+        `stream ${i} to destination`,
+      );
       assert.ok(Buffer.from(await s.toSource.read(0, s.toSource.length)).equals(replies[i]), `stream ${i} to source`);
       assert.equal(replies[i].toString('latin1', 0, 6), 'reply:');
     }
@@ -73,7 +86,11 @@ test('a client reset is recorded as reset and passed on', async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const out = join(dir, 'reset.mfd');
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port }, out });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port },
+    out,
+  });
   const { port } = await rec.start();
   await new Promise<void>((resolve) => {
     const s = connect({ host: '127.0.0.1', port }, () => {
@@ -97,8 +114,16 @@ test('refuses to replace an existing file unless asked', async () => {
   const a = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: 1 }, out });
   await a.start();
   await a.stop();
-  await assert.rejects(new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: 1 }, out }).start(), /EEXIST/);
-  const b = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: 1 }, out, overwrite: true });
+  await assert.rejects(
+    new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: 1 }, out }).start(),
+    /EEXIST/,
+  );
+  const b = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: 1 },
+    out,
+    overwrite: true,
+  });
   await b.start();
   await b.stop();
 });
@@ -107,7 +132,12 @@ test('a destination that never completes the connect: the stream is reset after 
   const { unreachableDestination } = await import('./unreachableDestination');
   const dest = await unreachableDestination();
   const out = join(dir, 'connect-timeout.mfd');
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: dest.port }, out, connectTimeoutMs: 300 });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: dest.port },
+    out,
+    connectTimeoutMs: 300,
+  });
   const { port } = await rec.start();
   const errors: string[] = [];
   rec.on('streamError', (e) => errors.push(e.message));
@@ -143,7 +173,11 @@ test('a chunk reaches the peer only once its record is in the file (what kill -9
   const server = createServer((s) => s.on('data', (b) => (received += b.length)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const out = join(dir, 'held-writes.mfd');
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port }, out });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: (server.address() as { port: number }).port },
+    out,
+  });
   let s: Socket | undefined;
   try {
     const { port } = await rec.start();

@@ -82,7 +82,9 @@ export const recordCommand: CliCommand = {
       return EXIT_USAGE;
     }
     const bound = recorder.address;
-    io.err(`mfd record: listening on ${bound.host}:${bound.port}, forwarding to ${args.forward}, writing ${args.out}\n`);
+    io.err(
+      `mfd record: listening on ${bound.host}:${bound.port}, forwarding to ${args.forward}, writing ${args.out}\n`,
+    );
 
     const clearLine = (): void => {
       if (io.interactive) io.err('\x1b[2K\r');
@@ -97,10 +99,17 @@ export const recordCommand: CliCommand = {
     });
     if (!io.interactive) {
       recorder.on('open', (s) => io.err(`mfd record: stream ${s.id} open (${s.client} -> ${s.server})\n`));
-      recorder.on('close', (s) => io.err(`mfd record: stream ${s.id} closed (${s.closeReason}), ${s.toDestination} bytes ->, ${s.toSource} bytes <-\n`));
+      recorder.on('close', (s) =>
+        io.err(
+          `mfd record: stream ${s.id} closed (${s.closeReason}), ${s.toDestination} bytes ->, ${s.toSource} bytes <-\n`,
+        ),
+      );
     }
     const progress = io.interactive
-      ? setInterval(() => io.err('\x1b[2K\r' + progressLine(recorder.stats(), (process.stderr.columns || 120) - 1)), 250)
+      ? setInterval(
+          () => io.err('\x1b[2K\r' + progressLine(recorder.stats(), (process.stderr.columns || 120) - 1)),
+          250,
+        )
       : undefined;
 
     // The first Ctrl-C / SIGTERM stops the recording: open connections are cut and get their CLOSE records. Those
@@ -112,7 +121,9 @@ export const recordCommand: CliCommand = {
       if (signals === 1) return stopRequested();
       if (signals === 2) {
         clearLine();
-        io.err(`mfd record: finishing ${args.out} (the last records are being written); interrupt again to abandon them\n`);
+        io.err(
+          `mfd record: finishing ${args.out} (the last records are being written); interrupt again to abandon them\n`,
+        );
         return;
       }
       process.exit(130);
@@ -126,7 +137,8 @@ export const recordCommand: CliCommand = {
         // Idle means: at least one connection came, and none is open for the given time.
         const check = (): void => {
           if (idleTimer) clearTimeout(idleTimer);
-          if (recorder.stats().streams.length > 0 && recorder.activeCount() === 0) idleTimer = setTimeout(resolve, args.idleSeconds! * 1000);
+          if (recorder.stats().streams.length > 0 && recorder.activeCount() === 0)
+            idleTimer = setTimeout(resolve, args.idleSeconds! * 1000);
         };
         recorder.on('open', check);
         recorder.on('close', check);
@@ -143,7 +155,9 @@ export const recordCommand: CliCommand = {
     }
     clearLine();
     const total = stats.streams.reduce((n, s) => n + s.toDestination + s.toSource, 0);
-    io.err(`mfd record: ${stats.streams.length} stream(s), ${formatSize(total)} forwarded, ${args.out} is ${formatSize(stats.fileBytes)}\n`);
+    io.err(
+      `mfd record: ${stats.streams.length} stream(s), ${formatSize(total)} forwarded, ${args.out} is ${formatSize(stats.fileBytes)}\n`,
+    );
     return stats.recordError ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -38,7 +38,10 @@ test('mfd send: exit 1 when the destination never closes and no --qmp result say
   const main0 = new Uint8Array(3000);
   main0.set([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3]);
   const path = join(mkdtempSync(join(tmpdir(), 'mfd-send-cli-')), 'small.mfd');
-  writeFileSync(path, new MfdBuilder().meta({ tool: 'test' }).open(0, { client: 'a', server: 'b' }).data(0, main0).close(0).build());
+  writeFileSync(
+    path,
+    new MfdBuilder().meta({ tool: 'test' }).open(0, { client: 'a', server: 'b' }).data(0, main0).close(0).build(),
+  );
   // Accepts, never reads, never closes: a destination stuck elsewhere.
   const held: import('node:net').Socket[] = [];
   const server = createServer((s) => (s.pause(), held.push(s)));
@@ -46,7 +49,11 @@ test('mfd send: exit 1 when the destination never closes and no --qmp result say
   try {
     const port = (server.address() as { port: number }).port;
     const a = io();
-    assert.equal(await main(['send', path, '--to', `127.0.0.1:${port}`, '--close-timeout', '0.3'], a.io), 1, a.o.err + a.o.out);
+    assert.equal(
+      await main(['send', path, '--to', `127.0.0.1:${port}`, '--close-timeout', '0.3'], a.io),
+      1,
+      a.o.err + a.o.out,
+    );
     assert.match(a.o.out, /not confirmed: the destination never closed 1 of 1 connection/);
     assert.doesNotMatch(a.o.out, /^ok$/m);
     const j = io();

@@ -1,5 +1,13 @@
 import { createInterface } from 'node:readline';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseNumber, UsageError, type CliCommand, type CliIo } from '../cliCommand';
+import {
+  EXIT_FINDINGS,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseNumber,
+  UsageError,
+  type CliCommand,
+  type CliIo,
+} from '../cliCommand';
 import { parseCaptureArgs } from './inspect';
 import { sendCapture, SendConnectError, SendInputError, type SendResult } from '../../core/send/sendCapture';
 import { formatSize } from '../../core/record/progress';
@@ -24,10 +32,11 @@ export const sendCommand: CliCommand = {
       'close-timeout': { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (!values.to) throw new UsageError('--to HOST:PORT is required (the destination\'s -incoming tcp:HOST:PORT)');
+    if (!values.to) throw new UsageError("--to HOST:PORT is required (the destination's -incoming tcp:HOST:PORT)");
     const rate = values.rate === undefined ? undefined : parseRate(values.rate);
     const timeout = values.timeout === undefined ? 60 : parseNumber(values.timeout, '--timeout');
-    const closeTimeout = values['close-timeout'] === undefined ? undefined : parseSeconds(values['close-timeout'], '--close-timeout');
+    const closeTimeout =
+      values['close-timeout'] === undefined ? undefined : parseSeconds(values['close-timeout'], '--close-timeout');
     const controller = new AbortController();
     const onSignal = (): void => {
       io.err('\nmfd send: interrupted, closing the connections\n');
@@ -48,7 +57,10 @@ export const sendCommand: CliCommand = {
         pauseAt: values['pause-at'],
         onPause: (p) => {
           clear();
-          return waitForEnter(io, `mfd send: ${p.message}; streams stopped at ${p.sentByStream.map((s) => `#${s.id} ${s.sent}`).join(', ')}.\nSet your breakpoints in the destination, then press Enter to continue… `);
+          return waitForEnter(
+            io,
+            `mfd send: ${p.message}; streams stopped at ${p.sentByStream.map((s) => `#${s.id} ${s.sent}`).join(', ')}.\nSet your breakpoints in the destination, then press Enter to continue… `,
+          );
         },
         stallTimeoutMs: timeout * 1000,
         closeTimeoutMs: closeTimeout === undefined ? undefined : Math.round(closeTimeout * 1000),
@@ -62,7 +74,12 @@ export const sendCommand: CliCommand = {
           ? (p) => {
               lastProgress = Date.now();
               const streams = p.streams.map((s) => `#${s.id} ${formatSize(s.sent)}/${formatSize(s.bytes)}`).join('  ');
-              io.err(`\x1b[2K\r${p.phase} ${formatSize(p.sentBytes)}/${formatSize(p.totalBytes)}  ${streams}`.slice(0, (process.stderr.columns || 120) - 1));
+              io.err(
+                `\x1b[2K\r${p.phase} ${formatSize(p.sentBytes)}/${formatSize(p.totalBytes)}  ${streams}`.slice(
+                  0,
+                  (process.stderr.columns || 120) - 1,
+                ),
+              );
             }
           : undefined,
       });
@@ -118,15 +135,25 @@ function waitForEnter(io: CliIo, prompt: string): Promise<void> {
 }
 
 function renderSend(r: SendResult): string {
-  const lines = [`sent ${r.capture} to ${r.to}: ${formatSize(r.sentBytes)} of ${formatSize(r.totalBytes)} in ${r.streams.length} connection(s)`];
+  const lines = [
+    `sent ${r.capture} to ${r.to}: ${formatSize(r.sentBytes)} of ${formatSize(r.totalBytes)} in ${r.streams.length} connection(s)`,
+  ];
   for (const s of r.streams) {
     const rp = s.returnPath;
-    const back = rp.received || rp.recorded ? `; return path ${rp.received} bytes received (recorded ${rp.recorded}${rp.matchesRecording === undefined ? '' : rp.matchesRecording ? ', identical' : ', different'})` : '';
-    lines.push(`  stream ${s.id} ${s.kind.padEnd(7)} ${s.sent}/${s.bytes} bytes  ${s.outcome}${s.detail ? `: ${s.detail}` : ''}${back}`);
+    const back =
+      rp.received || rp.recorded
+        ? `; return path ${rp.received} bytes received (recorded ${rp.recorded}${rp.matchesRecording === undefined ? '' : rp.matchesRecording ? ', identical' : ', different'})`
+        : '';
+    lines.push(
+      `  stream ${s.id} ${s.kind.padEnd(7)} ${s.sent}/${s.bytes} bytes  ${s.outcome}${s.detail ? `: ${s.detail}` : ''}${back}`,
+    );
   }
   if (r.skippedStreams.length) lines.push(`  streams ${r.skippedStreams.join(', ')}: nothing to send (not opened)`);
   const t = r.timings;
-  if (t.allWrittenMs !== undefined) lines.push(`all bytes handed over after ${t.allWrittenMs} ms${t.allClosedMs !== undefined ? `, all connections closed after ${t.allClosedMs} ms` : ''}${t.destinationCompletedMs !== undefined ? `, destination completed after ${t.destinationCompletedMs} ms` : ''}`);
+  if (t.allWrittenMs !== undefined)
+    lines.push(
+      `all bytes handed over after ${t.allWrittenMs} ms${t.allClosedMs !== undefined ? `, all connections closed after ${t.allClosedMs} ms` : ''}${t.destinationCompletedMs !== undefined ? `, destination completed after ${t.destinationCompletedMs} ms` : ''}`,
+    );
   const q = r.qmp?.outcome;
   if (q) lines.push(`destination query-migrate: ${q.status}${q.error ? ` (${q.error})` : ''}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

@@ -48,16 +48,28 @@ export function asCondition(n: Node): Node {
   let cond: (r: FilterRow) => Tri;
   switch (n.type) {
     case 'boolean':
-      cond = (r) => { const x = v(r); return x === undefined ? false : (x as boolean); };
+      cond = (r) => {
+        const x = v(r);
+        return x === undefined ? false : (x as boolean);
+      };
       break;
     case 'number':
-      cond = (r) => { const x = v(r); return x === undefined ? false : (x as number) !== 0; };
+      cond = (r) => {
+        const x = v(r);
+        return x === undefined ? false : (x as number) !== 0;
+      };
       break;
     case 'string':
-      cond = (r) => { const x = v(r); return x === undefined ? false : (x as string).length > 0; };
+      cond = (r) => {
+        const x = v(r);
+        return x === undefined ? false : (x as string).length > 0;
+      };
       break;
     case 'offsets':
-      cond = (r) => { const x = v(r) as number[] | undefined; return x === undefined ? undefined : x.length > 0; };
+      cond = (r) => {
+        const x = v(r) as number[] | undefined;
+        return x === undefined ? undefined : x.length > 0;
+      };
       break;
   }
   return { ...n, type: 'boolean', cond };
@@ -90,7 +102,16 @@ export function logicalChain(operands: Node[], decisive: boolean): Node {
 export function negation(op: Token, operand: Node): Node {
   const inner = asCondition(operand);
   const c = inner.cond!;
-  return { type: 'boolean', start: op.start, end: inner.end, needsOffsets: inner.needsOffsets, cond: (r) => { const v = c(r); return v === undefined ? undefined : !v; } };
+  return {
+    type: 'boolean',
+    start: op.start,
+    end: inner.end,
+    needsOffsets: inner.needsOffsets,
+    cond: (r) => {
+      const v = c(r);
+      return v === undefined ? undefined : !v;
+    },
+  };
 }
 
 /** `x & y & …`: bitwise and of numbers, in BigInt so values above 2^32 (packet_num, offsets) stay exact. */
@@ -117,7 +138,9 @@ export function bitwiseAnd(operands: Node[]): Node {
 
 /** The operands of `&` must be numbers: checked as each is parsed, so the first wrong one is reported. */
 export function requireNumbers(operands: readonly Node[]): void {
-  for (const n of operands) if (n.type !== 'number') throw new FilterSyntaxError(`"&" needs numbers, not ${describeType(n.type)}`, n.start, n.end);
+  for (const n of operands)
+    if (n.type !== 'number')
+      throw new FilterSyntaxError(`"&" needs numbers, not ${describeType(n.type)}`, n.start, n.end);
 }
 
 function scalarCompare(op: string, a: number | string | boolean, b: number | string | boolean): boolean {
@@ -140,7 +163,8 @@ function scalarCompare(op: string, a: number | string | boolean, b: number | str
 export function compare(op: Token, left: Node, right: Node): Node {
   let l = left;
   let r = right;
-  if (l.type === 'offsets' && r.type === 'offsets') throw new FilterSyntaxError('cannot compare two offset sets', op.start, op.end);
+  if (l.type === 'offsets' && r.type === 'offsets')
+    throw new FilterSyntaxError('cannot compare two offset sets', op.start, op.end);
   // Keep the set on the left: `0x1000 == offset` means the same as `offset == 0x1000`.
   let o = op.text;
   if (r.type === 'offsets') {
@@ -148,11 +172,22 @@ export function compare(op: Token, left: Node, right: Node): Node {
     o = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as Record<string, string>)[o] ?? o;
   }
   const lt = l.type === 'offsets' ? 'number' : l.type;
-  if (lt !== r.type) throw new FilterSyntaxError(`cannot compare ${describeType(l.type)} with ${describeType(r.type)}`, left.start, right.end);
-  if (lt === 'boolean' && o !== '==' && o !== '!=') throw new FilterSyntaxError(`"${o}" does not apply to conditions`, op.start, op.end);
+  if (lt !== r.type)
+    throw new FilterSyntaxError(
+      `cannot compare ${describeType(l.type)} with ${describeType(r.type)}`,
+      left.start,
+      right.end,
+    );
+  if (lt === 'boolean' && o !== '==' && o !== '!=')
+    throw new FilterSyntaxError(`"${o}" does not apply to conditions`, op.start, op.end);
   const a = l.value ?? ((row: FilterRow) => l.cond!(row));
   const b = r.value ?? ((row: FilterRow) => r.cond!(row));
-  const base = { type: 'boolean' as const, start: left.start, end: right.end, needsOffsets: l.needsOffsets || r.needsOffsets };
+  const base = {
+    type: 'boolean' as const,
+    start: left.start,
+    end: right.end,
+    needsOffsets: l.needsOffsets || r.needsOffsets,
+  };
   if (l.type === 'offsets') {
     const negate = o === '!=';
     const test = negate ? '==' : o;
@@ -180,8 +215,11 @@ export function compare(op: Token, left: Node, right: Node): Node {
 }
 
 export function range(v: Node, lo: Node, hi: Node): Node {
-  if (v.type !== 'number' && v.type !== 'offsets') throw new FilterSyntaxError(`"in" needs a number or offset field, not ${describeType(v.type)}`, v.start, v.end);
-  for (const n of [lo, hi]) if (n.type !== 'number') throw new FilterSyntaxError(`range bounds must be numbers, not ${describeType(n.type)}`, n.start, n.end);
+  if (v.type !== 'number' && v.type !== 'offsets')
+    throw new FilterSyntaxError(`"in" needs a number or offset field, not ${describeType(v.type)}`, v.start, v.end);
+  for (const n of [lo, hi])
+    if (n.type !== 'number')
+      throw new FilterSyntaxError(`range bounds must be numbers, not ${describeType(n.type)}`, n.start, n.end);
   const get = v.value!;
   const a = lo.value!;
   const b = hi.value!;
@@ -203,7 +241,12 @@ export function range(v: Node, lo: Node, hi: Node): Node {
 
 export function contains(op: Token, left: Node, right: Node): Node {
   if (left.type === 'offsets' && right.type === 'number') return compare({ ...op, text: '==' }, left, right);
-  if (left.type !== 'string' || right.type !== 'string') throw new FilterSyntaxError('"contains" needs a string field and a string (or an offset field and a number)', left.start, right.end);
+  if (left.type !== 'string' || right.type !== 'string')
+    throw new FilterSyntaxError(
+      '"contains" needs a string field and a string (or an offset field and a number)',
+      left.start,
+      right.end,
+    );
   const a = left.value!;
   const b = right.value!;
   return {

@@ -7,9 +7,27 @@ import type { PacketSummary } from '../multifd/packetTable';
 
 function summary(over: Partial<PacketSummary> = {}): PacketSummary {
   return {
-    stream: 1, index: 0, kind: 'ram', headerOffset: 64, headerLength: 1344, payloadOffset: 1408, payloadLength: 8192,
-    flags: 0, sync: false, method: 'none', pagesAlloc: 128, normalPages: 2, zeroPages: 1, nextPacketSize: 8192,
-    packetNum: 7, ramblock: 'pc.ram', instanceId: 0, epoch: 0, timestampNs: 1000, severity: 0, ...over,
+    stream: 1,
+    index: 0,
+    kind: 'ram',
+    headerOffset: 64,
+    headerLength: 1344,
+    payloadOffset: 1408,
+    payloadLength: 8192,
+    flags: 0,
+    sync: false,
+    method: 'none',
+    pagesAlloc: 128,
+    normalPages: 2,
+    zeroPages: 1,
+    nextPacketSize: 8192,
+    packetNum: 7,
+    ramblock: 'pc.ram',
+    instanceId: 0,
+    epoch: 0,
+    timestampNs: 1000,
+    severity: 0,
+    ...over,
   };
 }
 function row(over: Partial<PacketSummary> = {}, extra: Partial<FilterRow> = {}): FilterRow {
@@ -30,9 +48,25 @@ test('every layout filterName is a filter field', () => {
   assert.deepEqual(unmappedLayoutFields(), []);
   for (const layout of [MULTIFD_INIT_LAYOUT, RAM_PACKET_LAYOUT, DEVICE_STATE_LAYOUT])
     for (const f of layout.fields) if (f.filterName) assert.ok(FILTER_FIELD_MAP.has(f.filterName), f.filterName);
-  for (const name of ['channel', 'stream', 'epoch', 'sync', 'offset', 'method', 'kind', 'zero', 'normal', 'ramblock', 'packet_num'])
+  for (const name of [
+    'channel',
+    'stream',
+    'epoch',
+    'sync',
+    'offset',
+    'method',
+    'kind',
+    'zero',
+    'normal',
+    'ramblock',
+    'packet_num',
+  ])
     assert.ok(FILTER_FIELD_MAP.has(name), name);
-  assert.ok(filterFieldHelp().find((f) => f.name === 'zero')!.cField!.includes('MultiFDPacket_t.zero_pages'));
+  assert.ok(
+    filterFieldHelp()
+      .find((f) => f.name === 'zero')!
+      .cField!.includes('MultiFDPacket_t.zero_pages'),
+  );
 });
 
 test('empty filter matches everything', () => {

@@ -55,12 +55,18 @@ export function parseFilter(text: string): ParseResult {
     const cond = root.cond!;
     return { ok: true, filter: { text, needsOffsets: root.needsOffsets, fields: [...p.fieldsUsed], test: cond } };
   } catch (e) {
-    if (e instanceof FilterSyntaxError) return { ok: false, error: { message: e.message, start: e.start, end: Math.max(e.end, e.start + 1) } };
+    if (e instanceof FilterSyntaxError)
+      return { ok: false, error: { message: e.message, start: e.start, end: Math.max(e.end, e.start + 1) } };
     throw e;
   }
 }
 
 /** Field names and descriptions, for completion and the filter box's help. */
 export function filterFieldHelp(): { name: string; type: FilterType; description: string; cField?: string }[] {
-  return [...FILTER_FIELD_MAP.values()].map((f) => ({ name: f.name, type: f.type, description: f.description, cField: f.cField }));
+  return [...FILTER_FIELD_MAP.values()].map((f) => ({
+    name: f.name,
+    type: f.type,
+    description: f.description,
+    cField: f.cField,
+  }));
 }

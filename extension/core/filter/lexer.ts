@@ -12,7 +12,11 @@ export interface Token {
 
 /** A syntax or type error at [start, end) of the expression; parseFilter turns it into a FilterError. */
 export class FilterSyntaxError extends Error {
-  constructor(message: string, readonly start: number, readonly end: number) {
+  constructor(
+    message: string,
+    readonly start: number,
+    readonly end: number,
+  ) {
     super(message);
   }
 }
@@ -55,9 +59,15 @@ export function tokenize(src: string): Token[] {
         throw new FilterSyntaxError(`malformed number "${src.slice(start, j)}"`, start, j);
       }
       const clean = text.replace(/_/g, '');
-      const value = clean.startsWith('0x') ? parseInt(clean.slice(2), 16) : clean.startsWith('0b') ? parseInt(clean.slice(2), 2) : Number(clean);
-      if (!Number.isFinite(value) || clean === '0x' || clean === '0b') throw new FilterSyntaxError(`malformed number "${text}"`, start, i);
-      if (value > Number.MAX_SAFE_INTEGER) throw new FilterSyntaxError(`number ${text} is too large (above 2^53)`, start, i);
+      const value = clean.startsWith('0x')
+        ? parseInt(clean.slice(2), 16)
+        : clean.startsWith('0b')
+          ? parseInt(clean.slice(2), 2)
+          : Number(clean);
+      if (!Number.isFinite(value) || clean === '0x' || clean === '0b')
+        throw new FilterSyntaxError(`malformed number "${text}"`, start, i);
+      if (value > Number.MAX_SAFE_INTEGER)
+        throw new FilterSyntaxError(`number ${text} is too large (above 2^53)`, start, i);
       out.push({ kind: 'num', text, value, start, end: i });
       continue;
     }

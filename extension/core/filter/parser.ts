@@ -1,6 +1,18 @@
 import { FILTER_FIELD_MAP } from './fields';
 import { FilterSyntaxError, type Token } from './lexer';
-import { asCondition, bitwiseAnd, compare, contains, fieldNode, literal, logicalChain, negation, range, requireNumbers, type Node } from './evaluator';
+import {
+  asCondition,
+  bitwiseAnd,
+  compare,
+  contains,
+  fieldNode,
+  literal,
+  logicalChain,
+  negation,
+  range,
+  requireNumbers,
+  type Node,
+} from './evaluator';
 
 /**
  * Recursive descent over the filter grammar (see filter.ts). Chains are collected in loops, so only
@@ -35,7 +47,12 @@ export class Parser {
   parse(): Node {
     const n = this.or();
     const t = this.peek();
-    if (t.kind !== 'eof') throw new FilterSyntaxError(t.kind === 'op' && t.text === ')' ? 'unbalanced ")"' : `unexpected "${t.text}": expected "&&", "||" or the end`, t.start, t.end);
+    if (t.kind !== 'eof')
+      throw new FilterSyntaxError(
+        t.kind === 'op' && t.text === ')' ? 'unbalanced ")"' : `unexpected "${t.text}": expected "&&", "||" or the end`,
+        t.start,
+        t.end,
+      );
     return asCondition(n);
   }
 
@@ -58,7 +75,12 @@ export class Parser {
 
   /** Runs `inner` one nesting level deeper (inside "(" or after "!"), refusing to go past the limit. */
   private nested<T>(at: Token, inner: () => T): T {
-    if (this.depth >= MAX_FILTER_DEPTH) throw new FilterSyntaxError(`nested too deeply (more than ${MAX_FILTER_DEPTH} levels of "(" and "!")`, at.start, at.end);
+    if (this.depth >= MAX_FILTER_DEPTH)
+      throw new FilterSyntaxError(
+        `nested too deeply (more than ${MAX_FILTER_DEPTH} levels of "(" and "!")`,
+        at.start,
+        at.end,
+      );
     this.depth++;
     try {
       return inner();
@@ -71,7 +93,10 @@ export class Parser {
     const t = this.peek();
     if (this.isOp(t, '!') || this.isWord(t, 'not')) {
       this.next();
-      return negation(t, this.nested(t, () => this.not()));
+      return negation(
+        t,
+        this.nested(t, () => this.not()),
+      );
     }
     return this.test();
   }
@@ -88,7 +113,8 @@ export class Parser {
       this.next();
       const lo = this.value();
       const dots = this.next();
-      if (!this.isOp(dots, '..')) throw new FilterSyntaxError('expected ".." in a range: offset in 0x1000..0x1fff', dots.start, dots.end);
+      if (!this.isOp(dots, '..'))
+        throw new FilterSyntaxError('expected ".." in a range: offset in 0x1000..0x1fff', dots.start, dots.end);
       const hi = this.value();
       return range(left, lo, hi);
     }
@@ -121,12 +147,25 @@ export class Parser {
         if (t.text === '(') {
           const inner = this.nested(t, () => this.or());
           const close = this.next();
-          if (!this.isOp(close, ')')) throw new FilterSyntaxError(close.kind === 'eof' ? 'missing ")"' : `expected ")" but found "${close.text}"`, close.kind === 'eof' ? t.start : close.start, close.end);
+          if (!this.isOp(close, ')'))
+            throw new FilterSyntaxError(
+              close.kind === 'eof' ? 'missing ")"' : `expected ")" but found "${close.text}"`,
+              close.kind === 'eof' ? t.start : close.start,
+              close.end,
+            );
           return { ...inner, start: t.start, end: close.end };
         }
-        throw new FilterSyntaxError(t.text === ')' ? 'unbalanced ")"' : `expected a field, number or string before "${t.text}"`, t.start, t.end);
+        throw new FilterSyntaxError(
+          t.text === ')' ? 'unbalanced ")"' : `expected a field, number or string before "${t.text}"`,
+          t.start,
+          t.end,
+        );
       case 'eof':
-        throw new FilterSyntaxError('the expression ends too early: expected a field, number or string', t.start, t.end);
+        throw new FilterSyntaxError(
+          'the expression ends too early: expected a field, number or string',
+          t.start,
+          t.end,
+        );
       case 'ident': {
         const word = t.text.toLowerCase();
         if (word === 'true' || word === 'false') return literal('boolean', word === 'true', t);

@@ -211,7 +211,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     // The upstream socket is created only when its turn to connect comes (see connectNext).
     const c: Connection = { stats, client, upstream: undefined as unknown as Socket, pipes: [], finished: false };
     this.connections.push(c);
-    this.record((w) => w.open(id, { client: stats.client, server: stats.server }));
+    void this.record((w) => w.open(id, { client: stats.client, server: stats.server }));
     client.setNoDelay(true);
     client.on('error', (e) => this.finish(c, reasonOf(e), isReset(e)));
     client.on('close', () => this.maybeClosed(c));
@@ -325,7 +325,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     c.finished = true;
     c.stats.state = 'closed';
     c.stats.closeReason = reason;
-    this.record((w) => w.close(c.stats.id, reason));
+    void this.record((w) => w.close(c.stats.id, reason));
     // Pass a reset on, so each QEMU sees its peer vanish as it would without the proxy.
     for (const s of [c.client, c.upstream]) {
       if (!s || s.destroyed) continue;
@@ -382,7 +382,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (this.recordFailure) return;
     this.recordFailure = e;
     this.recording = false;
-    this.emit('recordError', new Error(`writing ${this.options.out} failed: ${e.message}; forwarding continues, recording stopped`));
+    this.emit(
+      'recordError',
+      new Error(`writing ${this.options.out} failed: ${e.message}; forwarding continues, recording stopped`),
+    );
   }
 }
 

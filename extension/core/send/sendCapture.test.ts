@@ -26,7 +26,9 @@ interface FakeOptions {
   keepOpen?: boolean;
 }
 
-async function fakeDestination(o: FakeOptions = {}): Promise<{ server: Server; port: number; conns: FakeConnection[]; close(): Promise<void> }> {
+async function fakeDestination(
+  o: FakeOptions = {},
+): Promise<{ server: Server; port: number; conns: FakeConnection[]; close(): Promise<void> }> {
   const conns: FakeConnection[] = [];
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const i = conns.length;
@@ -75,7 +77,15 @@ const dir = mkdtempSync(join(tmpdir(), 'mfd-send-test-'));
 async function multifdChannel(id: number, packets: number): Promise<Uint8Array> {
   const e = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: id });
   e.sync(0);
-  for (let p = 0; p < packets; p++) await e.packet({ ramblock: 'pc.ram', normal: Array.from({ length: 16 }, (_, k) => ({ offset: (p * 16 + k) * PS, data: page(PS, p * 16 + k, 'random') })), packetNum: 1 + p });
+  for (let p = 0; p < packets; p++)
+    await e.packet({
+      ramblock: 'pc.ram',
+      normal: Array.from({ length: 16 }, (_, k) => ({
+        offset: (p * 16 + k) * PS,
+        data: page(PS, p * 16 + k, 'random'),
+      })),
+      packetNum: 1 + p,
+    });
   e.sync(packets + 1);
   return e.bytes();
 }
@@ -88,14 +98,26 @@ function mainChannel(length: number): Uint8Array {
 }
 
 /** Main channel (stream 0, with a recorded return path), two multifd channels; DATA records in small pieces. */
-async function writeCapture(name: string, opts: { mainBytes?: number; packets?: number; returnPath?: Uint8Array } = {}): Promise<{ path: string; streams: Uint8Array[] }> {
-  const streams = [mainChannel(opts.mainBytes ?? 5000), await multifdChannel(0, opts.packets ?? 6), await multifdChannel(1, opts.packets ?? 6)];
-  const b = new MfdBuilder().meta({ tool: 'test', pageSize: PS, parameters: { capabilities: { multifd: true }, 'multifd-channels': 2, 'multifd-compression': 'none' } });
+async function writeCapture(
+  name: string,
+  opts: { mainBytes?: number; packets?: number; returnPath?: Uint8Array } = {},
+): Promise<{ path: string; streams: Uint8Array[] }> {
+  const streams = [
+    mainChannel(opts.mainBytes ?? 5000),
+    await multifdChannel(0, opts.packets ?? 6),
+    await multifdChannel(1, opts.packets ?? 6),
+  ];
+  const b = new MfdBuilder().meta({
+    tool: 'test',
+    pageSize: PS,
+    parameters: { capabilities: { multifd: true }, 'multifd-channels': 2, 'multifd-compression': 'none' },
+  });
   streams.forEach((_, id) => b.open(id, { client: `127.0.0.1:${1000 + id}`, server: '127.0.0.1:4444' }));
   // Interleave records of all streams, as a recorder writes them.
   const piece = 3000;
   const longest = Math.max(...streams.map((s) => s.length));
-  for (let off = 0; off < longest; off += piece) streams.forEach((s, id) => off < s.length && b.data(id, s.subarray(off, off + piece)));
+  for (let off = 0; off < longest; off += piece)
+    streams.forEach((s, id) => off < s.length && b.data(id, s.subarray(off, off + piece)));
   if (opts.returnPath) b.data(0, opts.returnPath, 'toSource');
   streams.forEach((_, id) => b.close(id));
   const path = join(dir, `${name}.mfd`);
@@ -109,12 +131,30 @@ test('send: one connection per stream in accept order, bytes exactly as recorded
   const dst = await fakeDestination({ sendBack: { 0: back } });
   try {
     const progress: number[] = [];
-    const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, onProgress: (p) => progress.push(p.sentBytes), progressIntervalMs: 5 });
+    const r = await sendCapture(cap.path, {
+      to: `127.0.0.1:${dst.port}`,
+      onProgress: (p) => progress.push(p.sentBytes),
+      progressIntervalMs: 5,
+    });
     assert.equal(r.ok, true, JSON.stringify(r.problems));
     assert.equal(dst.conns.length, 3);
-    dst.conns.forEach((c, i) => assert.deepEqual(new Uint8Array(Buffer.concat(c.bytes)), cap.streams[i], `connection ${i}`));
-    assert.deepEqual(r.streams.map((s) => [s.id, s.kind, s.outcome]), [[0, 'main', 'sent'], [1, 'multifd', 'sent'], [2, 'multifd', 'sent']]);
-    assert.deepEqual(r.streams[0].returnPath, { received: 5, recorded: 5, matchesRecording: true, head: '01 02 03 04 05' });
+    dst.conns.forEach((c, i) =>
+      assert.deepEqual(new Uint8Array(Buffer.concat(c.bytes)), cap.streams[i], `connection ${i}`),
+    );
+    assert.deepEqual(
+      r.streams.map((s) => [s.id, s.kind, s.outcome]),
+      [
+        [0, 'main', 'sent'],
+        [1, 'multifd', 'sent'],
+        [2, 'multifd', 'sent'],
+      ],
+    );
+    assert.deepEqual(r.streams[0].returnPath, {
+      received: 5,
+      recorded: 5,
+      matchesRecording: true,
+      head: '01 02 03 04 05',
+    });
     assert.equal(r.streams[1].returnPath.matchesRecording, true);
     assert.equal(r.sentBytes, r.totalBytes);
     assert.equal(progress.at(-1), r.totalBytes);
@@ -134,7 +174,10 @@ test('send: a destination that closes a connection early is named, with stream, 
     assert.equal(s1.outcome, 'closed-early');
     assert.ok(s1.sent < s1.bytes, `${s1.sent} < ${s1.bytes}`);
     assert.ok(s1.stopFileOffset! > 0);
-    assert.match(r.problems.join('\n'), /stream 1 \(multifd\): the destination (closed|reset|broke) the connection .*\(capture file offset \d+\); .*-uuid or migration capabilities\/parameters/);
+    assert.match(
+      r.problems.join('\n'),
+      /stream 1 \(multifd\): the destination (closed|reset|broke) the connection .*\(capture file offset \d+\); .*-uuid or migration capabilities\/parameters/,
+    );
     // The others stop too: the migration is broken once one channel is.
     assert.ok(['sent', 'sent-still-open'].includes(r.streams[0].outcome), r.streams[0].outcome);
     assert.ok(['sent', 'sent-still-open', 'abandoned'].includes(r.streams[2].outcome), r.streams[2].outcome);
@@ -149,7 +192,12 @@ test('send: nobody listening is a clear error, quickly', async () => {
   const port = dst.port;
   await dst.close();
   const t = Date.now();
-  await assert.rejects(sendCapture(cap.path, { to: `127.0.0.1:${port}` }), (e: Error) => e instanceof SendConnectError && /stream 0 \(main\) to 127\.0\.0\.1:\d+: .*ECONNREFUSED.*-incoming/.test(e.message));
+  await assert.rejects(
+    sendCapture(cap.path, { to: `127.0.0.1:${port}` }),
+    (e: Error) =>
+      e instanceof SendConnectError &&
+      /stream 0 \(main\) to 127\.0\.0\.1:\d+: .*ECONNREFUSED.*-incoming/.test(e.message),
+  );
   // A refusal is reported as it happens, not after the 10 s connect timeout (a generous bound: the machine is shared).
   assert.ok(Date.now() - t < 9000);
   await assert.rejects(sendCapture(cap.path, { to: 'nowhere' }), SendInputError);
@@ -160,11 +208,18 @@ test('send: --rate caps the total throughput', async () => {
   const dst = await fakeDestination();
   try {
     const t = performance.now();
-    const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, rateBytesPerSecond: 2 << 20, chunkBytes: 16 << 10 });
+    const r = await sendCapture(cap.path, {
+      to: `127.0.0.1:${dst.port}`,
+      rateBytesPerSecond: 2 << 20,
+      chunkBytes: 16 << 10,
+    });
     const ms = performance.now() - t;
     assert.equal(r.ok, true);
     const expected = (r.totalBytes / (2 << 20)) * 1000;
-    assert.ok(ms >= expected - 80, `${ms.toFixed(0)} ms for ${r.totalBytes} bytes at 2 MiB/s (≥ ${expected.toFixed(0)} expected)`);
+    assert.ok(
+      ms >= expected - 80,
+      `${ms.toFixed(0)} ms for ${r.totalBytes} bytes at 2 MiB/s (≥ ${expected.toFixed(0)} expected)`,
+    );
   } finally {
     await dst.close();
   }
@@ -201,10 +256,22 @@ test('send: --pause-at STREAM:PACKET stops every stream before that packet until
 test('send: bad --pause-at names the stream and the valid range', async () => {
   const cap = await writeCapture('badpause', { packets: 2 });
   const onPause = async () => undefined;
-  await assert.rejects(sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '0:1', onPause }), /stream 0 is the main channel, which has no multifd packets; use 0:@OFFSET/);
-  await assert.rejects(sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '2:99', onPause }), /stream 2 has 4 decoded packet\(s\) \(0–3\)/);
-  await assert.rejects(sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '7:0', onPause }), /stream 7 is not sent \(streams with bytes to send: 0, 1, 2\)/);
-  await assert.rejects(sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '0:@999999', onPause }), /stream 0 has 5000 bytes/);
+  await assert.rejects(
+    sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '0:1', onPause }),
+    /stream 0 is the main channel, which has no multifd packets; use 0:@OFFSET/,
+  );
+  await assert.rejects(
+    sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '2:99', onPause }),
+    /stream 2 has 4 decoded packet\(s\) \(0–3\)/,
+  );
+  await assert.rejects(
+    sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '7:0', onPause }),
+    /stream 7 is not sent \(streams with bytes to send: 0, 1, 2\)/,
+  );
+  await assert.rejects(
+    sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: '0:@999999', onPause }),
+    /stream 0 has 5000 bytes/,
+  );
   await assert.rejects(sendCapture(cap.path, { to: '127.0.0.1:9', pauseAt: 'x', onPause }), /STREAM:PACKET/);
 });
 
@@ -214,13 +281,21 @@ test('send: a destination that stops reading is given up after the stall timeout
   try {
     const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, stallTimeoutMs: 400, closeTimeoutMs: 300 });
     assert.equal(r.ok, false);
-    assert.ok(r.streams.some((s) => s.outcome === 'stalled'), JSON.stringify(r.streams.map((s) => s.outcome)));
+    assert.ok(
+      r.streams.some((s) => s.outcome === 'stalled'),
+      JSON.stringify(r.streams.map((s) => s.outcome)),
+    );
     assert.match(r.problems.join('\n'), /took no bytes/);
 
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     const t = performance.now();
-    const c = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, signal: ac.signal, stallTimeoutMs: 0, closeTimeoutMs: 10_000 });
+    const c = await sendCapture(cap.path, {
+      to: `127.0.0.1:${dst.port}`,
+      signal: ac.signal,
+      stallTimeoutMs: 0,
+      closeTimeoutMs: 10_000,
+    });
     // Cancel closes every connection at once rather than waiting for the 10 s close timeout.
     assert.ok(performance.now() - t < 9000);
     assert.equal(c.cancelled, true);
@@ -237,7 +312,10 @@ test('send: a destination that keeps a connection open after the last byte is cl
   try {
     const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, closeTimeoutMs: 200 });
     assert.equal(r.ok, true);
-    assert.deepEqual(r.streams.map((s) => s.outcome), ['sent-still-open', 'sent-still-open', 'sent-still-open']);
+    assert.deepEqual(
+      r.streams.map((s) => s.outcome),
+      ['sent-still-open', 'sent-still-open', 'sent-still-open'],
+    );
     assert.equal(r.warnings.length, 3);
   } finally {
     await dst.close();
@@ -250,7 +328,11 @@ test('send: a destination that never reads nor closes is not reported as a succe
   const dst = await fakeDestination({ noRead: true });
   try {
     const r = await sendCapture(cap.path, { to: `127.0.0.1:${dst.port}`, closeTimeoutMs: 300 });
-    assert.deepEqual(r.streams.map((s) => s.sent === s.bytes), [true, true, true], 'every byte was handed to the kernel');
+    assert.deepEqual(
+      r.streams.map((s) => s.sent === s.bytes),
+      [true, true, true],
+      'every byte was handed to the kernel',
+    );
     assert.equal(r.confirmed, false);
     assert.match(r.unconfirmed ?? '', /never closed 3 of 3 connection\(s\).*no --qmp result/);
   } finally {

@@ -125,7 +125,8 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) log(`warning: ${w}`);
   const pauseAt = typeof options.pauseAt === 'string' ? parsePauseAt(options.pauseAt) : options.pauseAt;
-  if (pauseAt && !options.onPause) throw new SendInputError('a pause point needs someone to continue: no onPause handler was given');
+  if (pauseAt && !options.onPause)
+    throw new SendInputError('a pause point needs someone to continue: no onPause handler was given');
   const pause = pauseAt ? await resolvePause(capture, plan, pauseAt, options.pageSize) : undefined;
   const totalBytes = plan.streams.reduce((n, s) => n + s.bytes.length, 0);
   const result: SendResult = {
@@ -176,10 +177,18 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
     if (options.qmpSocket) {
       qmp = await QmpClient.connect(options.qmpSocket, options.connectTimeoutMs ?? 10_000);
       const uri = `tcp:${formatEndpoint(to)}`;
-      const preparation = await prepareDestination(qmp, requirements, typeof capture.meta.parameters === 'object' && capture.meta.parameters !== null, uri);
+      const preparation = await prepareDestination(
+        qmp,
+        requirements,
+        typeof capture.meta.parameters === 'object' && capture.meta.parameters !== null,
+        uri,
+      );
       result.qmp = { preparation };
       log(`destination: ${preparation.version}`);
-      const set = [...Object.entries(preparation.capabilitiesSet).map(([k, v]) => `${k}=${v}`), ...Object.entries(preparation.parametersSet).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
+      const set = [
+        ...Object.entries(preparation.capabilitiesSet).map(([k, v]) => `${k}=${v}`),
+        ...Object.entries(preparation.parametersSet).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+      ];
       log(`destination: set ${set.length ? set.join(', ') : 'nothing (already as recorded)'}; ${preparation.incoming}`);
       for (const w of preparation.warnings) {
         warnings.push(w);
@@ -212,7 +221,10 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
           log(event.message);
           progress();
           try {
-            await Promise.race([options.onPause!(event), new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }))]);
+            await Promise.race([
+              options.onPause!(event),
+              new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true })),
+            ]);
           } finally {
             for (const s of senders) s.lastProgress = performance.now();
             gate.open();
@@ -249,9 +261,14 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
       ? (async () => {
           while (sending && !signal?.aborted) {
             // No reply is not failure: a destination stopped in a debugger does not answer its monitor.
-            const st = await qmp!.execute<Record<string, unknown>>('query-migrate').catch(() => ({ status: qmp!.closed ? 'exited' : 'no reply' }));
+            const st = await qmp!
+              .execute<Record<string, unknown>>('query-migrate')
+              .catch(() => ({ status: qmp!.closed ? 'exited' : 'no reply' }));
             if (st.status === 'failed' || st.status === 'exited') {
-              for (const s of senders) s.abandon(`the destination's migration ${st.status === 'failed' ? 'failed' : 'monitor went away (QEMU exited?)'}`);
+              for (const s of senders)
+                s.abandon(
+                  `the destination's migration ${st.status === 'failed' ? 'failed' : 'monitor went away (QEMU exited?)'}`,
+                );
               return;
             }
             await sleep(250, signal);
@@ -277,9 +294,10 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
     const closed = reports.map((r) => r.closedMs).filter((x): x is number => x !== undefined);
     if (closed.length === reports.length) result.timings.allClosedMs = Math.max(...closed);
     if (qmp && result.qmp) {
-      const outcome = await waitForDestination(qmp, signal?.aborted ? 1 : options.closeTimeoutMs ?? 30_000, signal);
+      const outcome = await waitForDestination(qmp, signal?.aborted ? 1 : (options.closeTimeoutMs ?? 30_000), signal);
       result.qmp.outcome = outcome;
-      if (outcome.completedAt !== undefined) result.timings.destinationCompletedMs = Math.round(outcome.completedAt - startedAt);
+      if (outcome.completedAt !== undefined)
+        result.timings.destinationCompletedMs = Math.round(outcome.completedAt - startedAt);
       log(`destination query-migrate: ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`);
     }
   } catch (e) {
@@ -295,19 +313,36 @@ export async function sendOpenedCapture(capture: Capture, options: SendCaptureOp
   }
 
   result.streams = senders.map((s) => s.report);
-  for (const p of plan.streams.slice(senders.length)) result.streams.push({ id: p.id, kind: p.kind, bytes: p.bytes.length, sent: 0, outcome: 'cancelled', returnPath: { received: 0, recorded: p.recordedReturnPath.length } });
+  for (const p of plan.streams.slice(senders.length))
+    result.streams.push({
+      id: p.id,
+      kind: p.kind,
+      bytes: p.bytes.length,
+      sent: 0,
+      outcome: 'cancelled',
+      returnPath: { received: 0, recorded: p.recordedReturnPath.length },
+    });
   result.sentBytes = result.streams.reduce((n, s) => n + s.sent, 0);
   for (const s of result.streams) {
     if (s.outcome === 'closed-early' || s.outcome === 'stalled') {
-      result.problems.push(`stream ${s.id} (${s.kind}): ${s.detail} (capture file offset ${s.stopFileOffset}); ${MISMATCH_HINT}`);
-    } else if (s.outcome === 'abandoned') result.problems.push(`stream ${s.id} (${s.kind}): ${s.detail} (capture file offset ${s.stopFileOffset})`); else if (s.outcome === 'sent-still-open') warnings.push(`stream ${s.id} (${s.kind}): ${s.detail}`);
+      result.problems.push(
+        `stream ${s.id} (${s.kind}): ${s.detail} (capture file offset ${s.stopFileOffset}); ${MISMATCH_HINT}`,
+      );
+    } else if (s.outcome === 'abandoned')
+      result.problems.push(`stream ${s.id} (${s.kind}): ${s.detail} (capture file offset ${s.stopFileOffset})`);
+    else if (s.outcome === 'sent-still-open') warnings.push(`stream ${s.id} (${s.kind}): ${s.detail}`);
   }
   const outcome = result.qmp?.outcome;
   if (outcome && outcome.status !== 'completed') {
-    result.problems.push(`the destination's migration status is "${outcome.status}"${outcome.error ? `: ${outcome.error}` : ''}`);
+    result.problems.push(
+      `the destination's migration status is "${outcome.status}"${outcome.error ? `: ${outcome.error}` : ''}`,
+    );
   }
   if (result.cancelled) result.problems.push('cancelled');
-  result.ok = !result.cancelled && result.problems.length === 0 && result.streams.every((s) => s.outcome === 'sent' || s.outcome === 'sent-still-open');
+  result.ok =
+    !result.cancelled &&
+    result.problems.length === 0 &&
+    result.streams.every((s) => s.outcome === 'sent' || s.outcome === 'sent-still-open');
   const stillOpen = result.streams.filter((s) => s.outcome === 'sent-still-open').length;
   result.confirmed = result.ok && (outcome?.status === 'completed' || stillOpen === 0);
   if (result.ok && !result.confirmed) {
