@@ -37,9 +37,16 @@ test('a qpl packet: per-page compressed sizes, raw pages marked, a compressed pa
     // The first packet of channel 0 with data pages; its sizes as the sender wrote them.
     const sent = sender.sent.find((p) => p.channel === 0 && p.written && p.normal.length > 0 && p.sizes!.some((x) => x === PS) && p.sizes!.some((x) => x < PS));
     assert.ok(sent?.sizes, 'the scenario has a packet with raw and compressed pages');
-    await view.locator('#filter-input').click();
-    await wb!.page.keyboard.press('Control+A');
-    await wb!.page.keyboard.type(`packet_num == ${sent.packetNum} && method == "qpl" && normal > 0`);
+    // A key typed while focus is still moving into the webview is lost: type until the box holds the whole text.
+    const box = view.locator('#filter-input');
+    const filter = `packet_num == ${sent.packetNum} && method == "qpl" && normal > 0`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await box.click();
+      await wb!.page.waitForTimeout(200);
+      await wb!.page.keyboard.press('Control+A');
+      await wb!.page.keyboard.type(filter);
+      if ((await box.evaluate((e) => (e as HTMLInputElement).value)) === filter) break;
+    }
     await wb!.page.keyboard.press('Enter');
     await view.locator('.list-status').filter({ hasText: /^1 of/ }).waitFor({ timeout: 30_000 });
     await view.locator('.packet-list .layer .row:not([hidden])').first().click();
