@@ -50,6 +50,11 @@ export function cString(b: Uint8Array, off: number, width: number): { text: stri
 /** QEMU idstrs are C strings of arbitrary bytes; latin1 keeps every byte visible and reversible. */
 export function latin1(b: Uint8Array): string {
   let s = '';
+  // Ramblock names are short and read once per packet: a plain loop beats building an argument list.
+  if (b.length <= 64) {
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
   return s;
 }
