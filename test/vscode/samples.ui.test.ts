@@ -17,6 +17,7 @@ const replayOut = join(workspace, 'replay-ui');
 let vsc: VSCodeSession | undefined;
 let wb: Workbench | undefined;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of `mfd inspect`, checked field by field
 function inspect(file: string): any {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
