@@ -93,17 +93,21 @@ async function closeReasons(path: string): Promise<(string | undefined)[]> {
   return cap.streams.map((s) => s.closeReason);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  test(`${signal} while a migration connection is open: mfd record exits and writes CLOSE records`, async () => {
+for (const [signal, times] of [
+  ['SIGINT', 1],
+  ['SIGTERM', 1],
+  ['SIGINT', 2],
+] as const) {
+  test(`${signal}${times > 1 ? ` twice in a row (an impatient Ctrl-C)` : ''} while a migration connection is open: mfd record exits and writes CLOSE records`, async () => {
     const dest = await holdingDestination();
-    const out = join(dir, `held-${signal}.mfd`);
+    const out = join(dir, `held-${signal}-${times}.mfd`);
     const rec = await startRecord((dest.server.address() as { port: number }).port, out);
     const source = connect({ host: '127.0.0.1', port: rec.port, allowHalfOpen: true });
     source.on('error', () => undefined);
     await new Promise((r) => source.once('connect', r));
     source.write(Buffer.alloc(100_000, 7));
     await until(() => dest.received() === 100_000, 'the destination to receive the bytes');
-    rec.child.kill(signal);
+    for (let i = 0; i < times; i++) rec.child.kill(signal);
     const r = await rec.exited;
     source.destroy();
     for (const s of dest.sockets) s.destroy();
