@@ -22,4 +22,15 @@ export const CASES: Case[] = [
     { name: `11.1 ${compression} zero-page-detection=multifd, live guest`, qemu: '11.1' as const, channels: 2, compression, zeroPageDetection: 'multifd' as const, ramMiB: 32, live: true },
   ]),
   { name: '11.1 none zero-page-detection=none', qemu: '11.1', channels: 2, compression: 'none', zeroPageDetection: 'none', ramMiB: 32, live: false },
+  // Postcopy: precopy for two dirty syncs of a live guest, then migrate-start-postcopy. 10.0 refuses multifd with
+  // postcopy; 11.1 runs them together. The destination stays paused (-S), so pages come by background push.
+  { name: '10.0 postcopy, no multifd, live guest', qemu: '10.0', channels: 0, compression: 'none', ramMiB: 32, live: true, postcopy: {} },
+  { name: '10.0 postcopy-preempt, no multifd, live guest', qemu: '10.0', channels: 0, compression: 'none', ramMiB: 32, live: true, postcopy: { preempt: true } },
+  ...(['none', 'zlib', 'zstd'] as const).flatMap((compression) =>
+    (['multifd', 'legacy'] as const).map((zeroPageDetection) => ({
+      name: `11.1 postcopy, multifd ${compression}, zero-page-detection=${zeroPageDetection}, live guest`,
+      qemu: '11.1' as const, channels: 2, compression, zeroPageDetection, ramMiB: 32, live: true, postcopy: {},
+    })),
+  ),
+  { name: '11.1 postcopy-preempt, multifd zstd, live guest', qemu: '11.1', channels: 2, compression: 'zstd', zeroPageDetection: 'multifd', ramMiB: 32, live: true, postcopy: { preempt: true } },
 ];

@@ -48,7 +48,8 @@ for (const c of CASES) {
     let result: MigrationResult;
 
     before(async () => {
-      result = await runMigration({ ...c, out: capture, workDir: join(dir, 'vm') });
+      // Postcopy needs guest RAM on tmpfs: the driver then makes its own folder under /dev/shm.
+      result = await runMigration({ ...c, out: capture, workDir: c.postcopy ? undefined : join(dir, 'vm') });
     });
     after(async () => {
       if (result) await removeWorkDir(result);
@@ -58,7 +59,9 @@ for (const c of CASES) {
     test('QEMU migrated: destination RAM equals source RAM', () => {
       assert.equal(result.status, 'completed', result.error);
       assert.equal(result.comparison?.equal, true, JSON.stringify(result.comparison));
-      if (c.live) assert.ok((result.dirtySyncCount ?? 0) >= 3, `live guest: ${result.dirtySyncCount} dirty syncs`);
+      if (c.live && !c.postcopy) assert.ok((result.dirtySyncCount ?? 0) >= 3, `live guest: ${result.dirtySyncCount} dirty syncs`);
+      // A postcopy case must have switched: pages went after migrate-start-postcopy, and the recorder saw the package.
+      if (c.postcopy) assert.ok(Number(result.sourceInfo.ram?.['postcopy-bytes'] ?? 0) > 0, `postcopy-bytes ${result.sourceInfo.ram?.['postcopy-bytes']}`);
     });
 
     test('mfd inspect decodes every stream to its end, counts equal an independent walk', () => {
@@ -91,7 +94,8 @@ for (const c of CASES) {
       assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), { equal: true, sizeA: mem.size, sizeB: mem.size, differingPages: 0 });
     });
 
-    test('a fresh destination fed by mfd send completes, and its RAM equals the recorded source RAM', async () => {
+    // mfd send does not replay postcopy: the switch needs the return path answered and the destination's own faults.
+    test('a fresh destination fed by mfd send completes, and its RAM equals the recorded source RAM', { skip: c.postcopy ? 'postcopy captures are not played by mfd send' : false }, async () => {
       assert.equal(result.status, 'completed', `the recorded migration itself: ${result.error}`);
       const cap = await openCapture(capture);
       const meta = cap.meta;
