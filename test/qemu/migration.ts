@@ -51,6 +51,8 @@ export interface MigrationOptions {
    * other file backends. `channels: 0` turns multifd off (QEMU before 10.1 refuses multifd with postcopy).
    */
   postcopy?: { preempt?: boolean; afterSyncs?: number };
+  /** More migration capabilities to turn on on both sides, e.g. 'return-path' (the destination then answers on it). */
+  capabilities?: string[];
   accel?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -164,6 +166,7 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
       ...(o.channels > 0 ? [{ capability: 'multifd', state: true }] : []),
       ...(o.postcopy ? [{ capability: 'postcopy-ram', state: true }] : []),
       ...(o.postcopy?.preempt ? [{ capability: 'postcopy-preempt', state: true }] : []),
+      ...(o.capabilities ?? []).map((capability) => ({ capability, state: true })),
     ];
     const params: Record<string, unknown> = {
       ...(o.channels > 0 ? { 'multifd-channels': o.channels, 'multifd-compression': o.compression } : {}),
