@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FrameLocator } from 'playwright-core';
+import type { FrameLocator, Locator } from 'playwright-core';
 import { ROOT, assertPrerequisites, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
 import { openCapture } from '../../extension/core/capture/openCapture';
 import { streamKindOf } from '../../extension/core/layout/streamMagic';
@@ -64,12 +64,28 @@ async function twoMigrationPcap(): Promise<Buffer> {
 /** Explorer → right click → Open With… → the Multifd Inspector. */
 async function openWith(name: string): Promise<void> {
   const row = await wb!.waitForExplorerItem(name);
-  await row.click({ button: 'right' });
   const item = wb!.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: /^Open With/ }).first();
-  await item.waitFor({ state: 'visible' });
-  await item.click();
+  const picker = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: EDITOR_NAME }).first();
+  // A click that lands while the context menu is still animating in is dropped: then Enter takes the highlighted item.
+  for (let attempt = 0; ; attempt++) {
+    if (!(await item.isVisible())) await row.click({ button: 'right' });
+    await item.waitFor({ state: 'visible' });
+    await item.click();
+    if (await visibleWithin(picker, 5_000)) break;
+    if (await item.isVisible()) {
+      await wb!.page.keyboard.press('Enter');
+      if (await visibleWithin(picker, 5_000)) break;
+    }
+    if (attempt >= 3) throw new Error(`Open With… on ${name} did not show the editor picker`);
+  }
   await pickQuickItem(EDITOR_NAME);
 }
+
+const visibleWithin = (l: Locator, timeout: number) =>
+  l.waitFor({ state: 'visible', timeout }).then(
+    () => true,
+    () => false,
+  );
 
 /** Waits for the quick pick item with this text and accepts it. */
 async function pickQuickItem(text: string | RegExp): Promise<void> {
