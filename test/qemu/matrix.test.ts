@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runMigration, removeWorkDir, type MigrationResult } from './migration';
 import { CASES } from './cases';
 import { qemuAvailable } from './qemuBinaries';
@@ -13,6 +13,7 @@ import { node22Binary } from '../support/node22';
 import { freePort } from './qemuProcess';
 import { startFreshDestination } from './freshDestination';
 import { openCapture } from '../../extension/core/capture/openCapture';
+import { inspectJson, MFD, replayJson } from '../support/mfdCli';
 
 /**
  * The real-QEMU matrix: every case migrates a real guest between two real QEMU processes through `mfd record`,
@@ -22,19 +23,7 @@ import { openCapture } from '../../extension/core/capture/openCapture';
  * capture into a fresh destination QEMU (started with the recorded command line) completes with the source's RAM:
  * proof that a capture holds everything the destination needs.
  */
-const ROOT = resolve(__dirname, '..', '..');
-const MFD = join(ROOT, 'dist', 'mfd.js');
 
-function mfd(args: string[], node = process.execPath): { code: number; json: any; stderr: string } {
-  const r = spawnSync(node, [MFD, ...args, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  let json: any;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status ?? -1, json, stderr: r.stderr + (json ? '' : r.stdout.slice(0, 2000)) };
-}
 
 before(() => {
   assert.ok(existsSync(MFD), `${MFD} is missing: run npm run build`);
@@ -65,17 +54,19 @@ for (const c of CASES) {
     });
 
     test('mfd inspect decodes every stream to its end, counts equal an independent walk', () => {
-      const r = mfd(['inspect', capture]);
-      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d: any) => d.severity === 'error')));
+      const r = inspectJson([capture]);
+      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity === 'error')));
       const j = r.json;
+      assert.ok(j, r.stderr);
       assert.equal(j.channels, c.channels);
-      assert.equal(j.streams.filter((s: any) => s.kind === 'main').length, 1);
+      assert.equal(j.streams.filter((s) => s.kind === 'main').length, 1);
       for (const s of j.streams) assert.equal(s.complete, s.kind === 'multifd' ? true : s.complete, `stream ${s.id}`);
       const walk = independentWalk(capture, j.pageSize);
-      const mine = j.streams.filter((s: any) => s.kind === 'multifd').map((s: any) => ({ stream: s.id, channel: s.channel, packets: s.packets, syncPackets: s.syncPackets, normalPages: s.normalPages, zeroPages: s.zeroPages, bytes: s.bytes }));
+      const mine = j.streams.filter((s) => s.kind === 'multifd').map((s) => ({ stream: s.id, channel: s.channel, packets: s.packets, syncPackets: s.syncPackets, normalPages: s.normalPages, zeroPages: s.zeroPages, bytes: s.bytes }));
       assert.deepEqual(mine, walk);
-      const main = j.streams.find((s: any) => s.kind === 'main');
-      for (const s of walk) assert.equal(s.syncPackets, main.main.syncMarkers, 'one SYNC per channel per main-channel sync marker');
+      const main = j.streams.find((s) => s.kind === 'main')?.main;
+      assert.ok(main, 'a main channel');
+      for (const s of walk) assert.equal(s.syncPackets, main.syncMarkers, 'one SYNC per channel per main-channel sync marker');
       if (c.zeroPageDetection === 'legacy' || c.qemu === '7.2') {
         assert.equal(j.totals.zeroPages, 0, 'legacy detection: no zero pages in multifd packets');
         assert.ok(j.totals.mainZeroRecords > 0, 'legacy detection: ZERO records on the main channel');
@@ -86,11 +77,12 @@ for (const c of CASES) {
 
     test('mfd replay rebuilds the RAM block byte for byte as the destination holds it', async () => {
       const out = join(dir, 'replay');
-      const r = mfd(['replay', capture, '--out', out, '--reference', `mem=${result.destinationRam}`]);
-      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.compare?.[0]?.ranges?.slice(0, 5)) + JSON.stringify(r.json?.diagnostics?.filter((d: any) => d.severity !== 'info')));
-      const mem = r.json.blocks.find((b: any) => b.name === 'mem');
+      const r = replayJson([capture, '--out', out, '--reference', `mem=${result.destinationRam}`]);
+      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.compare?.[0]?.ranges?.slice(0, 5)) + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity !== 'info')));
+      const mem = r.json?.blocks.find((b) => b.name === 'mem');
+      assert.ok(mem, r.stderr);
       assert.equal(mem.size, c.ramMiB << 20);
-      assert.equal(r.json.compare[0].mismatchedPages, 0);
+      assert.equal(r.json?.compare?.[0].mismatchedPages, 0);
       assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), { equal: true, sizeA: mem.size, sizeB: mem.size, differingPages: 0 });
     });
 
@@ -102,7 +94,7 @@ for (const c of CASES) {
       await cap.source.close();
       const dst = await startFreshDestination(meta, dir);
       let run: ReturnType<typeof spawnSync>;
-      let json: any;
+      let json: { problems?: unknown; streams: { id: number; sent: number; bytes: number }[]; qmp: { outcome: { status: string } } } | undefined;
       try {
         const port = await freePort();
         run = spawnSync(process.execPath, [MFD, 'send', capture, '--to', `127.0.0.1:${port}`, '--qmp', dst.qmpSocket, '--timeout', '60', '--json'], { encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20 });
@@ -116,6 +108,7 @@ for (const c of CASES) {
       }
       const why = `exit ${run.status}: ${String(run.stderr)}\n${json ? JSON.stringify({ problems: json.problems, streams: json.streams, qmp: json.qmp }) : String(run.stdout).slice(0, 2000)}\ndestination stderr: ${dst.stderr()}`;
       assert.equal(run.status, 0, why);
+      assert.ok(json, why);
       assert.equal(json.qmp.outcome.status, 'completed', why);
       assert.equal(json.streams.length, c.channels + 1);
       for (const s of json.streams) assert.equal(s.sent, s.bytes, `stream ${s.id}`);
@@ -126,12 +119,13 @@ for (const c of CASES) {
       test('zstd: the node:zlib decoder (Node 22) and the pure-JS one (Node 20) rebuild the same RAM', async () => {
         const node22 = node22Binary();
         assert.ok(node22, 'Node 22 is needed for the node:zlib zstd path: run bash scripts/setup.sh');
-        const js = mfd(['replay', capture, '--out', join(dir, 'js'), '--zstd', 'js', '--reference', `mem=${result.destinationRam}`]);
-        const native = mfd(['replay', capture, '--out', join(dir, 'native'), '--zstd', 'node', '--reference', `mem=${result.destinationRam}`], node22);
+        const js = replayJson([capture, '--out', join(dir, 'js'), '--zstd', 'js', '--reference', `mem=${result.destinationRam}`]);
+        const native = replayJson([capture, '--out', join(dir, 'native'), '--zstd', 'node', '--reference', `mem=${result.destinationRam}`], node22);
         assert.equal(js.code, 0, js.stderr);
         assert.equal(native.code, 0, native.stderr);
-        const a = js.json.blocks.find((b: any) => b.name === 'mem').file;
-        const b = native.json.blocks.find((b: any) => b.name === 'mem').file;
+        const a = js.json?.blocks.find((b) => b.name === 'mem')?.file;
+        const b = native.json?.blocks.find((b) => b.name === 'mem')?.file;
+        assert.ok(a && b, 'both replays wrote mem');
         assert.equal((await compareRamFiles(a, b)).equal, true);
       });
     }

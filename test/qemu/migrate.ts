@@ -72,7 +72,7 @@ function parse(argv: string[]): MigrationOptions & { clean: boolean; tcpdump?: s
       case '--postcopy': o.postcopy = { ...o.postcopy }; break;
       case '--postcopy-after': o.postcopy = { ...o.postcopy, afterSyncs: num() }; break;
       case '--preempt': o.postcopy = { ...o.postcopy, preempt: true }; break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);
+      case '--help': case '-h': process.stdout.write(USAGE + '\n'); return process.exit(0);
       default: throw new Error(`unknown option ${a}`);
     }
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runMigration, removeWorkDir, type MigrationOptions, type MigrationResult } from './migration';
 import { qemuAvailable } from './qemuBinaries';
 import { freePort } from './qemuProcess';
@@ -11,26 +11,13 @@ import { Tcpdump } from './tcpdump';
 import { compareRamFiles } from './guestRam';
 import { openCapture } from '../../extension/core/capture/openCapture';
 import { pcapFrames, writeWithout } from '../support/pcapEdit';
+import { inspectJson, MFD, replayJson } from '../support/mfdCli';
 
 /**
  * tcpdump, as users run it, during real migrations that `mfd record` records at the same time: the pcap's
  * reassembled streams must equal the recorded ones byte for byte, and replaying the pcap must rebuild the
  * destination's RAM. A copy of a pcap with one segment removed must report the hole at its exact offset.
  */
-const ROOT = resolve(__dirname, '..', '..');
-const MFD = join(ROOT, 'dist', 'mfd.js');
-
-function mfd(args: string[]): { code: number; json: any; stderr: string } {
-  const r = spawnSync(process.execPath, [MFD, ...args, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  let json: any;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status ?? -1, json, stderr: r.stderr + (json ? '' : r.stdout.slice(0, 2000)) };
-}
-
 type Case = Omit<MigrationOptions, 'out'> & { name: string };
 const CASES: Case[] = [
   { name: '7.2 zlib, live guest', qemu: '7.2', channels: 2, compression: 'zlib', ramMiB: 32, live: true },
@@ -95,9 +82,10 @@ for (const c of CASES) {
 
     test('mfd replay of the pcap rebuilds the destination RAM byte for byte', async () => {
       const out = join(dir, 'replay');
-      const r = mfd(['replay', pcap, '--out', out, '--reference', `mem=${result.destinationRam}`]);
-      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d: any) => d.severity !== 'info')));
-      const mem = r.json.blocks.find((b: any) => b.name === 'mem');
+      const r = replayJson([pcap, '--out', out, '--reference', `mem=${result.destinationRam}`]);
+      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity !== 'info')));
+      const mem = r.json?.blocks.find((b) => b.name === 'mem');
+      assert.ok(mem, r.stderr);
       assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), { equal: true, sizeA: mem.size, sizeB: mem.size, differingPages: 0 });
     });
 
@@ -116,10 +104,10 @@ for (const c of CASES) {
       const expected = (victim.seq - syn.seq - 1) >>> 0;
       const holed = join(dir, 'holed.pcap');
       writeWithout(file, [victim], holed);
-      const r = mfd(['inspect', holed]);
+      const r = inspectJson([holed]);
       assert.equal(r.code, 1, r.stderr);
-      const hole = r.json.diagnostics.find((d: any) => d.code === 'pcap.hole');
-      assert.ok(hole, JSON.stringify(r.json.diagnostics));
+      const hole = r.json?.diagnostics.find((d) => d.code === 'pcap.hole');
+      assert.ok(hole, JSON.stringify(r.json?.diagnostics));
       assert.equal(hole.location.stream, 1);
       assert.equal(hole.location.streamOffset, expected);
       // The hole is the victim's bytes, less any that another copy (a retransmission cut differently) still holds.

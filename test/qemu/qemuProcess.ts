@@ -67,7 +67,7 @@ export class QemuVm {
     const vm = new QemuVm(name, [bin.binary, ...args], proc, undefined);
     const failed = new Promise<never>((_, reject) => {
       proc.once('error', (e) => reject(new Error(`${name} QEMU: cannot start ${bin.binary}: ${e.message}`)));
-      vm.exited.then((code) => reject(new Error(`${name} QEMU exited with status ${code} at start: ${vm.stderr.trim()}`)));
+      void vm.exited.then((code) => reject(new Error(`${name} QEMU exited with status ${code} at start: ${vm.stderr.trim()}`)));
     });
     failed.catch(() => undefined);
     vm.qmp = await Promise.race([QmpClient.connect(config.qmpSocket, 15_000, true), failed]);

@@ -67,6 +67,9 @@ export const replayCommand: CliCommand = {
   },
 };
 
+/** What `mfd replay --json` prints. */
+export type ReplayJson = ReturnType<typeof replayJson>;
+
 function replayJson(r: ReplayResult, seconds: number) {
   return {
     outDir: r.outDir,
