@@ -117,7 +117,7 @@ function checkPacketNums({ multifd, oldSender, sink }: CrossCheckInput): void {
   }
   const why = oldSender
     ? "expected from QEMU ≤ 8.2 senders: a pages+SYNC packet takes the SYNC job's number and the empty packet after it repeats it"
-    : 'from 9.0 to 9.2, all-zero-page packets with zlib/zstd consume a packet_num but are never sent; from 10.0 on, packet_num runs without gaps';
+    : 'from 9.0 to 9.2, packets made only of zero pages consume a packet_num but are never sent when compression is on (any method); from 10.0 on, packet_num runs without gaps';
   if (gaps)
     sink.report(
       'multifd.packet-num-gap',
