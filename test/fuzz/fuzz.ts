@@ -156,7 +156,7 @@ function coverageSummary(covDir: string, tmp: string): FuzzFigures['coverage'] {
   const c8 = join(ROOT, 'node_modules', 'c8', 'bin', 'c8.js');
   const r = spawnSync(process.execPath, [c8, 'report', '--temp-directory', covDir, '--reports-dir', reportDir, '--reporter', 'json-summary', '--reporter', 'text', '--all', '--src', 'extension/core', '--include', 'extension/core/**', '--exclude', '**/*.test.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`c8 report failed: ${r.stderr}`);
-  process.env.MFD_FUZZ_COVERAGE_TEXT && console.log(r.stdout);
+  if (process.env.MFD_FUZZ_COVERAGE_TEXT) console.log(r.stdout);
   const summary = JSON.parse(readFileSync(join(reportDir, 'coverage-summary.json'), 'utf8')) as Record<string, { lines: { pct: number; covered: number; total: number } }>;
   const total = summary.total.lines;
   // The decode path: what a capture's bytes reach. Recording, sending and the editor's filter language are not.

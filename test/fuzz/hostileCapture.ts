@@ -44,5 +44,11 @@ if (require.main === module) {
     console.error('usage: hostileCapture.ts OUT.mfd');
     process.exit(2);
   }
-  hostileCapture().then((b) => writeFileSync(out, b, { flag: 'wx' }));
+  hostileCapture().then(
+    (b) => writeFileSync(out, b, { flag: 'wx' }),
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -118,7 +118,8 @@ export class MfdFileWriter {
   /** Creates the file (refusing to replace one unless `overwrite`) and queues the file header. */
   static async create(path: string, overwrite = false): Promise<MfdFileWriter> {
     const w = new MfdFileWriter(await fsp.open(path, overwrite ? 'w' : 'wx'));
-    w.enqueue([encodeFileHeader()]);
+    // Awaited: a file that cannot take its header fails here, not on the first record.
+    await w.enqueue([encodeFileHeader()]);
     return w;
   }
 
