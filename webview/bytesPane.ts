@@ -28,7 +28,9 @@ export class BytesPane {
 
   constructor() {
     this.root = el('section', { class: 'bytes pane', attrs: { 'aria-label': 'Packet bytes' } });
-    this.tabs = el('vscode-tabs', { attrs: { 'aria-label': 'Bytes views' } }) as HTMLElement & { selectedIndex: number };
+    this.tabs = el('vscode-tabs', { attrs: { 'aria-label': 'Bytes views' } }) as HTMLElement & {
+      selectedIndex: number;
+    };
     const labels: Record<BytesTab, string> = { header: 'Header', payload: 'Compressed payload', page: 'Page' };
     this.panels = {} as Record<BytesTab, HTMLElement>;
     for (const t of TABS) {
@@ -61,7 +63,12 @@ export class BytesPane {
   clearAll(): void {
     for (const t of TABS) {
       clear(this.panels[t]);
-      this.panels[t].append(el('div', { class: 'empty', text: t === 'page' ? 'Select an offset[] entry in the details to see its page.' : 'Select a packet.' }));
+      this.panels[t].append(
+        el('div', {
+          class: 'empty',
+          text: t === 'page' ? 'Select an offset[] entry in the details to see its page.' : 'Select a packet.',
+        }),
+      );
     }
     this.byteEls = [];
   }
@@ -72,7 +79,12 @@ export class BytesPane {
     clear(v);
     this.byteEls = new Array(d.header.length);
     const frag = document.createDocumentFragment();
-    frag.append(el('div', { class: 'hex-caption', text: `${d.cStruct}: ${d.header.length} bytes at stream offset ${hexOffset(d.headerOffset)}` }));
+    frag.append(
+      el('div', {
+        class: 'hex-caption',
+        text: `${d.cStruct}: ${d.header.length} bytes at stream offset ${hexOffset(d.headerOffset)}`,
+      }),
+    );
     for (let o = 0; o < d.header.length; o += WIDTH) {
       const line = el('div', { class: 'line' });
       line.append(el('span', { class: 'off', text: (d.headerOffset + o).toString(16).padStart(8, '0') }));
@@ -116,7 +128,12 @@ export class BytesPane {
     this.payloadStreamOffset = d.payloadOffset;
     const v = this.panels.payload;
     clear(v);
-    v.append(el('div', { class: 'empty', text: d.payloadLength ? 'Loading…' : 'This packet has no payload (no normal pages).' }));
+    v.append(
+      el('div', {
+        class: 'empty',
+        text: d.payloadLength ? 'Loading…' : 'This packet has no payload (no normal pages).',
+      }),
+    );
   }
 
   get payloadLoaded(): number {
@@ -128,7 +145,12 @@ export class BytesPane {
     const v = this.panels.payload;
     clear(v);
     const loaded = this.payloadLoaded;
-    v.append(el('div', { class: 'hex-caption', text: `payload: ${c.total} bytes at stream offset ${hexOffset(this.payloadStreamOffset)}; showing ${loaded}` }));
+    v.append(
+      el('div', {
+        class: 'hex-caption',
+        text: `payload: ${c.total} bytes at stream offset ${hexOffset(this.payloadStreamOffset)}; showing ${loaded}`,
+      }),
+    );
     let pos = 0;
     const pre = el('pre', { class: 'dump' });
     const lines: string[] = [];
@@ -139,7 +161,10 @@ export class BytesPane {
     pre.textContent = lines.join('\n');
     v.append(pre);
     if (loaded < this.payloadTotal) {
-      const more = el('vscode-button', { attrs: { secondary: true }, text: `Load ${Math.min(65536, this.payloadTotal - loaded)} more bytes` });
+      const more = el('vscode-button', {
+        attrs: { secondary: true },
+        text: `Load ${Math.min(65536, this.payloadTotal - loaded)} more bytes`,
+      });
       more.addEventListener('click', () => this.onMorePayload());
       v.append(more);
     }
@@ -155,10 +180,16 @@ export class BytesPane {
     const v = this.panels.page;
     clear(v);
     const where = `offset[${p.slot}] = ${hexOffset(p.offset)} in ${p.ramblock} (page ${Math.floor(p.offset / pageSize)})`;
-    v.append(el('div', { class: 'hex-caption', text: `${p.kind === 'zero' ? 'zero page' : 'normal page'} ${where} — ${p.source}${p.note ? `: ${p.note}` : ''}` }));
+    v.append(
+      el('div', {
+        class: 'hex-caption',
+        text: `${p.kind === 'zero' ? 'zero page' : 'normal page'} ${where} — ${p.source}${p.note ? `: ${p.note}` : ''}`,
+      }),
+    );
     if (p.bytes) {
       const allZero = p.bytes.every((b) => b === 0);
-      if (allZero && p.kind === 'normal') v.append(el('div', { class: 'note', text: 'Every byte is zero although this page travelled as data.' }));
+      if (allZero && p.kind === 'normal')
+        v.append(el('div', { class: 'note', text: 'Every byte is zero although this page travelled as data.' }));
       const pre = el('pre', { class: 'dump' });
       pre.textContent = hexDumpLines(p.bytes, 0).join('\n');
       v.append(pre);

@@ -25,7 +25,10 @@ export class DetailsTree {
 
   constructor() {
     this.root = el('section', { class: 'details pane', attrs: { 'aria-label': 'Packet details' } });
-    this.tree = el('div', { class: 'tree', attrs: { role: 'tree', 'aria-label': 'Packet header fields', tabindex: 0 } });
+    this.tree = el('div', {
+      class: 'tree',
+      attrs: { role: 'tree', 'aria-label': 'Packet header fields', tabindex: 0 },
+    });
     this.root.append(this.tree);
     this.tree.addEventListener('keydown', (e) => this.key(e));
     this.tree.addEventListener('click', (e) => {
@@ -99,12 +102,21 @@ export class DetailsTree {
         label: 'offset[] zero pages',
         value: `${zero.length} (no data on the wire)`,
         iconName: 'circle-large-outline',
-        target: { key: 'zero', range: zero.length ? [base + w * normal.length, base + w * (normal.length + zero.length)] : undefined },
+        target: {
+          key: 'zero',
+          range: zero.length ? [base + w * normal.length, base + w * (normal.length + zero.length)] : undefined,
+        },
         children: zero.map(entry),
       });
       if (d.unusedSlots) {
         const start = base + w * d.offsets.length;
-        nodes.push({ key: 'unused', label: 'offset[] unused slots', value: `${d.unusedSlots} (stale or zero; not read by the destination)`, iconName: 'dash', target: { key: 'unused', range: [start, start + w * d.unusedSlots] } });
+        nodes.push({
+          key: 'unused',
+          label: 'offset[] unused slots',
+          value: `${d.unusedSlots} (stale or zero; not read by the destination)`,
+          iconName: 'dash',
+          target: { key: 'unused', range: [start, start + w * d.unusedSlots] },
+        });
       }
     }
     const framing = d.framing && framingNode(d.framing, normal, d.row.ramblock);
@@ -112,7 +124,9 @@ export class DetailsTree {
     nodes.push({
       key: 'payload',
       label: 'payload',
-      value: d.payloadLength ? `${d.payloadLength} bytes at stream offset ${hexOffset(d.payloadOffset)} (${d.row.method})` : 'none',
+      value: d.payloadLength
+        ? `${d.payloadLength} bytes at stream offset ${hexOffset(d.payloadOffset)} (${d.row.method})`
+        : 'none',
       iconName: 'package',
       target: { key: 'payload' },
     });
@@ -122,7 +136,15 @@ export class DetailsTree {
       value: String(d.diagnostics.length),
       iconName: d.diagnostics.length ? 'warning' : 'pass',
       target: { key: 'diagnostics' },
-      children: d.diagnostics.map((x) => ({ key: `diag:${x.id}`, label: x.code, value: x.message, meaning: x.location, iconName: SEVERITY_ICON[x.severity], cls: `sev-${x.severity}`, target: { key: `diag:${x.id}`, diagnostic: x } })),
+      children: d.diagnostics.map((x) => ({
+        key: `diag:${x.id}`,
+        label: x.code,
+        value: x.message,
+        meaning: x.location,
+        iconName: SEVERITY_ICON[x.severity],
+        cls: `sev-${x.severity}`,
+        target: { key: `diag:${x.id}`, diagnostic: x },
+      })),
     });
     this.nodes = nodes;
     this.rebuild();
@@ -166,7 +188,15 @@ export class DetailsTree {
       const open = hasKids && this.expanded.has(n.key);
       const item = el('div', {
         class: `item ${n.cls ?? ''}`,
-        attrs: { role: 'treeitem', id: `tree-${this.visible.length}`, 'aria-level': depth + 1, 'aria-setsize': setSize, 'aria-posinset': pos + 1, 'aria-expanded': hasKids ? String(open) : undefined, 'aria-selected': 'false' },
+        attrs: {
+          role: 'treeitem',
+          id: `tree-${this.visible.length}`,
+          'aria-level': depth + 1,
+          'aria-setsize': setSize,
+          'aria-posinset': pos + 1,
+          'aria-expanded': hasKids ? String(open) : undefined,
+          'aria-selected': 'false',
+        },
         title: n.meaning,
       });
       item.dataset.pos = String(this.visible.length);
@@ -195,12 +225,16 @@ export class DetailsTree {
     if (want) this.expanded.add(n.key);
     else this.expanded.delete(n.key);
     this.rebuild();
-    this.setActive(this.visible.findIndex((v) => v.node.key === n.key), false);
+    this.setActive(
+      this.visible.findIndex((v) => v.node.key === n.key),
+      false,
+    );
   }
 
   private setActive(i: number, announce: boolean): void {
     if (i < 0 || i >= this.visible.length) return;
-    if (this.active >= 0 && this.visible[this.active]) this.visible[this.active].el.setAttribute('aria-selected', 'false');
+    if (this.active >= 0 && this.visible[this.active])
+      this.visible[this.active].el.setAttribute('aria-selected', 'false');
     this.visible[this.active]?.el.classList.remove('active');
     this.active = i;
     const v = this.visible[i];

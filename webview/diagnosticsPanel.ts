@@ -39,16 +39,26 @@ export class DiagnosticsPanel {
     this.list.querySelector('.dp-more')?.remove();
     for (const d of r.items) this.list.append(this.item(d));
     this.loaded += r.items.length;
-    this.head.textContent = `${this.total} ${this.severity ?? ''} diagnostic${this.total === 1 ? '' : 's'}`.replace('  ', ' ');
+    this.head.textContent = `${this.total} ${this.severity ?? ''} diagnostic${this.total === 1 ? '' : 's'}`.replace(
+      '  ',
+      ' ',
+    );
     if (this.loaded < this.total) {
-      const b = el('vscode-button', { class: 'dp-more', attrs: { secondary: true }, text: `Show more (${this.total - this.loaded} left)` });
+      const b = el('vscode-button', {
+        class: 'dp-more',
+        attrs: { secondary: true },
+        text: `Show more (${this.total - this.loaded} left)`,
+      });
       b.addEventListener('click', () => void this.more());
       this.list.append(b);
     }
   }
 
   private item(d: DiagnosticInfo): HTMLElement {
-    const row = el('div', { class: `dp-item sev-${d.severity}`, attrs: { role: 'listitem' } }, [icon(d.severity, d.severity), el('code', { text: d.code })]);
+    const row = el('div', { class: `dp-item sev-${d.severity}`, attrs: { role: 'listitem' } }, [
+      icon(d.severity, d.severity),
+      el('code', { text: d.code }),
+    ]);
     row.append(el('span', { class: 'msg', text: d.message }));
     if (d.packet) {
       const ref = d.packet;

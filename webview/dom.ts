@@ -9,14 +9,20 @@ export interface ElOptions {
   title?: string;
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, opts?: ElOptions, children?: (Node | string)[]): HTMLElementTagNameMap[K];
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  opts?: ElOptions,
+  children?: (Node | string)[],
+): HTMLElementTagNameMap[K];
 export function el(tag: string, opts?: ElOptions, children?: (Node | string)[]): HTMLElement;
 export function el(tag: string, opts: ElOptions = {}, children: (Node | string)[] = []): HTMLElement {
   const e = document.createElement(tag);
   if (opts.class) e.className = opts.class;
   if (opts.text !== undefined) e.textContent = opts.text;
   if (opts.title !== undefined) e.title = opts.title;
-  if (opts.attrs) for (const [k, v] of Object.entries(opts.attrs)) if (v !== undefined && v !== false) e.setAttribute(k, v === true ? '' : String(v));
+  if (opts.attrs)
+    for (const [k, v] of Object.entries(opts.attrs))
+      if (v !== undefined && v !== false) e.setAttribute(k, v === true ? '' : String(v));
   for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
   return e;
 }

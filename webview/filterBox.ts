@@ -15,13 +15,24 @@ export class FilterBox {
   constructor(initial: string) {
     this.root = el('div', { class: 'filter', attrs: { role: 'search' } });
     this.input = el('vscode-textfield', {
-      attrs: { placeholder: 'Filter: channel == 2 && sync · zero > 0 · ramblock == "pc.ram" && offset == 0x1f000', 'aria-label': 'Packet filter expression', 'aria-describedby': 'filter-message', id: 'filter-input' },
+      attrs: {
+        placeholder: 'Filter: channel == 2 && sync · zero > 0 · ramblock == "pc.ram" && offset == 0x1f000',
+        'aria-label': 'Packet filter expression',
+        'aria-describedby': 'filter-message',
+        id: 'filter-input',
+      },
     }) as TextField;
     this.input.value = initial;
     this.message = el('div', { class: 'filter-message', attrs: { id: 'filter-message', 'aria-live': 'polite' } });
     const apply = el('vscode-button', { attrs: { icon: 'filter', 'aria-label': 'Apply filter' }, text: 'Apply' });
-    const help = el('vscode-button', { attrs: { icon: 'question', secondary: true, 'aria-label': 'Filter fields', 'aria-expanded': 'false' }, text: 'Fields' });
-    const helpBox = el('div', { class: 'filter-help', attrs: { hidden: true, role: 'region', 'aria-label': 'Filter fields' } });
+    const help = el('vscode-button', {
+      attrs: { icon: 'question', secondary: true, 'aria-label': 'Filter fields', 'aria-expanded': 'false' },
+      text: 'Fields',
+    });
+    const helpBox = el('div', {
+      class: 'filter-help',
+      attrs: { hidden: true, role: 'region', 'aria-label': 'Filter fields' },
+    });
     help.addEventListener('click', () => {
       const open = helpBox.hidden;
       helpBox.hidden = !open;
@@ -70,7 +81,11 @@ export class FilterBox {
     this.root.classList.toggle('invalid', !!e);
     if (!e) return;
     // The expression with the offending span marked: all text nodes, never HTML.
-    const expr = el('code', { class: 'expr' }, [text.slice(0, e.start), el('mark', { text: text.slice(e.start, e.end) || ' ' }), text.slice(e.end)]);
+    const expr = el('code', { class: 'expr' }, [
+      text.slice(0, e.start),
+      el('mark', { text: text.slice(e.start, e.end) || ' ' }),
+      text.slice(e.end),
+    ]);
     this.message.append(el('span', { text: `Column ${e.start + 1}: ${e.message}  ` }), expr);
   }
 
@@ -82,10 +97,21 @@ export class FilterBox {
   private renderHelp(box: HTMLElement): void {
     clear(box);
     const table = el('table', { class: 'fields' });
-    table.append(el('tr', {}, [el('th', { text: 'field' }), el('th', { text: 'type' }), el('th', { text: 'meaning' })]));
-    for (const f of this.fields) table.append(el('tr', {}, [el('td', {}, [el('code', { text: f.name })]), el('td', { text: f.type }), el('td', { text: f.cField ? `${f.description} (${f.cField})` : f.description })]));
+    table.append(
+      el('tr', {}, [el('th', { text: 'field' }), el('th', { text: 'type' }), el('th', { text: 'meaning' })]),
+    );
+    for (const f of this.fields)
+      table.append(
+        el('tr', {}, [
+          el('td', {}, [el('code', { text: f.name })]),
+          el('td', { text: f.type }),
+          el('td', { text: f.cField ? `${f.description} (${f.cField})` : f.description }),
+        ]),
+      );
     box.append(
-      el('p', { text: 'Operators: == != < <= > >= && || ! (also and, or, not), & (bitwise), "in a..b", "contains". Numbers in decimal or 0x hex; strings in quotes. Offset fields match if any used offset[] entry matches; != means none.' }),
+      el('p', {
+        text: 'Operators: == != < <= > >= && || ! (also and, or, not), & (bitwise), "in a..b", "contains". Numbers in decimal or 0x hex; strings in quotes. Offset fields match if any used offset[] entry matches; != means none.',
+      }),
       table,
     );
   }

@@ -51,12 +51,16 @@ export function plural(n: number, word: string): string {
 }
 
 /** Page-map geometry: cell size and columns so `pages` cells fit a width, with a readable minimum. */
-export function pageMapGeometry(pages: number, width: number, maxHeight = 30000): { cell: number; cols: number; rows: number } {
+export function pageMapGeometry(
+  pages: number,
+  width: number,
+  maxHeight = 30000,
+): { cell: number; cols: number; rows: number } {
   const w = Math.max(16, Math.floor(width));
   let cell = 12;
   while (cell > 1) {
     const cols = Math.floor(w / cell);
-    if (Math.ceil(pages / cols) * cell <= Math.max(240, Math.min(maxHeight, pages * 4 / cols))) break;
+    if (Math.ceil(pages / cols) * cell <= Math.max(240, Math.min(maxHeight, (pages * 4) / cols))) break;
     cell--;
   }
   const cols = Math.max(1, Math.floor(w / cell));

@@ -8,7 +8,18 @@ import { hexOffset, plural } from './format';
  * Each page node points at its offset[] entry, so Enter decodes that page in the bytes pane.
  */
 export function framingNode(f: PayloadFramingInfo, normal: OffsetEntry[], ramblock: string): TreeNode | undefined {
-  const problem: TreeNode[] = f.problem ? [{ key: 'framing:problem', label: 'does not add up', value: f.problem, iconName: 'warning', cls: 'sev-warning', target: { key: 'framing:problem' } }] : [];
+  const problem: TreeNode[] = f.problem
+    ? [
+        {
+          key: 'framing:problem',
+          label: 'does not add up',
+          value: f.problem,
+          iconName: 'warning',
+          cls: 'sev-warning',
+          target: { key: 'framing:problem' },
+        },
+      ]
+    : [];
   if (f.pages) {
     const raw = f.pages.filter((p) => p.raw).length;
     const compressed = f.pages.filter((p) => !p.raw);
@@ -58,5 +69,14 @@ export function framingNode(f: PayloadFramingInfo, normal: OffsetEntry[], ramblo
       children: [...problem, ...members],
     };
   }
-  return problem.length ? { key: 'framing', label: `${f.method} payload`, value: f.problem, iconName: 'warning', target: { key: 'framing' }, children: problem } : undefined;
+  return problem.length
+    ? {
+        key: 'framing',
+        label: `${f.method} payload`,
+        value: f.problem,
+        iconName: 'warning',
+        target: { key: 'framing' },
+        children: problem,
+      }
+    : undefined;
 }

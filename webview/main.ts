@@ -1,7 +1,15 @@
 import './styles.css';
 import { errorMessage } from '../extension/shared/errorMessage';
 import { isSortColumn } from '../extension/shared/packetColumns';
-import { DEFAULT_VIEW, type HostEvent, type PacketDetails, type PacketRef, type SortColumn, type ViewSpec, type WebviewState } from '../extension/shared/protocol';
+import {
+  DEFAULT_VIEW,
+  type HostEvent,
+  type PacketDetails,
+  type PacketRef,
+  type SortColumn,
+  type ViewSpec,
+  type WebviewState,
+} from '../extension/shared/protocol';
 import { BytesPane } from './bytesPane';
 import { DetailsTree, type DetailTarget } from './details';
 import { DiagnosticsPanel } from './diagnosticsPanel';
@@ -15,7 +23,9 @@ import { SummaryBar } from './summaryBar';
 /** The saved view, unless it predates a column rename (its sort then falls back to the default). */
 function restoredView(v: ViewSpec | undefined): ViewSpec {
   if (!v) return DEFAULT_VIEW;
-  return isSortColumn(v.sort?.column) ? v : { filter: typeof v.filter === 'string' ? v.filter : '', sort: DEFAULT_VIEW.sort };
+  return isSortColumn(v.sort?.column)
+    ? v
+    : { filter: typeof v.filter === 'string' ? v.filter : '', sort: DEFAULT_VIEW.sort };
 }
 
 const rpc = new Rpc();
@@ -40,7 +50,12 @@ const diagnostics = new DiagnosticsPanel(rpc);
 const status = el('div', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
 const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root]);
 const lower = el('div', { class: 'lower' }, [details.root, bytes.root, side]);
-const app = el('div', { class: 'app' }, [summary.root, filter.root, el('main', { class: 'panes' }, [list.root, lower]), status]);
+const app = el('div', { class: 'app' }, [
+  summary.root,
+  filter.root,
+  el('main', { class: 'panes' }, [list.root, lower]),
+  status,
+]);
 document.body.append(app);
 list.setSort(state.view.sort);
 bytes.selectTab(state.bytesTab ?? 'header');
@@ -75,7 +90,10 @@ async function applyView(spec: ViewSpec, keepScroll?: number): Promise<boolean> 
 filter.onApply = (text) => void applyView({ ...state.view, filter: text });
 list.onSort = (column: SortColumn) => {
   const same = state.view.sort.column === column;
-  void applyView({ ...state.view, sort: { column, direction: same && state.view.sort.direction === 'asc' ? 'desc' : 'asc' } });
+  void applyView({
+    ...state.view,
+    sort: { column, direction: same && state.view.sort.direction === 'asc' ? 'desc' : 'asc' },
+  });
 };
 list.onScroll = (top) => {
   state.scrollTop = top;
@@ -91,7 +109,10 @@ list.onActivate = () => details.focus();
 
 async function showPacket(ref: PacketRef): Promise<void> {
   const token = ++packetToken;
-  const keepField = state.selected && state.selected.stream === ref.stream && state.selected.index === ref.index ? state.selectedField : undefined;
+  const keepField =
+    state.selected && state.selected.stream === ref.stream && state.selected.index === ref.index
+      ? state.selectedField
+      : undefined;
   state.selected = ref;
   save();
   rpc.send({ type: 'selection', packet: ref });
@@ -137,7 +158,8 @@ bytes.onTab = (t) => {
   state.bytesTab = t;
   save();
   if (t === 'payload' && current && bytes.payloadLoaded === 0) void loadPayload();
-  if (t === 'page' && current && state.selectedField?.startsWith('slot:')) void loadPage(Number(state.selectedField.slice(5)));
+  if (t === 'page' && current && state.selectedField?.startsWith('slot:'))
+    void loadPage(Number(state.selectedField.slice(5)));
 };
 bytes.onMorePayload = () => void loadPayload();
 
@@ -195,12 +217,20 @@ async function reveal(ref: PacketRef, clearFilterIfHidden: boolean, slot?: numbe
 
 // ---- keyboard: F6 / Shift+F6 cycle panes, Ctrl+F or / focuses the filter -----------------------------------------
 document.addEventListener('keydown', (e) => {
-  if ((e.key === 'f' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !(e.target as HTMLElement).closest('vscode-textfield'))) {
+  if (
+    (e.key === 'f' && (e.ctrlKey || e.metaKey)) ||
+    (e.key === '/' && !(e.target as HTMLElement).closest('vscode-textfield'))
+  ) {
     e.preventDefault();
     filter.focus();
   } else if (e.key === 'F6') {
     e.preventDefault();
-    const panes = [() => filter.focus(), () => list.focus(), () => details.focus(), () => (bytes.root.querySelector('.hex') as HTMLElement | null)?.focus()];
+    const panes = [
+      () => filter.focus(),
+      () => list.focus(),
+      () => details.focus(),
+      () => (bytes.root.querySelector('.hex') as HTMLElement | null)?.focus(),
+    ];
     if (state.sidePanel === 'pagemap') panes.push(() => pageMap.focus());
     const active = document.activeElement;
     let i = [filter.root, list.root, details.root, bytes.root, pageMap.root].findIndex((r) => r.contains(active));
@@ -214,7 +244,7 @@ rpc.onEvent((m: HostEvent) => {
   switch (m.type) {
     case 'loading':
     case 'progress':
-      status.textContent = m.type === 'loading' ? m.message : m.message ?? '';
+      status.textContent = m.type === 'loading' ? m.message : (m.message ?? '');
       break;
     case 'loadFailed':
       status.textContent = '';

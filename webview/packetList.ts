@@ -20,7 +20,11 @@ const LOOK: Record<ListColumn, ColumnLook> = {
   epoch: { cls: 'c-num', width: '56px', cell: (r) => String(r.epoch) },
   packet_num: { cls: 'c-num', width: '96px', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
   flags: { cls: 'c-flags', width: 'minmax(120px, 1.2fr)', cell: (r) => r.flagsText },
-  ramblock: { cls: 'c-block', width: 'minmax(100px, 1fr)', cell: (r) => (r.kind === 'device-state' ? `[dev] ${r.ramblock}` : r.ramblock) },
+  ramblock: {
+    cls: 'c-block',
+    width: 'minmax(100px, 1fr)',
+    cell: (r) => (r.kind === 'device-state' ? `[dev] ${r.ramblock}` : r.ramblock),
+  },
   normal_pages: { cls: 'c-num', width: '110px', cell: (r) => String(r.normalPages) },
   zero_pages: { cls: 'c-num', width: '96px', cell: (r) => String(r.zeroPages) },
   next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => String(r.nextPacketSize) },
@@ -61,17 +65,35 @@ export class PacketList {
   onScroll: (top: number) => void = () => {};
 
   constructor(private readonly rpc: Rpc) {
-    this.root = el('div', { class: 'packet-list', attrs: { role: 'grid', 'aria-label': 'Packets', 'aria-rowcount': 0, 'aria-colcount': COLUMNS.length, tabindex: 0, 'aria-multiselectable': 'false' } });
+    this.root = el('div', {
+      class: 'packet-list',
+      attrs: {
+        role: 'grid',
+        'aria-label': 'Packets',
+        'aria-rowcount': 0,
+        'aria-colcount': COLUMNS.length,
+        tabindex: 0,
+        'aria-multiselectable': 'false',
+      },
+    });
     this.header = el('div', { class: 'row header-row', attrs: { role: 'row', 'aria-rowindex': 1 } });
     // One CSS grid for the header and every row, in the declared column order.
     this.root.style.setProperty('--list-columns', COLUMNS.map((c) => c.width).join(' '));
     for (const c of COLUMNS) {
       const key = c.key;
       const sortable = isSortColumn(key);
-      const cell = el('div', { class: `cell ${c.cls}`, attrs: { role: 'columnheader', 'aria-sort': sortable ? 'none' : undefined, title: sortable ? `${c.describe} (click to sort)` : c.describe } }, [
-        el('span', { class: 'label', text: c.label }),
-        el('span', { class: 'sort-icon' }),
-      ]);
+      const cell = el(
+        'div',
+        {
+          class: `cell ${c.cls}`,
+          attrs: {
+            role: 'columnheader',
+            'aria-sort': sortable ? 'none' : undefined,
+            title: sortable ? `${c.describe} (click to sort)` : c.describe,
+          },
+        },
+        [el('span', { class: 'label', text: c.label }), el('span', { class: 'sort-icon' })],
+      );
       if (sortable) cell.addEventListener('click', () => this.onSort(key));
       this.headerCells.set(key, cell);
       this.header.append(cell);
@@ -115,7 +137,10 @@ export class PacketList {
     this.loading.clear();
     this.root.setAttribute('aria-rowcount', String(rowCount + 1));
     this.spacer.style.height = `${Math.min(this.maxSpacer, rowCount * ROW_HEIGHT)}px`;
-    this.status.textContent = rowCount === totalCount ? `${rowCount.toLocaleString('en-US')} packets` : `${rowCount.toLocaleString('en-US')} of ${totalCount.toLocaleString('en-US')} packets match the filter`;
+    this.status.textContent =
+      rowCount === totalCount
+        ? `${rowCount.toLocaleString('en-US')} packets`
+        : `${rowCount.toLocaleString('en-US')} of ${totalCount.toLocaleString('en-US')} packets match the filter`;
     this.selectedIndex = -1;
     if (this.selectedRef) {
       const { viewIndex } = await this.rpc.request('locate', { ...this.selectedRef, viewId });
@@ -278,7 +303,8 @@ export class PacketList {
       if (row?.severity) r.setAttribute('aria-description', `has ${SEVERITY_LABEL[row.severity]} diagnostics`);
       else r.removeAttribute('aria-description');
     }
-    if (this.selectedIndex >= first && this.selectedIndex < first + count) this.root.setAttribute('aria-activedescendant', `pkt-row-${this.selectedIndex}`);
+    if (this.selectedIndex >= first && this.selectedIndex < first + count)
+      this.root.setAttribute('aria-activedescendant', `pkt-row-${this.selectedIndex}`);
     else this.root.removeAttribute('aria-activedescendant');
   }
 }

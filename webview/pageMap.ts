@@ -1,9 +1,21 @@
-import { PAGE_STATES, PageState, type PacketRef, type PageMapInfo, type PageWriterInfo } from '../extension/shared/protocol';
+import {
+  PAGE_STATES,
+  PageState,
+  type PacketRef,
+  type PageMapInfo,
+  type PageWriterInfo,
+} from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
 import { clear, el } from './dom';
 import { hexOffset, pageMapGeometry, plural } from './format';
 
-const STATE_VARS = ['--vscode-editorWidget-border', '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-yellow', '--vscode-charts-red'];
+const STATE_VARS = [
+  '--vscode-editorWidget-border',
+  '--vscode-charts-blue',
+  '--vscode-charts-green',
+  '--vscode-charts-yellow',
+  '--vscode-charts-red',
+];
 const STATE_FALLBACK = ['#80808040', '#3794ff', '#89d185', '#cca700', '#f14c4c'];
 
 /**
@@ -29,15 +41,26 @@ export class PageMap {
 
   constructor(private readonly rpc: Rpc) {
     this.root = el('section', { class: 'pagemap side-panel', attrs: { 'aria-label': 'Page map' } });
-    this.select = el('vscode-single-select', { attrs: { 'aria-label': 'ramblock' } }) as HTMLElement & { value: string };
+    this.select = el('vscode-single-select', { attrs: { 'aria-label': 'ramblock' } }) as HTMLElement & {
+      value: string;
+    };
     this.select.addEventListener('change', () => void this.load(this.select.value));
     this.legend = el('div', { class: 'legend', attrs: { role: 'list', 'aria-label': 'Legend' } });
     this.scroller = el('div', { class: 'canvas-scroll' });
     this.canvas = el('canvas', { attrs: { tabindex: 0, role: 'img', 'aria-label': 'Page map' } });
     this.scroller.append(this.canvas);
     this.info = el('div', { class: 'pm-info', attrs: { 'aria-live': 'polite' } });
-    this.writers = el('div', { class: 'pm-writers', attrs: { role: 'list', 'aria-label': 'Packets that touched the page' } });
-    this.root.append(el('div', { class: 'pm-head' }, [el('span', { class: 'k', text: 'ramblock' }), this.select]), this.legend, this.scroller, this.info, this.writers);
+    this.writers = el('div', {
+      class: 'pm-writers',
+      attrs: { role: 'list', 'aria-label': 'Packets that touched the page' },
+    });
+    this.root.append(
+      el('div', { class: 'pm-head' }, [el('span', { class: 'k', text: 'ramblock' }), this.select]),
+      this.legend,
+      this.scroller,
+      this.info,
+      this.writers,
+    );
     this.canvas.addEventListener('click', (e) => {
       const r = this.canvas.getBoundingClientRect();
       const col = Math.floor((e.clientX - r.left) / this.geometry.cell);
@@ -77,9 +100,17 @@ export class PageMap {
     clear(this.legend);
     PAGE_STATES.forEach((name, i) => {
       if (i === PageState.Mismatch && !map.compared) return;
-      this.legend.append(el('span', { class: 'legend-item', attrs: { role: 'listitem' } }, [el('span', { class: `swatch state-${i}` }), el('span', { text: `${name}: ${map.counts[i].toLocaleString('en-US')}` })]));
+      this.legend.append(
+        el('span', { class: 'legend-item', attrs: { role: 'listitem' } }, [
+          el('span', { class: `swatch state-${i}` }),
+          el('span', { text: `${name}: ${map.counts[i].toLocaleString('en-US')}` }),
+        ]),
+      );
     });
-    this.canvas.setAttribute('aria-label', `Page map of ${b}: ${plural(map.states.length, 'page')}; ${PAGE_STATES.map((n, i) => `${map.counts[i]} ${n}`).join(', ')}. Arrow keys move, Enter lists the packets that touched a page.`);
+    this.canvas.setAttribute(
+      'aria-label',
+      `Page map of ${b}: ${plural(map.states.length, 'page')}; ${PAGE_STATES.map((n, i) => `${map.counts[i]} ${n}`).join(', ')}. Arrow keys move, Enter lists the packets that touched a page.`,
+    );
     this.info.textContent = `${b}: ${plural(map.states.length, 'page')} of ${map.pageSize} bytes`;
     this.draw();
   }
@@ -148,7 +179,14 @@ export class PageMap {
     const m = this.map;
     if (!m) return;
     const cols = this.geometry.cols;
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, PageDown: cols * 16, PageUp: -cols * 16 };
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: cols,
+      ArrowUp: -cols,
+      PageDown: cols * 16,
+      PageUp: -cols * 16,
+    };
     if (e.key in moves) {
       this.cursor = Math.max(0, Math.min(m.states.length - 1, this.cursor + moves[e.key]));
     } else if (e.key === 'Home') this.cursor = 0;

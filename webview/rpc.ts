@@ -1,4 +1,11 @@
-import type { HostEvent, HostToWebview, RequestMap, RequestMethod, WebviewEvent, WebviewState } from '../extension/shared/protocol';
+import type {
+  HostEvent,
+  HostToWebview,
+  RequestMap,
+  RequestMethod,
+  WebviewEvent,
+  WebviewState,
+} from '../extension/shared/protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

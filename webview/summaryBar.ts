@@ -18,25 +18,57 @@ export class SummaryBar {
     clear(this.root);
     const facts = el('div', { class: 'facts', attrs: { role: 'list' } });
     const fact = (label: string, value: string, title?: string) =>
-      facts.append(el('span', { class: 'fact', attrs: { role: 'listitem' }, title: title ?? `${label}: ${value}` }, [el('span', { class: 'k', text: label }), el('span', { class: 'v', text: value })]));
+      facts.append(
+        el('span', { class: 'fact', attrs: { role: 'listitem' }, title: title ?? `${label}: ${value}` }, [
+          el('span', { class: 'k', text: label }),
+          el('span', { class: 'v', text: value }),
+        ]),
+      );
     fact('file', s.fileName);
     fact('input', s.input, `${s.inputDescription}\n(format: ${s.format}, ${s.formatDescription})`);
-    if (s.migration) fact('migration', s.migration, `the migration shown, of those in the file: ${s.migration} (Multifd: Choose Migration in Capture… switches)`);
+    if (s.migration)
+      fact(
+        'migration',
+        s.migration,
+        `the migration shown, of those in the file: ${s.migration} (Multifd: Choose Migration in Capture… switches)`,
+      );
     fact('QEMU', s.qemuVersionHint ?? 'unknown', s.qemuVersionReasons.join('\n') || 'no version-specific evidence');
     fact('page size', `${s.pageSize}`, `target page size ${s.pageSize} (from ${s.pageSizeSource})`);
-    fact('channels', `${s.channels.length}`, s.channels.map((c) => `stream ${c.stream}: channel ${c.channel ?? '?'}, ${c.packets} packets, ${c.compression ?? 'no data'}`).join('\n'));
+    fact(
+      'channels',
+      `${s.channels.length}`,
+      s.channels
+        .map(
+          (c) => `stream ${c.stream}: channel ${c.channel ?? '?'}, ${c.packets} packets, ${c.compression ?? 'no data'}`,
+        )
+        .join('\n'),
+    );
     fact('compression', s.compression ?? 'none seen');
     fact('packets', s.totals.packets.toLocaleString('en-US'), `${plural(s.totals.syncPackets, 'SYNC packet')}`);
     fact('normal pages', s.totals.normalPages.toLocaleString('en-US'));
     fact('zero pages', s.totals.zeroPages.toLocaleString('en-US'));
-    if (s.hasMainChannel) fact('main channel', `${s.totals.mainPageRecords} PAGE / ${s.totals.mainZeroRecords} ZERO`, 'RAM records on the main channel');
-    if (s.ramblocks.length) fact('ramblocks', s.ramblocks.map((b) => `${b.name} (${formatSize(b.usedLength)})`).join(', '));
+    if (s.hasMainChannel)
+      fact(
+        'main channel',
+        `${s.totals.mainPageRecords} PAGE / ${s.totals.mainZeroRecords} ZERO`,
+        'RAM records on the main channel',
+      );
+    if (s.ramblocks.length)
+      fact('ramblocks', s.ramblocks.map((b) => `${b.name} (${formatSize(b.usedLength)})`).join(', '));
     this.root.append(facts);
 
     const diag = el('div', { class: 'diag-counts', attrs: { role: 'group', 'aria-label': 'Diagnostics' } });
     for (const sev of ['error', 'warning', 'info'] as const) {
       const n = s.diagnosticCounts[sev] ?? 0;
-      const b = el('button', { class: `diag-count sev-${sev}`, attrs: { type: 'button', 'aria-label': `${plural(n, sev)}: show the list` }, title: `Show ${sev} diagnostics` }, [icon(sev), el('span', { text: String(n) })]);
+      const b = el(
+        'button',
+        {
+          class: `diag-count sev-${sev}`,
+          attrs: { type: 'button', 'aria-label': `${plural(n, sev)}: show the list` },
+          title: `Show ${sev} diagnostics`,
+        },
+        [icon(sev), el('span', { text: String(n) })],
+      );
       b.addEventListener('click', () => this.onDiagnostics(sev));
       diag.append(b);
     }
@@ -44,7 +76,11 @@ export class SummaryBar {
 
     const actions = el('div', { class: 'actions', attrs: { role: 'toolbar', 'aria-label': 'Capture actions' } });
     const action = (label: string, iconName: string, run: () => void, disabled = false, title?: string) => {
-      const b = el('vscode-button', { attrs: { secondary: true, icon: iconName, disabled, 'aria-label': label }, title: title ?? label, text: label });
+      const b = el('vscode-button', {
+        attrs: { secondary: true, icon: iconName, disabled, 'aria-label': label },
+        title: title ?? label,
+        text: label,
+      });
       b.addEventListener('click', run);
       actions.append(b);
     };
@@ -52,7 +88,13 @@ export class SummaryBar {
     action('Find Page…', 'search', () => this.onCommand('findPage'));
     action('Go to Packet…', 'go-to-file', () => this.onCommand('goToPacket'));
     action('Export…', 'export', () => this.onCommand('export'));
-    action('Replay…', 'debug-rerun', () => this.onCommand('replay'), !s.trusted, s.trusted ? 'Replay the capture into RAM images' : 'Replay needs a trusted workspace');
+    action(
+      'Replay…',
+      'debug-rerun',
+      () => this.onCommand('replay'),
+      !s.trusted,
+      s.trusted ? 'Replay the capture into RAM images' : 'Replay needs a trusted workspace',
+    );
     this.root.append(actions);
   }
 }

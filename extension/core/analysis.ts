@@ -53,7 +53,11 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     if (kind === 'unknown') {
       // Bytes that may carry pages (a postcopy preempt channel, a TLS channel) and are not decoded: an error, so no
       // replay or report looks complete without them.
-      sink.report('stream.unknown-kind', `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd); its ${s.toDestination.length} bytes are not decoded (a postcopy-preempt channel's pages, or a TLS channel), so what replay rebuilds lacks whatever they carry`, { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) });
+      sink.report(
+        'stream.unknown-kind',
+        `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd); its ${s.toDestination.length} bytes are not decoded (a postcopy-preempt channel's pages, or a TLS channel), so what replay rebuilds lacks whatever they carry`,
+        { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) },
+      );
     }
   }
 
@@ -75,9 +79,19 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     }
   }
   const chosen = found[0] ?? { size: 4096, source: 'default' as const };
-  if (!found.length && streams.some((s) => s.kind === 'multifd')) sink.report('multifd.page-size-unknown', 'the target page size could not be inferred from the capture; 4096 is assumed (set it with --page-size)', {});
+  if (!found.length && streams.some((s) => s.kind === 'multifd'))
+    sink.report(
+      'multifd.page-size-unknown',
+      'the target page size could not be inferred from the capture; 4096 is assumed (set it with --page-size)',
+      {},
+    );
   const conflict = found.find((f) => f.size !== chosen.size && f.source !== 'option');
-  if (conflict && chosen.source !== 'option') sink.report('multifd.page-size-conflict', `page size ${chosen.size} (from ${chosen.source}) but ${conflict.source} says ${conflict.size}`, {});
+  if (conflict && chosen.source !== 'option')
+    sink.report(
+      'multifd.page-size-conflict',
+      `page size ${chosen.size} (from ${chosen.source}) but ${conflict.source} says ${conflict.size}`,
+      {},
+    );
   const pageSize = chosen.size;
 
   let main: MainChannelIndex | undefined;
@@ -87,15 +101,28 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   }
 
   const ramblocks = main?.ramblocks ?? [];
-  const blockSizes = main && main.ramblocks.length ? new Map(main.ramblocks.map((b) => [b.name, b.usedLength])) : undefined;
-  const metaMethod = typeof params['multifd-compression'] === 'string' ? (params['multifd-compression'] as string) : undefined;
+  const blockSizes =
+    main && main.ramblocks.length ? new Map(main.ramblocks.map((b) => [b.name, b.usedLength])) : undefined;
+  const metaMethod =
+    typeof params['multifd-compression'] === 'string' ? (params['multifd-compression'] as string) : undefined;
   const expectedMethod = Object.values(METHOD_BY_VALUE).find((m) => m === metaMethod);
   const multifd: MultifdStreamIndex[] = [];
   for (const s of streams.filter((x) => x.kind === 'multifd')) {
-    s.multifd = await indexMultifdStream(s.stream.toDestination, s.id, { pageSize, ramblocks: blockSizes, expectedMethod, names, sink });
+    s.multifd = await indexMultifdStream(s.stream.toDestination, s.id, {
+      pageSize,
+      ramblocks: blockSizes,
+      expectedMethod,
+      names,
+      sink,
+    });
     multifd.push(s.multifd);
   }
-  if (multifd.length && !main) sink.report('multifd.no-main-channel', 'no main channel in this capture: ramblock sizes are unknown, so offsets are checked for alignment only and replay sizes images by the highest offset seen', {});
+  if (multifd.length && !main)
+    sink.report(
+      'multifd.no-main-channel',
+      'no main channel in this capture: ramblock sizes are unknown, so offsets are checked for alignment only and replay sizes images by the highest offset seen',
+      {},
+    );
 
   const hints: VersionHint[] = multifd.flatMap((m) => m.hints);
   if (main && main.flushCount > 0) hints.push(HINTS.multifdFlush);
@@ -104,7 +131,8 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   const channels = Number(params['multifd-channels']);
   // mapped-ram: pages at fixed file offsets, found through each block's bitmap, read in place by replay.
   const mainStream = main && capture.streams.find((x) => x.id === main.streamId)?.toDestination;
-  const mappedRam = main && mainStream && isMappedRam(main) ? await indexMappedRam(main, mainStream, pageSize, sink) : undefined;
+  const mappedRam =
+    main && mainStream && isMappedRam(main) ? await indexMappedRam(main, mainStream, pageSize, sink) : undefined;
   const schedule = mappedRam ? withMappedRam(buildSchedule(multifd, main), mappedRam) : buildSchedule(multifd, main);
   await runCrossChecks({
     multifd,
@@ -116,7 +144,30 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     oldSender,
     sink,
   });
-  await lintKnownReleaseBugs({ multifd, streams: new Map(capture.streams.map((s) => [s.id, s])), main, schedule, pageSize, versionHint, sink });
+  await lintKnownReleaseBugs({
+    multifd,
+    streams: new Map(capture.streams.map((s) => [s.id, s])),
+    main,
+    schedule,
+    pageSize,
+    versionHint,
+    sink,
+  });
   const compression = expectedMethod ?? multifd.find((m) => m.method)?.method;
-  return { capture, pageSize, pageSizeSource: chosen.source, streams, main, multifd, ramblocks, compression, versionHint, mappedRam, schedule, names, diagnostics: sink.items, diagnosticTotals: sink.counts() };
+  return {
+    capture,
+    pageSize,
+    pageSizeSource: chosen.source,
+    streams,
+    main,
+    multifd,
+    ramblocks,
+    compression,
+    versionHint,
+    mappedRam,
+    schedule,
+    names,
+    diagnostics: sink.items,
+    diagnosticTotals: sink.counts(),
+  };
 }

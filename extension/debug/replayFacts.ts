@@ -77,7 +77,13 @@ export class ReplayFacts {
     }
     if (s.kind[step] === WriterKind.MappedRam && a.mappedRam) {
       const w = windowPages(a.mappedRam, s.row[step]);
-      return { kind: 'mapped-ram', block: w.block.name, firstOffset: w.offsets[0] ?? 0, stream: a.mappedRam.streamId, row: s.row[step] };
+      return {
+        kind: 'mapped-ram',
+        block: w.block.name,
+        firstOffset: w.offsets[0] ?? 0,
+        stream: a.mappedRam.streamId,
+        row: s.row[step],
+      };
     }
     const main = a.main;
     if (!main) throw new Error(`replay step ${step + 1} is a main-channel record, but the capture has no main channel`);
@@ -107,7 +113,8 @@ export class ReplayFacts {
   /** Errors and warnings found at analysis for the entry's packet or record, and those raised replaying it. */
   diagnosticsOf(e: CursorEntry): Diagnostic[] {
     const o = this.originOf(e.step);
-    const key = o.kind === 'packet' ? packetKey(o.stream, o.row) : o.kind === 'record' ? recordKey(o.row) : `m:${o.row}`;
+    const key =
+      o.kind === 'packet' ? packetKey(o.stream, o.row) : o.kind === 'record' ? recordKey(o.row) : `m:${o.row}`;
     return [...(this.diagnosticsAt.get(key) ?? []), ...e.raised.filter((d) => d.severity !== 'info')];
   }
 
@@ -116,7 +123,8 @@ export class ReplayFacts {
     const o = this.originOf(e.step);
     if (o.kind === 'packet')
       return `packet ${o.row} of stream ${o.stream} (channel ${o.channel.handshake?.channelId ?? '?'}), packet_num ${o.channel.packets.packetNum.get(o.row)}`;
-    if (o.kind === 'mapped-ram') return `mapped-ram pages of ${o.block} (window ${o.row}, from offset 0x${o.firstOffset.toString(16)}), read in place`;
+    if (o.kind === 'mapped-ram')
+      return `mapped-ram pages of ${o.block} (window ${o.row}, from offset 0x${o.firstOffset.toString(16)}), read in place`;
     return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} on the main channel`;
   }
 

@@ -149,7 +149,8 @@ export class ReplayPresentation {
     const o = this.facts.originOf(e.step);
     if (o.kind === 'packet')
       return `packet ${o.row} · packet_num ${o.channel.packets.packetNum.get(o.row)} · ${e.block} · ${e.normalOffsets.length} normal, ${e.zeroOffsets.length} zero${progress}`;
-    if (o.kind === 'mapped-ram') return `mapped-ram window ${o.row} · ${formatPage(e.block, o.firstOffset)} · ${e.normalOffsets.length} pages${progress}`;
+    if (o.kind === 'mapped-ram')
+      return `mapped-ram window ${o.row} · ${formatPage(e.block, o.firstOffset)} · ${e.normalOffsets.length} pages${progress}`;
     return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} · ${formatPage(e.block, o.record.offset)}${progress}`;
   }
 
@@ -224,7 +225,11 @@ export class ReplayPresentation {
         leaf('packet index', String(o.row)),
       );
     } else if (o.kind === 'mapped-ram') {
-      out.push(leaf('source', 'mapped-ram image: pages whose bitmap bit is set, read in place'), leaf('window', String(o.row)), leaf('ramblock', e.block));
+      out.push(
+        leaf('source', 'mapped-ram image: pages whose bitmap bit is set, read in place'),
+        leaf('window', String(o.row)),
+        leaf('ramblock', e.block),
+      );
     } else {
       const r = o.record;
       out.push(

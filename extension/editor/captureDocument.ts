@@ -27,7 +27,9 @@ export class CaptureDocument implements vscode.CustomDocument {
     const started = Date.now();
     this.model = this.analyze().then((a) => {
       const m = new CaptureModel(a);
-      log().info(`${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`);
+      log().info(
+        `${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`,
+      );
       return m;
     });
     this.model.catch((e) => log().error(`${uri.fsPath}: cannot index: ${errorMessage(e)}`));
@@ -35,16 +37,22 @@ export class CaptureDocument implements vscode.CustomDocument {
 
   private async analyze(): Promise<CaptureAnalysis> {
     const { pageSize } = readSettings(this.uri);
-    const open = (pcap?: PcapOpenOptions) => analyzeCaptureFile(this.uri.fsPath, { pageSize, open: pcap ? { pcap } : undefined });
+    const open = (pcap?: PcapOpenOptions) =>
+      analyzeCaptureFile(this.uri.fsPath, { pageSize, open: pcap ? { pcap } : undefined });
     const remembered = this.choices.remembered(this.uri);
     try {
       return await open(remembered);
     } catch (e) {
       if (!(e instanceof PcapChoiceNeeded)) throw e;
       // Several migrations and none chosen yet, or the remembered one is no longer in the file: ask.
-      log().info(`${this.uri.fsPath}: ${e.migrations.length} migrations in the file${remembered ? ` (the remembered choice ${JSON.stringify(remembered)} matches none)` : ''}; asking which one`);
+      log().info(
+        `${this.uri.fsPath}: ${e.migrations.length} migrations in the file${remembered ? ` (the remembered choice ${JSON.stringify(remembered)} matches none)` : ''}; asking which one`,
+      );
       const index = await this.choices.ask(this.uri, e.migrations);
-      if (index === undefined) throw new Error(`${this.uri.fsPath} holds ${e.migrations.length} migrations and none was chosen: run "Multifd: Choose Migration in Capture…" or reopen the file`);
+      if (index === undefined)
+        throw new Error(
+          `${this.uri.fsPath} holds ${e.migrations.length} migrations and none was chosen: run "Multifd: Choose Migration in Capture…" or reopen the file`,
+        );
       await this.choices.remember(this.uri, { migration: index });
       return open({ migration: index });
     }

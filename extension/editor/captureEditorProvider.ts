@@ -29,10 +29,20 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     this.choices = new MigrationChoices(context.workspaceState);
   }
 
-  static register(context: vscode.ExtensionContext, problems: vscode.DiagnosticCollection, host: PanelHost): CaptureEditorProvider {
+  static register(
+    context: vscode.ExtensionContext,
+    problems: vscode.DiagnosticCollection,
+    host: PanelHost,
+  ): CaptureEditorProvider {
     const p = new CaptureEditorProvider(context, problems, host);
-    const options = { supportsMultipleEditorsPerDocument: true, webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false } };
-    context.subscriptions.push(vscode.window.registerCustomEditorProvider(CAPTURE_VIEW_TYPE, p, options), vscode.window.registerCustomEditorProvider(RAW_VIEW_TYPE, p, options));
+    const options = {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false },
+    };
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(CAPTURE_VIEW_TYPE, p, options),
+      vscode.window.registerCustomEditorProvider(RAW_VIEW_TYPE, p, options),
+    );
     return p;
   }
 
@@ -59,7 +69,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   }
 
   async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
-    if (uri.scheme !== 'file') throw new Error(`Multifd Inspector reads captures from the local file system only (this is ${uri.scheme}:)`);
+    if (uri.scheme !== 'file')
+      throw new Error(`Multifd Inspector reads captures from the local file system only (this is ${uri.scheme}:)`);
     const doc = new CaptureDocument(uri, this.choices);
     this.documents.set(uri.toString(), doc);
     doc.onDidDispose(() => {
@@ -92,7 +103,10 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   /** Opens (or focuses) the capture editor of `uri`, returning its document once indexed. */
   async open(uri: vscode.Uri): Promise<CaptureDocument | undefined> {
     const existing = this.documents.get(uri.toString());
-    const viewType = existing && this.panelsOf(existing)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE) ? RAW_VIEW_TYPE : CAPTURE_VIEW_TYPE;
+    const viewType =
+      existing && this.panelsOf(existing)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE)
+        ? RAW_VIEW_TYPE
+        : CAPTURE_VIEW_TYPE;
     await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
     return this.documents.get(uri.toString());
   }
@@ -104,7 +118,9 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   async reopen(doc: CaptureDocument): Promise<void> {
     const key = doc.uri.toString();
     const viewType = this.panelsOf(doc)[0]?.panel.viewType.endsWith(RAW_VIEW_TYPE) ? RAW_VIEW_TYPE : CAPTURE_VIEW_TYPE;
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === key);
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === key);
     const gone = new Promise<void>((resolve) => {
       if (!this.documents.has(key)) return resolve();
       doc.onDidDispose(() => resolve());

@@ -4,7 +4,16 @@ import type { CaptureModel } from './model/captureModel';
 import { log } from './log';
 import { webviewHtml } from './webviewHtml';
 import { errorMessage } from '../core/util/errorMessage';
-import type { CommandName, HostEvent, HostToWebview, RequestHandlers, RequestMethod, RequestOf, ResultOf, WebviewToHost } from '../shared/protocol';
+import type {
+  CommandName,
+  HostEvent,
+  HostToWebview,
+  RequestHandlers,
+  RequestMethod,
+  RequestOf,
+  ResultOf,
+  WebviewToHost,
+} from '../shared/protocol';
 
 /** What a panel needs from the rest of the extension. */
 export interface PanelHost {
@@ -38,7 +47,8 @@ export class CapturePanel implements vscode.Disposable {
 
   /** Sends an event now, or once the webview is initialised. */
   post(e: HostEvent): void {
-    if (this.initialised || e.type === 'loading' || e.type === 'progress') void this.panel.webview.postMessage(e satisfies HostToWebview);
+    if (this.initialised || e.type === 'loading' || e.type === 'progress')
+      void this.panel.webview.postMessage(e satisfies HostToWebview);
     else this.queue.push(e);
   }
 
@@ -76,12 +86,17 @@ export class CapturePanel implements vscode.Disposable {
       void this.panel.webview.postMessage({ type: 'loadFailed', message: errorMessage(e) } satisfies HostEvent);
       return;
     }
-    await this.panel.webview.postMessage({ type: 'init', summary: model.summary(vscode.workspace.isTrusted), fields: model.filterFields() } satisfies HostEvent);
+    await this.panel.webview.postMessage({
+      type: 'init',
+      summary: model.summary(vscode.workspace.isTrusted),
+      fields: model.filterFields(),
+    } satisfies HostEvent);
     this.initialised = true;
     for (const e of this.queue.splice(0)) void this.panel.webview.postMessage(e);
   }
 
-  private progress = (message: string) => void this.panel.webview.postMessage({ type: 'progress', message } satisfies HostEvent);
+  private progress = (message: string) =>
+    void this.panel.webview.postMessage({ type: 'progress', message } satisfies HostEvent);
 
   /** The model's answer to each request the webview can make; long ones report progress and clear it when done. */
   private handlers(model: CaptureModel): RequestHandlers {
@@ -101,7 +116,11 @@ export class CapturePanel implements vscode.Disposable {
       locate: (p) => ({ viewIndex: model.locate(p) }),
       getDiagnostics: (p) => model.diagnostics(p.start, p.count, p.severity),
       getPageMap: (p) => withProgress(model.pageMap(p.block, this.progress)),
-      getPageWriters: async (p) => ({ block: p.block, offset: p.offset, writers: await model.pageWriters(p.block, p.offset) }),
+      getPageWriters: async (p) => ({
+        block: p.block,
+        offset: p.offset,
+        writers: await model.pageWriters(p.block, p.offset),
+      }),
     };
   }
 
@@ -117,7 +136,12 @@ export class CapturePanel implements vscode.Disposable {
       if (ms > 500) log().debug(`${req.method} took ${ms} ms`);
     } catch (e) {
       log().warn(`${req.method} failed: ${errorMessage(e)}`);
-      await this.panel.webview.postMessage({ type: 'response', id: req.id, method: req.method, error: errorMessage(e) } satisfies HostToWebview);
+      await this.panel.webview.postMessage({
+        type: 'response',
+        id: req.id,
+        method: req.method,
+        error: errorMessage(e),
+      } satisfies HostToWebview);
     }
   }
 }

@@ -19,8 +19,10 @@ export function revealPacket(host: CommandHost, doc: CaptureDocument, packet: Pa
 /** Commands that write files run only in a trusted workspace; otherwise this says so and offers the trust settings. */
 export function requireTrust(what: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`${what} writes files and is available only in a trusted workspace.`, 'Manage Workspace Trust').then((b) => {
-    if (b) void vscode.commands.executeCommand('workbench.trust.manage');
-  });
+  void vscode.window
+    .showWarningMessage(`${what} writes files and is available only in a trusted workspace.`, 'Manage Workspace Trust')
+    .then((b) => {
+      if (b) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
   return false;
 }

@@ -38,7 +38,8 @@ export class Commands {
   register(provider: CaptureEditorProvider): void {
     const host: CommandHost = { context: this.context, provider };
     this.host = host;
-    const reg = (id: string, f: Parameters<typeof vscode.commands.registerCommand>[1]) => this.context.subscriptions.push(vscode.commands.registerCommand(id, f));
+    const reg = (id: string, f: Parameters<typeof vscode.commands.registerCommand>[1]) =>
+      this.context.subscriptions.push(vscode.commands.registerCommand(id, f));
     reg(COMMANDS.replay, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => replay(host, d)));
     reg(COMMANDS.compare, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => compare(host, d)));
     reg(COMMANDS.goToPacket, (uri?: vscode.Uri) => this.withDoc(host, uri, (d) => goToPacket(host, d)));
@@ -72,7 +73,11 @@ export class Commands {
     void vscode.window.showErrorMessage(`Multifd: ${what} failed: ${errorMessage(e)}`);
   }
 
-  private async withDoc(host: CommandHost, uri: vscode.Uri | undefined, f: (d: CaptureDocument) => Promise<unknown>): Promise<void> {
+  private async withDoc(
+    host: CommandHost,
+    uri: vscode.Uri | undefined,
+    f: (d: CaptureDocument) => Promise<unknown>,
+  ): Promise<void> {
     try {
       let doc = host.provider.documentFor(uri instanceof vscode.Uri ? uri : undefined);
       if (!doc && uri instanceof vscode.Uri) doc = await host.provider.open(uri);

@@ -13,7 +13,9 @@ export async function exportList(doc: CaptureDocument): Promise<void> {
       { label: 'CSV', format: 'csv' as ExportFormat },
       { label: 'JSON', format: 'json' as ExportFormat },
     ],
-    { title: `Export the packet list (${model.currentView.rowCount} rows${model.currentView.spec.filter ? `, filter: ${model.currentView.spec.filter}` : ''})` },
+    {
+      title: `Export the packet list (${model.currentView.rowCount} rows${model.currentView.spec.filter ? `, filter: ${model.currentView.spec.filter}` : ''})`,
+    },
   );
   if (!fmt) return;
   const base = basename(doc.uri.fsPath).replace(/\.[^.]*$/, '');
@@ -24,7 +26,10 @@ export async function exportList(doc: CaptureDocument): Promise<void> {
   });
   if (!target) return;
   const path = target.fsPath;
-  const exists = await fsp.stat(path).then(() => true, () => false);
+  const exists = await fsp.stat(path).then(
+    () => true,
+    () => false,
+  );
   if (exists) {
     const ok = await vscode.window.showWarningMessage(`${path} exists. Overwrite it?`, { modal: true }, 'Overwrite');
     if (ok !== 'Overwrite') return;

@@ -43,5 +43,6 @@ export async function showLivePacket(title: string, decoded: LiveDecodedPacket):
   const path = join(dir, `packet-${process.pid}-${++counter}.mfd`);
   writeFileSync(path, file, { flag: 'wx' });
   await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), CAPTURE_VIEW_TYPE);
-  if (decoded.problems.length) void vscode.window.showWarningMessage(`Multifd: ${title}: ${decoded.problems.join('; ')}`);
+  if (decoded.problems.length)
+    void vscode.window.showWarningMessage(`Multifd: ${title}: ${decoded.problems.join('; ')}`);
 }

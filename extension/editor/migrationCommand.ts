@@ -23,7 +23,11 @@ export async function chooseMigration(host: CommandHost, doc: CaptureDocument): 
   const pcap = model.analysis.capture.meta.pcap as PcapMeta | undefined;
   const migrations = pcap?.migrations ?? [];
   if (migrations.length < 2) {
-    void vscode.window.showInformationMessage(pcap ? `${name} holds ${migrations.length === 1 ? 'one migration' : 'no migration'}: there is nothing to choose.` : `${name} is not a tcpdump capture: it holds one migration.`);
+    void vscode.window.showInformationMessage(
+      pcap
+        ? `${name} holds ${migrations.length === 1 ? 'one migration' : 'no migration'}: there is nothing to choose.`
+        : `${name} is not a tcpdump capture: it holds one migration.`,
+    );
     return;
   }
   const current = pcap?.chosen?.index;

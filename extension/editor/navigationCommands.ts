@@ -15,7 +15,8 @@ export async function goToPacket(host: CommandHost, doc: CaptureDocument): Promi
       const q = parsePacketQuery(t);
       if ('error' in q) return q.error;
       if ('ref' in q && model.globalId(q.ref) < 0) return `there is no packet ${q.ref.index} in stream ${q.ref.stream}`;
-      if ('viewIndex' in q && q.viewIndex >= model.currentView.rowCount) return `the list has ${model.currentView.rowCount} rows`;
+      if ('viewIndex' in q && q.viewIndex >= model.currentView.rowCount)
+        return `the list has ${model.currentView.rowCount} rows`;
       return undefined;
     },
   });
@@ -36,7 +37,11 @@ export async function goToPacket(host: CommandHost, doc: CaptureDocument): Promi
   let target = hits[0];
   if (hits.length > 1) {
     const pick = await vscode.window.showQuickPick(
-      hits.map((h) => ({ label: `stream ${h.stream} packet ${h.index}`, description: model.rowOf(model.globalId(h), -1).flagsText, ref: h })),
+      hits.map((h) => ({
+        label: `stream ${h.stream} packet ${h.index}`,
+        description: model.rowOf(model.globalId(h), -1).flagsText,
+        ref: h,
+      })),
       { title: `packet_num ${q.packetNum} appears ${hits.length} times` },
     );
     if (!pick) return;
@@ -55,24 +60,38 @@ export async function findPage(host: CommandHost, doc: CaptureDocument): Promise
     validateInput: (t) => {
       const q = parsePageQuery(t);
       if ('error' in q) return q.error;
-      if (q.block !== undefined && !model.blocks().includes(q.block)) return `no ramblock "${q.block}" (known: ${model.blocks().join(', ')})`;
+      if (q.block !== undefined && !model.blocks().includes(q.block))
+        return `no ramblock "${q.block}" (known: ${model.blocks().join(', ')})`;
       return undefined;
     },
   });
   if (text === undefined) return;
   const q = parsePageQuery(text);
   if ('error' in q) return;
-  const writers = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Finding the packets that touched the page' }, () => model.pageWriters(q.block, q.offset));
+  const writers = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Finding the packets that touched the page' },
+    () => model.pageWriters(q.block, q.offset),
+  );
   const page = Math.floor(q.offset / model.analysis.pageSize) * model.analysis.pageSize;
   if (!writers.length) {
-    void vscode.window.showInformationMessage(`No packet or record touched page ${hex(page)}${q.block ? ` of ${q.block}` : ''}.`);
+    void vscode.window.showInformationMessage(
+      `No packet or record touched page ${hex(page)}${q.block ? ` of ${q.block}` : ''}.`,
+    );
     return;
   }
   const block = q.block ?? writers[0].block;
   if (block) host.provider.postTo(doc, { type: 'showPage', block, offset: page });
   const pick = await vscode.window.showQuickPick(
-    writers.map((w, i) => ({ label: `${i + 1}. ${w.kind}`, description: w.packetNum !== undefined ? `packet_num ${w.packetNum}` : undefined, detail: w.label, w })),
-    { title: `Page ${hex(page)}${q.block ? ` of ${q.block}` : ''}: ${writers.length} write(s), in replay order`, matchOnDetail: true },
+    writers.map((w, i) => ({
+      label: `${i + 1}. ${w.kind}`,
+      description: w.packetNum !== undefined ? `packet_num ${w.packetNum}` : undefined,
+      detail: w.label,
+      w,
+    })),
+    {
+      title: `Page ${hex(page)}${q.block ? ` of ${q.block}` : ''}: ${writers.length} write(s), in replay order`,
+      matchOnDetail: true,
+    },
   );
   if (pick?.w.ref) revealPacket(host, doc, pick.w.ref);
 }

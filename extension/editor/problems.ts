@@ -28,13 +28,25 @@ export function toVscodeDiagnostics(uri: vscode.Uri, ds: readonly Diagnostic[]):
   return ds.map((d) => {
     const line = Math.max(0, d.location.packet ?? 0);
     const where = formatLocation(d.location);
-    const v = new vscode.Diagnostic(new vscode.Range(line, 0, line, 0), where ? `${d.message} [${where}]` : d.message, SEVERITY[d.severity]);
+    const v = new vscode.Diagnostic(
+      new vscode.Range(line, 0, line, 0),
+      where ? `${d.message} [${where}]` : d.message,
+      SEVERITY[d.severity],
+    );
     v.source = 'multifd';
     if (d.location.stream !== undefined && d.location.packet !== undefined) {
-      v.code = { value: d.code, target: revealUri({ uri: uri.toString(), stream: d.location.stream, packet: d.location.packet }) };
+      v.code = {
+        value: d.code,
+        target: revealUri({ uri: uri.toString(), stream: d.location.stream, packet: d.location.packet }),
+      };
     } else v.code = d.code;
     if (d.related?.stream !== undefined && d.related.packet !== undefined) {
-      v.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, new vscode.Position(d.related.packet, 0)), `related: ${formatLocation(d.related)}`)];
+      v.relatedInformation = [
+        new vscode.DiagnosticRelatedInformation(
+          new vscode.Location(uri, new vscode.Position(d.related.packet, 0)),
+          `related: ${formatLocation(d.related)}`,
+        ),
+      ];
     }
     return v;
   });

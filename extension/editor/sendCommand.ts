@@ -24,7 +24,8 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
   if (!to) return;
   const qmp = await vscode.window.showInputBox({
     title: 'Send Capture to Destination QEMU (2/2)',
-    prompt: "Optional: the destination's QMP unix socket, to set the recorded parameters and report its result (leave empty to skip)",
+    prompt:
+      "Optional: the destination's QMP unix socket, to set the recorded parameters and report its result (leave empty to skip)",
     placeHolder: '/tmp/dst.qmp',
   });
   if (qmp === undefined) return;
@@ -32,7 +33,11 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
   const ac = new AbortController();
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Sending ${vscode.workspace.asRelativePath(capture)} to ${to}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Sending ${vscode.workspace.asRelativePath(capture)} to ${to}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         token.onCancellationRequested(() => ac.abort());
         let last = 0;
@@ -43,7 +48,10 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
           onLog: (line) => out.info(line),
           onProgress: (p) => {
             const pct = p.totalBytes ? (100 * p.sentBytes) / p.totalBytes : 0;
-            progress.report({ increment: pct - last, message: `${p.phase}: ${(p.sentBytes / 2 ** 20).toFixed(1)} of ${(p.totalBytes / 2 ** 20).toFixed(1)} MiB` });
+            progress.report({
+              increment: pct - last,
+              message: `${p.phase}: ${(p.sentBytes / 2 ** 20).toFixed(1)} of ${(p.totalBytes / 2 ** 20).toFixed(1)} MiB`,
+            });
             last = pct;
           },
         });
@@ -51,15 +59,21 @@ export async function sendCaptureCommand(capture: vscode.Uri): Promise<void> {
     );
     for (const w of result.warnings) out.warn(w);
     for (const p of result.problems) out.error(p);
-    if (result.cancelled) void vscode.window.showInformationMessage('Multifd: sending cancelled; every connection was closed.');
+    if (result.cancelled)
+      void vscode.window.showInformationMessage('Multifd: sending cancelled; every connection was closed.');
     else if (result.ok && !result.confirmed) {
       out.warn(`not confirmed: ${result.unconfirmed}`);
-      void vscode.window.showWarningMessage(`Multifd: every byte was handed over, but ${result.unconfirmed}`, 'Show Log').then((b) => b && out.show());
+      void vscode.window
+        .showWarningMessage(`Multifd: every byte was handed over, but ${result.unconfirmed}`, 'Show Log')
+        .then((b) => b && out.show());
     } else if (result.ok)
       void vscode.window.showInformationMessage(
         `Multifd: destination ${result.qmp?.outcome?.status ?? 'took every stream'}${result.timings.destinationCompletedMs !== undefined ? ` in ${result.timings.destinationCompletedMs} ms` : ''}.`,
       );
-    else void vscode.window.showErrorMessage(`Multifd: ${result.problems[0] ?? 'the destination did not complete'}`, 'Show Log').then((b) => b && out.show());
+    else
+      void vscode.window
+        .showErrorMessage(`Multifd: ${result.problems[0] ?? 'the destination did not complete'}`, 'Show Log')
+        .then((b) => b && out.show());
   } catch (e) {
     out.error(`send: ${errorDetail(e)}`);
     void vscode.window.showErrorMessage(`Multifd: ${errorMessage(e)}`);

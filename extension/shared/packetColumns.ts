@@ -22,21 +22,84 @@ const SEVERITY_NAMES = ['none', 'info', 'warning', 'error'] as const;
 
 /** In list and export order. */
 export const PACKET_COLUMNS = [
-  { key: 'stream', label: 'Stream / ch', describe: 'capture stream and multifd channel id', sortable: true, exportName: 'stream', exportValue: (r) => r.stream },
+  {
+    key: 'stream',
+    label: 'Stream / ch',
+    describe: 'capture stream and multifd channel id',
+    sortable: true,
+    exportName: 'stream',
+    exportValue: (r) => r.stream,
+  },
   { key: 'channel', sortable: false, exportName: 'channel', exportValue: (r) => r.channel },
   { key: 'index', sortable: false, exportName: 'index', exportValue: (r) => r.index },
   { key: 'kind', sortable: false, exportName: 'kind', exportValue: (r) => r.kind },
-  { key: 'epoch', label: 'Epoch', describe: 'SYNC epoch on the channel', sortable: true, exportName: 'epoch', exportValue: (r) => r.epoch },
-  { key: 'packet_num', label: 'packet_num', describe: 'MultiFDPacket_t packet_num', sortable: true, exportName: 'packet_num', exportValue: (r) => r.packetNum },
-  { key: 'flags', label: 'Flags', describe: 'flags: SYNC and compression method', sortable: true, exportName: 'flags', exportValue: (r) => '0x' + r.flags.toString(16) },
+  {
+    key: 'epoch',
+    label: 'Epoch',
+    describe: 'SYNC epoch on the channel',
+    sortable: true,
+    exportName: 'epoch',
+    exportValue: (r) => r.epoch,
+  },
+  {
+    key: 'packet_num',
+    label: 'packet_num',
+    describe: 'MultiFDPacket_t packet_num',
+    sortable: true,
+    exportName: 'packet_num',
+    exportValue: (r) => r.packetNum,
+  },
+  {
+    key: 'flags',
+    label: 'Flags',
+    describe: 'flags: SYNC and compression method',
+    sortable: true,
+    exportName: 'flags',
+    exportValue: (r) => '0x' + r.flags.toString(16),
+  },
   { key: 'flags_text', sortable: false, exportName: 'flags_text', exportValue: (r) => r.flagsText },
   { key: 'sync', sortable: false, exportName: 'sync', exportValue: (r) => r.sync },
   { key: 'method', sortable: false, exportName: 'method', exportValue: (r) => r.method },
-  { key: 'ramblock', label: 'ramblock', describe: 'ramblock idstr (device-state: idstr)', sortable: true, exportName: 'ramblock', exportValue: (r) => r.ramblock },
-  { key: 'normal_pages', label: 'normal_pages', describe: 'MultiFDPacket_t normal_pages: pages whose data follows', sortable: true, exportName: 'normal_pages', exportValue: (r) => r.normalPages },
-  { key: 'zero_pages', label: 'zero_pages', describe: 'MultiFDPacket_t zero_pages: pages the destination zeroes', sortable: true, exportName: 'zero_pages', exportValue: (r) => r.zeroPages },
-  { key: 'next_packet_size', label: 'next_packet_size', describe: 'MultiFDPacket_t next_packet_size', sortable: true, exportName: 'next_packet_size', exportValue: (r) => r.nextPacketSize },
-  { key: 'time', label: 'Time (s)', describe: 'seconds since the first packet', sortable: true, exportName: 'time_ns', exportValue: (r) => r.timeNs },
+  {
+    key: 'ramblock',
+    label: 'ramblock',
+    describe: 'ramblock idstr (device-state: idstr)',
+    sortable: true,
+    exportName: 'ramblock',
+    exportValue: (r) => r.ramblock,
+  },
+  {
+    key: 'normal_pages',
+    label: 'normal_pages',
+    describe: 'MultiFDPacket_t normal_pages: pages whose data follows',
+    sortable: true,
+    exportName: 'normal_pages',
+    exportValue: (r) => r.normalPages,
+  },
+  {
+    key: 'zero_pages',
+    label: 'zero_pages',
+    describe: 'MultiFDPacket_t zero_pages: pages the destination zeroes',
+    sortable: true,
+    exportName: 'zero_pages',
+    exportValue: (r) => r.zeroPages,
+  },
+  {
+    key: 'next_packet_size',
+    label: 'next_packet_size',
+    describe: 'MultiFDPacket_t next_packet_size',
+    sortable: true,
+    exportName: 'next_packet_size',
+    exportValue: (r) => r.nextPacketSize,
+  },
+  {
+    key: 'time',
+    label: 'Time (s)',
+    describe: 'seconds since the first packet',
+    sortable: true,
+    exportName: 'time_ns',
+    exportValue: (r) => r.timeNs,
+  },
   { key: 'severity', sortable: false, exportName: 'severity', exportValue: (r) => SEVERITY_NAMES[r.severity] },
 ] as const satisfies readonly PacketColumn[];
 
@@ -46,8 +109,12 @@ export type SortColumn = Extract<Declared, { sortable: true }>['key'];
 /** Columns the packet list shows. */
 export type ListColumn = Extract<Declared, { label: string }>['key'];
 
-export const SORT_COLUMNS: readonly SortColumn[] = PACKET_COLUMNS.filter((c): c is Extract<Declared, { sortable: true }> => c.sortable).map((c) => c.key);
-export const LIST_COLUMNS: readonly Extract<Declared, { label: string }>[] = PACKET_COLUMNS.filter((c): c is Extract<Declared, { label: string }> => 'label' in c);
+export const SORT_COLUMNS: readonly SortColumn[] = PACKET_COLUMNS.filter(
+  (c): c is Extract<Declared, { sortable: true }> => c.sortable,
+).map((c) => c.key);
+export const LIST_COLUMNS: readonly Extract<Declared, { label: string }>[] = PACKET_COLUMNS.filter(
+  (c): c is Extract<Declared, { label: string }> => 'label' in c,
+);
 
 export function isSortColumn(v: unknown): v is SortColumn {
   return typeof v === 'string' && (SORT_COLUMNS as readonly string[]).includes(v);

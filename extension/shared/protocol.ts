@@ -51,9 +51,22 @@ export interface SummaryInfo {
   qemuVersionReasons: string[];
   pageSize: number;
   pageSizeSource: string;
-  channels: { stream: number; channel: number | null; packets: number; compression: string | null; uuid: string | null }[];
+  channels: {
+    stream: number;
+    channel: number | null;
+    packets: number;
+    compression: string | null;
+    uuid: string | null;
+  }[];
   compression: string | null;
-  totals: { packets: number; syncPackets: number; normalPages: number; zeroPages: number; mainZeroRecords: number; mainPageRecords: number };
+  totals: {
+    packets: number;
+    syncPackets: number;
+    normalPages: number;
+    zeroPages: number;
+    mainZeroRecords: number;
+    mainPageRecords: number;
+  };
   diagnosticCounts: Record<Severity, number>;
   ramblocks: { name: string; usedLength: number }[];
   /** ramblocks named by packets (when there is no main channel, the sizes are unknown). */
@@ -201,23 +214,39 @@ export type CommandName = 'replay' | 'compare' | 'goToPacket' | 'findPage' | 'ex
 /** Requests from the webview: method → params and result. */
 export interface RequestMap {
   setView: { params: ViewSpec; result: ViewInfo };
-  getRows: { params: { viewId: number; start: number; count: number }; result: { viewId: number; start: number; rows: PacketRow[] } };
+  getRows: {
+    params: { viewId: number; start: number; count: number };
+    result: { viewId: number; start: number; rows: PacketRow[] };
+  };
   getPacket: { params: PacketRef; result: PacketDetails };
   getPayload: { params: PacketRef & { start: number; length: number }; result: PayloadChunk };
   getPage: { params: PacketRef & { slot: number }; result: PageContent };
   /** Where a packet sits in the current view (-1 when filtered out). */
   locate: { params: PacketRef & { viewId: number }; result: { viewIndex: number } };
-  getDiagnostics: { params: { start: number; count: number; severity?: Severity }; result: { total: number; start: number; items: DiagnosticInfo[] } };
+  getDiagnostics: {
+    params: { start: number; count: number; severity?: Severity };
+    result: { total: number; start: number; items: DiagnosticInfo[] };
+  };
   getPageMap: { params: { block: string }; result: PageMapInfo };
-  getPageWriters: { params: { block: string; offset: number }; result: { block: string; offset: number; writers: PageWriterInfo[] } };
+  getPageWriters: {
+    params: { block: string; offset: number };
+    result: { block: string; offset: number; writers: PageWriterInfo[] };
+  };
 }
 export type RequestMethod = keyof RequestMap;
 
-export type RequestOf<M extends RequestMethod> = { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
+export type RequestOf<M extends RequestMethod> = {
+  type: 'request';
+  id: number;
+  method: M;
+  params: RequestMap[M]['params'];
+};
 export type WebviewRequest = { [M in RequestMethod]: RequestOf<M> }[RequestMethod];
 
 /** The host's answer to each request, one handler per method: each return type is checked against RequestMap. */
-export type RequestHandlers = { [M in RequestMethod]: (params: RequestMap[M]['params']) => RequestMap[M]['result'] | Promise<RequestMap[M]['result']> };
+export type RequestHandlers = {
+  [M in RequestMethod]: (params: RequestMap[M]['params']) => RequestMap[M]['result'] | Promise<RequestMap[M]['result']>;
+};
 
 export type WebviewEvent =
   | { type: 'ready' }
@@ -228,8 +257,15 @@ export type WebviewEvent =
 
 export type WebviewToHost = WebviewRequest | WebviewEvent;
 
-export type ResultOf<M extends RequestMethod> = { type: 'response'; id: number; method: M; result: RequestMap[M]['result'] };
-export type HostResponse = { [M in RequestMethod]: ResultOf<M> }[RequestMethod] | { type: 'response'; id: number; method: RequestMethod; error: string };
+export type ResultOf<M extends RequestMethod> = {
+  type: 'response';
+  id: number;
+  method: M;
+  result: RequestMap[M]['result'];
+};
+export type HostResponse =
+  | { [M in RequestMethod]: ResultOf<M> }[RequestMethod]
+  | { type: 'response'; id: number; method: RequestMethod; error: string };
 
 export type HostEvent =
   | { type: 'loading'; message: string }

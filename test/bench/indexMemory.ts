@@ -21,7 +21,13 @@ const RAM_SAVE_FLAG_CONTINUE = 0x20;
 /** A main channel of `records` ZERO records over one block, as a legacy sender writes a mostly-zero guest. */
 export function legacyZeroCapture(records: number): Uint8Array {
   const head = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  head.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: records * PS }]).eos().footer(2).sectionPart(2).zero(0, 'pc.ram');
+  head
+    .sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: records * PS }])
+    .eos()
+    .footer(2)
+    .sectionPart(2)
+    .zero(0, 'pc.ram');
   const tail = new MainStreamEncoder().eos().footer(2).sectionEnd(2).eos().footer(2).eof();
   const h = head.bytes();
   const t = tail.bytes();
@@ -37,7 +43,10 @@ export function legacyZeroCapture(records: number): Uint8Array {
   stream.set(h, 0);
   stream.set(body, h.length);
   stream.set(t, h.length + body.length);
-  return new MfdBuilder().meta({ pageSize: PS, parameters: { 'zero-page-detection': 'legacy' } }).data(0, stream).build();
+  return new MfdBuilder()
+    .meta({ pageSize: PS, parameters: { 'zero-page-detection': 'legacy' } })
+    .data(0, stream)
+    .build();
 }
 
 /** Keeps the analysis reachable while memory is measured. */

@@ -4,8 +4,10 @@
 const { join } = require('node:path');
 const { main } = require(join(__dirname, '..', '..', 'dist', 'mfd.js'));
 const started = performance.now();
-main(process.argv.slice(2), { out: () => undefined, err: (t) => process.stderr.write(t), interactive: false }).then((code) => {
-  const ms = performance.now() - started;
-  process.stderr.write('\n' + JSON.stringify({ code, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
-  process.exitCode = code;
-});
+main(process.argv.slice(2), { out: () => undefined, err: (t) => process.stderr.write(t), interactive: false }).then(
+  (code) => {
+    const ms = performance.now() - started;
+    process.stderr.write('\n' + JSON.stringify({ code, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+    process.exitCode = code;
+  },
+);

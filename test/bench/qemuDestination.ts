@@ -18,7 +18,11 @@ export interface QemuDestinationTiming {
   medianMs: number;
 }
 
-export async function measureQemuDestination(capture: string, runs: number, workDir: string): Promise<QemuDestinationTiming> {
+export async function measureQemuDestination(
+  capture: string,
+  runs: number,
+  workDir: string,
+): Promise<QemuDestinationTiming> {
   const cap = await openCapture(capture);
   const meta = cap.meta;
   await cap.source.close();
@@ -27,8 +31,13 @@ export async function measureQemuDestination(capture: string, runs: number, work
   for (let i = 0; i < runs; i++) {
     const dst = await startFreshDestination(meta, workDir, `qemu-destination-${i}`);
     try {
-      const r = await sendCapture(capture, { to: `127.0.0.1:${await freePort()}`, qmpSocket: dst.qmpSocket, closeTimeoutMs: 120_000 });
-      if (!r.ok || r.timings.destinationCompletedMs === undefined) throw new Error(`mfd send into QEMU failed: ${r.problems.join('; ')}\n${dst.stderr()}`);
+      const r = await sendCapture(capture, {
+        to: `127.0.0.1:${await freePort()}`,
+        qmpSocket: dst.qmpSocket,
+        closeTimeoutMs: 120_000,
+      });
+      if (!r.ok || r.timings.destinationCompletedMs === undefined)
+        throw new Error(`mfd send into QEMU failed: ${r.problems.join('; ')}\n${dst.stderr()}`);
       runsMs.push(r.timings.destinationCompletedMs);
     } finally {
       await dst.stop();
@@ -45,7 +54,11 @@ if (require.main === module) {
   const runs = r >= 0 ? Number(args.splice(r, 2)[1]) : 3;
   (async () => {
     for (const capture of args) {
-      const t = await measureQemuDestination(resolve(capture), runs, join(resolve(__dirname, '..', '..'), '.bench', 'work-qemu-destination'));
+      const t = await measureQemuDestination(
+        resolve(capture),
+        runs,
+        join(resolve(__dirname, '..', '..'), '.bench', 'work-qemu-destination'),
+      );
       process.stdout.write(`${capture}: QEMU destination ${t.medianMs} ms (runs ${t.runsMs.join(', ')} ms)\n`);
     }
   })().catch((e) => {

@@ -31,20 +31,35 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mfd-bench-'));
   const modes = ['direct', 'proxy', 'recorded'] as const;
   type Mode = (typeof modes)[number];
-  const times = Object.fromEntries(modes.map((m) => [m, { wall: [] as number[], qemu: [] as number[] }])) as Record<Mode, { wall: number[]; qemu: number[] }>;
+  const times = Object.fromEntries(modes.map((m) => [m, { wall: [] as number[], qemu: [] as number[] }])) as Record<
+    Mode,
+    { wall: number[]; qemu: number[] }
+  >;
   let bytes = 0;
   let captureBytes = 0;
   try {
     for (let i = 0; i < runs; i++) {
       for (const mode of modes) {
         const out = mode === 'recorded' ? join(dir, `run${i}.mfd`) : mode === 'proxy' ? '/dev/null' : undefined;
-        const r = await runMigration({ qemu, channels, compression, ramMiB, live: false, out, overwrite: mode === 'proxy', workDir: join(dir, `work-${mode}-${i}`) });
-        if (r.status !== 'completed' || !r.comparison?.equal) throw new Error(`${mode} run ${i}: ${r.status} ${r.error ?? ''} ram equal: ${r.comparison?.equal}`);
+        const r = await runMigration({
+          qemu,
+          channels,
+          compression,
+          ramMiB,
+          live: false,
+          out,
+          overwrite: mode === 'proxy',
+          workDir: join(dir, `work-${mode}-${i}`),
+        });
+        if (r.status !== 'completed' || !r.comparison?.equal)
+          throw new Error(`${mode} run ${i}: ${r.status} ${r.error ?? ''} ram equal: ${r.comparison?.equal}`);
         times[mode].wall.push(r.timings.migrateMs);
         times[mode].qemu.push(r.timings.qemuTotalTimeMs ?? NaN);
         bytes = r.sourceInfo.ram?.transferred ?? 0;
         if (mode === 'recorded' && r.recorder) captureBytes = r.recorder.fileBytes;
-        process.stderr.write(`run ${i + 1}/${runs} ${mode.padEnd(8)} QEMU total-time ${r.timings.qemuTotalTimeMs} ms, wall ${r.timings.migrateMs} ms\n`);
+        process.stderr.write(
+          `run ${i + 1}/${runs} ${mode.padEnd(8)} QEMU total-time ${r.timings.qemuTotalTimeMs} ms, wall ${r.timings.migrateMs} ms\n`,
+        );
         await removeWorkDir(r);
         if (mode === 'recorded' && out) rmSync(out, { force: true });
       }

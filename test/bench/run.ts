@@ -37,14 +37,22 @@ function median(xs: number[]): number {
 
 function timeCommand(cmd: string, argv: string[], input?: string): number {
   const t = performance.now();
-  const r = spawnSync(cmd, argv, { stdio: [input ? openSync(input, 'r') : 'ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, {
+    stdio: [input ? openSync(input, 'r') : 'ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   const ms = performance.now() - t;
-  if (r.status !== 0 && !(cmd === 'zstd' && /truncated|unfinished|premature/i.test(r.stderr ?? ''))) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
+  if (r.status !== 0 && !(cmd === 'zstd' && /truncated|unfinished|premature/i.test(r.stderr ?? '')))
+    throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
   return ms;
 }
 
 function mfdMeasured(node: string, argv: string[]): { ms: number; maxRssMiB: number; code: number } {
-  const r = spawnSync(node, [join(__dirname, 'measure.cjs'), ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(node, [join(__dirname, 'measure.cjs'), ...argv], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last);
@@ -58,7 +66,16 @@ async function ensureCapture(compression: 'none' | 'zlib' | 'zstd'): Promise<str
   const file = join(BENCH, `qemu10-${compression}-${RAM}M-4ch.mfd`);
   if (existsSync(file)) return file;
   process.stderr.write(`recording ${file} (QEMU 10.0, ${RAM} MiB, 4 channels, ${compression})…\n`);
-  const r = await runMigration({ qemu: '10.0', channels: 4, compression, ramMiB: RAM, live: false, out: file, workDir: join(BENCH, 'vm'), timeoutMs: 20 * 60_000 });
+  const r = await runMigration({
+    qemu: '10.0',
+    channels: 4,
+    compression,
+    ramMiB: RAM,
+    live: false,
+    out: file,
+    workDir: join(BENCH, 'vm'),
+    timeoutMs: 20 * 60_000,
+  });
   await removeWorkDir(r);
   if (r.status !== 'completed') throw new Error(`migration ${r.status}: ${r.error}`);
   return file;
@@ -101,7 +118,11 @@ function nativeDecode(method: string, files: string[]): number {
   let ms = 0;
   for (const f of files) {
     if (method === 'zstd') ms += timeCommand('zstd', ['-d', '-c', '-q', '--no-check'], f);
-    else if (method === 'zlib') ms += timeCommand(process.execPath, ['-e', `require('zlib').inflateSync(require('fs').readFileSync(${JSON.stringify(f)}), { finishFlush: require('zlib').constants.Z_SYNC_FLUSH, maxOutputLength: 2 ** 32 - 1 })`]);
+    else if (method === 'zlib')
+      ms += timeCommand(process.execPath, [
+        '-e',
+        `require('zlib').inflateSync(require('fs').readFileSync(${JSON.stringify(f)}), { finishFlush: require('zlib').constants.Z_SYNC_FLUSH, maxOutputLength: 2 ** 32 - 1 })`,
+      ]);
     // nocomp has no codec: the same data movement the replay does, read the payloads and write them out.
     else ms += timeCommand('cp', [f, f + '.copy']);
   }
@@ -114,7 +135,11 @@ function nativeDecode(method: string, files: string[]): number {
  */
 function indexMemoryLine(kind: 'multifd' | 'main', n: number): string {
   const run = (rows: number) => {
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, 'indexMemory.ts'), kind, String(rows)], { encoding: 'utf8', cwd: ROOT });
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(__dirname, 'indexMemory.ts'), kind, String(rows)],
+      { encoding: 'utf8', cwd: ROOT },
+    );
     if (r.status !== 0) throw new Error(r.stderr.trim().split('\n').pop());
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; bytesPerRow: number; seconds: number };
   };
@@ -137,7 +162,9 @@ async function main(): Promise<void> {
     process.stdout.write(s + '\n');
   };
   const replayByMethod = new Map<string, number>();
-  line(`benchmark: ${RAM} MiB guest RAM, QEMU 10.0, 4 channels, median of ${RUNS} runs; node ${process.version}${node22Binary() ? ' (+ node 22 for node:zlib zstd)' : ''}`);
+  line(
+    `benchmark: ${RAM} MiB guest RAM, QEMU 10.0, 4 channels, median of ${RUNS} runs; node ${process.version}${node22Binary() ? ' (+ node 22 for node:zlib zstd)' : ''}`,
+  );
   if (!ONLY || ONLY === 'index-memory') {
     line(indexMemoryLine('multifd', Number(opt('--packets', '200000'))));
     line(indexMemoryLine('main', Number(opt('--records', '2000000'))));
@@ -169,30 +196,47 @@ async function main(): Promise<void> {
     const replayMs = median(replay.map((x) => x.ms));
     replayByMethod.set(method, replayMs);
     line(`${method.padEnd(5)} capture ${(size / 2 ** 20).toFixed(0)} MiB`);
-    line(`  indexing  ${indexMs.toFixed(0)} ms = ${(indexMs / cat).toFixed(3)} × cat (${cat.toFixed(0)} ms)   [target ≤ 0.25]   peak RSS ${Math.max(...index.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 150]`);
+    line(
+      `  indexing  ${indexMs.toFixed(0)} ms = ${(indexMs / cat).toFixed(3)} × cat (${cat.toFixed(0)} ms)   [target ≤ 0.25]   peak RSS ${Math.max(...index.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 150]`,
+    );
     if (coldStart()) {
       const coldCat = timeCommand('cat', [capture]);
       coldStart();
       const coldIndex = mfdMeasured(process.execPath, ['inspect', capture, '--json']).ms;
-      line(`  indexing  ${coldIndex.toFixed(0)} ms = ${(coldIndex / coldCat).toFixed(3)} × cat (${coldCat.toFixed(0)} ms), both with a cold page cache`);
+      line(
+        `  indexing  ${coldIndex.toFixed(0)} ms = ${(coldIndex / coldCat).toFixed(3)} × cat (${coldCat.toFixed(0)} ms), both with a cold page cache`,
+      );
     }
-    const nativeName = method === 'zstd' ? 'zstd CLI -d' : method === 'zlib' ? 'node:zlib inflate' : 'cp of the payloads';
-    line(`  replay    ${replayMs.toFixed(0)} ms = ${(replayMs / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...replay.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]${method === 'zstd' ? '   (pure-JS zstd, node ' + process.version + ')' : ''}`);
+    const nativeName =
+      method === 'zstd' ? 'zstd CLI -d' : method === 'zlib' ? 'node:zlib inflate' : 'cp of the payloads';
+    line(
+      `  replay    ${replayMs.toFixed(0)} ms = ${(replayMs / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...replay.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]${method === 'zstd' ? '   (pure-JS zstd, node ' + process.version + ')' : ''}`,
+    );
     const n22 = node22Binary();
     if (method === 'zstd' && n22) {
       const r22 = replays(n22, ['--zstd', 'node']);
       const ms = median(r22.map((x) => x.ms));
-      line(`  replay    ${ms.toFixed(0)} ms = ${(ms / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...r22.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]   (node:zlib zstd, node 22)`);
+      line(
+        `  replay    ${ms.toFixed(0)} ms = ${(ms / native).toFixed(2)} × ${nativeName} (${native.toFixed(0)} ms)   [target ≤ 1.2]   peak RSS ${Math.max(...r22.map((x) => x.maxRssMiB)).toFixed(0)} MiB [≤ 300]   (node:zlib zstd, node 22)`,
+      );
     }
     rmSync(work, { recursive: true, force: true });
   }
 
   // ---- Reference: QEMU's own destination consuming each capture (mfd send at full speed), vs our replay ----
   line('');
-  line(`QEMU destination reference: a fresh QEMU 10.0 destination consuming each capture sent at full speed by mfd send (median of ${RUNS})`);
+  line(
+    `QEMU destination reference: a fresh QEMU 10.0 destination consuming each capture sent at full speed by mfd send (median of ${RUNS})`,
+  );
   for (const [method, replayMs] of replayByMethod) {
-    const q = await measureQemuDestination(await ensureCapture(method as 'none' | 'zlib' | 'zstd'), RUNS, join(BENCH, 'work-qemu-destination'));
-    line(`${method.padEnd(5)} QEMU destination ${q.medianMs.toFixed(0)} ms (runs ${q.runsMs.join(', ')})   our replay ${replayMs.toFixed(0)} ms = ${(replayMs / q.medianMs).toFixed(2)} × QEMU destination`);
+    const q = await measureQemuDestination(
+      await ensureCapture(method as 'none' | 'zlib' | 'zstd'),
+      RUNS,
+      join(BENCH, 'work-qemu-destination'),
+    );
+    line(
+      `${method.padEnd(5)} QEMU destination ${q.medianMs.toFixed(0)} ms (runs ${q.runsMs.join(', ')})   our replay ${replayMs.toFixed(0)} ms = ${(replayMs / q.medianMs).toFixed(2)} × QEMU destination`,
+    );
   }
   rmSync(join(BENCH, 'work-qemu-destination'), { recursive: true, force: true });
   writeFileSync(join(BENCH, 'last-results.txt'), rows.join('\n') + '\n');

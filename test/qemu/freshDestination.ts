@@ -20,7 +20,11 @@ export interface FreshDestination {
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
 
-export async function startFreshDestination(meta: Record<string, unknown>, dir: string, name = 'fresh-destination'): Promise<FreshDestination> {
+export async function startFreshDestination(
+  meta: Record<string, unknown>,
+  dir: string,
+  name = 'fresh-destination',
+): Promise<FreshDestination> {
   const argv = destinationRequirements(meta).destinationArgv;
   if (!argv) throw new Error(`the capture's META has no destination command line: ${String(meta.destination)}`);
   const ramFile = join(dir, `${name}.ram`);
@@ -36,7 +40,10 @@ export async function startFreshDestination(meta: Record<string, unknown>, dir: 
     }
     return a;
   });
-  if (!ramBytes) throw new Error(`no memory-backend-file with mem-path= in the recorded destination command line: ${argv.join(' ')}`);
+  if (!ramBytes)
+    throw new Error(
+      `no memory-backend-file with mem-path= in the recorded destination command line: ${argv.join(' ')}`,
+    );
   await createZeroRamFile(ramFile, ramBytes);
 
   const proc = spawn(argv[0], args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -71,7 +71,8 @@ export async function fillRamFile(path: string, o: FillOptions): Promise<FillSum
         } else if (kind <= 5) {
           summary.patterned++;
           const line = enc.encode(`mfd page ${page.toString(16).padStart(6, '0')} ${kind}\n`.padEnd(32, '.'));
-          for (let p = 0; p < PAGE; p += line.length) chunk.set(line.subarray(0, Math.min(line.length, PAGE - p)), at + p);
+          for (let p = 0; p < PAGE; p += line.length)
+            chunk.set(line.subarray(0, Math.min(line.length, PAGE - p)), at + p);
         } else {
           summary.oneByte++;
           chunk[at + (rand() % PAGE)] = 1 + (rand() % 255);

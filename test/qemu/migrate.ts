@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { parseQemuVersion } from './qemuBinaries';
-import { removeWorkDir, runMigration, type Compression, type MigrationOptions, type ZeroPageDetection } from './migration';
+import {
+  removeWorkDir,
+  runMigration,
+  type Compression,
+  type MigrationOptions,
+  type ZeroPageDetection,
+} from './migration';
 import { freePort } from './qemuProcess';
 import { Tcpdump } from './tcpdump';
 
@@ -36,7 +42,14 @@ const USAGE = `usage: node --import tsx test/qemu/migrate.ts [options]
   --clean                       delete the RAM files afterwards`;
 
 function parse(argv: string[]): MigrationOptions & { clean: boolean; tcpdump?: string } {
-  const o: MigrationOptions & { clean: boolean; tcpdump?: string } = { qemu: '10.0', channels: 2, compression: 'none', ramMiB: 32, live: false, clean: false };
+  const o: MigrationOptions & { clean: boolean; tcpdump?: string } = {
+    qemu: '10.0',
+    channels: 2,
+    compression: 'none',
+    ramMiB: 32,
+    live: false,
+    clean: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = (): string => {
@@ -50,30 +63,78 @@ function parse(argv: string[]): MigrationOptions & { clean: boolean; tcpdump?: s
       return n;
     };
     switch (a) {
-      case '--qemu': o.qemu = parseQemuVersion(v()); break;
-      case '--destination-qemu': o.destinationQemu = parseQemuVersion(v()); break;
-      case '--channels': o.channels = num(); break;
-      case '--compression': o.compression = oneOf(v(), ['none', 'zlib', 'zstd'], a) as Compression; break;
-      case '--zero-page-detection': o.zeroPageDetection = oneOf(v(), ['multifd', 'legacy', 'none'], a) as ZeroPageDetection; break;
-      case '--ram': o.ramMiB = num(); break;
-      case '--live': o.live = true; break;
-      case '--out': o.out = v(); break;
-      case '--force': o.overwrite = true; break;
-      case '--via-port': o.viaPort = num(); break;
-      case '--seed': o.seed = num(); break;
-      case '--non-zero': o.nonZeroFraction = num(); break;
-      case '--bandwidth': o.maxBandwidth = num() * 2 ** 20; break;
-      case '--iterations': o.iterations = num(); break;
-      case '--min-live-ms': o.minLiveMs = num(); break;
-      case '--accel': o.accel = v(); break;
-      case '--work-dir': o.workDir = v(); break;
-      case '--clean': o.clean = true; break;
-      case '--tcpdump': o.tcpdump = v(); break;
-      case '--postcopy': o.postcopy = { ...o.postcopy }; break;
-      case '--postcopy-after': o.postcopy = { ...o.postcopy, afterSyncs: num() }; break;
-      case '--preempt': o.postcopy = { ...o.postcopy, preempt: true }; break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); return process.exit(0);
-      default: throw new Error(`unknown option ${a}`);
+      case '--qemu':
+        o.qemu = parseQemuVersion(v());
+        break;
+      case '--destination-qemu':
+        o.destinationQemu = parseQemuVersion(v());
+        break;
+      case '--channels':
+        o.channels = num();
+        break;
+      case '--compression':
+        o.compression = oneOf(v(), ['none', 'zlib', 'zstd'], a) as Compression;
+        break;
+      case '--zero-page-detection':
+        o.zeroPageDetection = oneOf(v(), ['multifd', 'legacy', 'none'], a) as ZeroPageDetection;
+        break;
+      case '--ram':
+        o.ramMiB = num();
+        break;
+      case '--live':
+        o.live = true;
+        break;
+      case '--out':
+        o.out = v();
+        break;
+      case '--force':
+        o.overwrite = true;
+        break;
+      case '--via-port':
+        o.viaPort = num();
+        break;
+      case '--seed':
+        o.seed = num();
+        break;
+      case '--non-zero':
+        o.nonZeroFraction = num();
+        break;
+      case '--bandwidth':
+        o.maxBandwidth = num() * 2 ** 20;
+        break;
+      case '--iterations':
+        o.iterations = num();
+        break;
+      case '--min-live-ms':
+        o.minLiveMs = num();
+        break;
+      case '--accel':
+        o.accel = v();
+        break;
+      case '--work-dir':
+        o.workDir = v();
+        break;
+      case '--clean':
+        o.clean = true;
+        break;
+      case '--tcpdump':
+        o.tcpdump = v();
+        break;
+      case '--postcopy':
+        o.postcopy = { ...o.postcopy };
+        break;
+      case '--postcopy-after':
+        o.postcopy = { ...o.postcopy, afterSyncs: num() };
+        break;
+      case '--preempt':
+        o.postcopy = { ...o.postcopy, preempt: true };
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return process.exit(0);
+      default:
+        throw new Error(`unknown option ${a}`);
     }
   }
   return o;
@@ -121,7 +182,12 @@ async function main(): Promise<number> {
     timings: result.timings,
     dirtySyncCount: result.dirtySyncCount,
     transferred: result.sourceInfo.ram?.transferred,
-    streams: result.recorder?.streams.map((s) => ({ id: s.id, toDestination: s.toDestination, toSource: s.toSource, close: s.closeReason })),
+    streams: result.recorder?.streams.map((s) => ({
+      id: s.id,
+      toDestination: s.toDestination,
+      toSource: s.toSource,
+      close: s.closeReason,
+    })),
   };
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   return result.status === 'completed' && result.comparison?.equal ? 0 : 1;

@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { Recorder, type RecorderStats } from '../../extension/core/record/recorder';
 import { QemuVm, freePort, quoteCommandLine } from './qemuProcess';
 import type { QemuVersion } from './qemuBinaries';
-import { compareRamFiles, createZeroRamFile, fillRamFile, readGuestMarker, type FillSummary, type RamComparison } from './guestRam';
+import {
+  compareRamFiles,
+  createZeroRamFile,
+  fillRamFile,
+  readGuestMarker,
+  type FillSummary,
+  type RamComparison,
+} from './guestRam';
 import { GUEST_MARKER, dirtyGuestBootSector, floppyImage, type DirtyGuest } from './bootSector';
 
 /**
@@ -79,7 +86,14 @@ export interface MigrationResult {
   workDir: string;
   comparison?: RamComparison;
   fill: FillSummary;
-  timings: { fillMs: number; bootMs: number; migrateMs: number; qemuTotalTimeMs?: number; downtimeMs?: number; setupTimeMs?: number };
+  timings: {
+    fillMs: number;
+    bootMs: number;
+    migrateMs: number;
+    qemuTotalTimeMs?: number;
+    downtimeMs?: number;
+    setupTimeMs?: number;
+  };
   sourceInfo: QueryMigrate;
   dirtySyncCount?: number;
   recorder?: RecorderStats;
@@ -112,8 +126,10 @@ export function liveBandwidth(c: Compression): number {
 export async function runMigration(o: MigrationOptions): Promise<MigrationResult> {
   const log = o.log ?? (() => undefined);
   const dstVersion = o.destinationQemu ?? o.qemu;
-  if (o.zeroPageDetection && (o.qemu === '7.2' || dstVersion === '7.2')) throw new Error('zero-page-detection needs QEMU 9.0 or later (10.0 or 11.1 here), not 7.2');
-  if (o.out && o.viaPort !== undefined) throw new Error('give either out (in-process recorder) or viaPort (external one), not both');
+  if (o.zeroPageDetection && (o.qemu === '7.2' || dstVersion === '7.2'))
+    throw new Error('zero-page-detection needs QEMU 9.0 or later (10.0 or 11.1 here), not 7.2');
+  if (o.out && o.viaPort !== undefined)
+    throw new Error('give either out (in-process recorder) or viaPort (external one), not both');
   const workDir = o.workDir ?? mkdtempSync(join(o.postcopy ? '/dev/shm' : tmpdir(), 'mfd-migrate-'));
   await fsp.mkdir(workDir, { recursive: true });
   const sourceRam = join(workDir, 'source.ram');
@@ -150,13 +166,29 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
   try {
     t = Date.now();
     const dst = await QemuVm.start('destination', {
-      version: dstVersion, machine, ramMiB: o.ramMiB, ramFile: destinationRam, uuid, accel,
-      qmpSocket: join(workDir, 'destination.qmp'), floppy: floppyDst, paused: true, incoming: true,
+      version: dstVersion,
+      machine,
+      ramMiB: o.ramMiB,
+      ramFile: destinationRam,
+      uuid,
+      accel,
+      qmpSocket: join(workDir, 'destination.qmp'),
+      floppy: floppyDst,
+      paused: true,
+      incoming: true,
     });
     vms.push(dst);
     const src = await QemuVm.start('source', {
-      version: o.qemu, machine, ramMiB: o.ramMiB, ramFile: sourceRam, uuid, accel,
-      qmpSocket: join(workDir, 'source.qmp'), floppy: floppySrc, paused: !o.live, incoming: false,
+      version: o.qemu,
+      machine,
+      ramMiB: o.ramMiB,
+      ramFile: sourceRam,
+      uuid,
+      accel,
+      qmpSocket: join(workDir, 'source.qmp'),
+      floppy: floppySrc,
+      paused: !o.live,
+      incoming: false,
     });
     vms.push(src);
     const srcQmp = src.qmp!;
@@ -189,7 +221,10 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
       const deadline = Date.now() + 30_000;
       let ticks: number | undefined;
       while ((ticks = await readGuestMarker(sourceRam, guest.markerAddress, GUEST_MARKER)) === undefined || ticks < 3) {
-        if (Date.now() > deadline) throw new Error(`the live guest did not start within 30 s (no marker at 0x${guest.markerAddress.toString(16)}): ${src.stderr}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the live guest did not start within 30 s (no marker at 0x${guest.markerAddress.toString(16)}): ${src.stderr}`,
+          );
         await sleep(100);
       }
       log(`guest running (tick ${ticks})`);
@@ -202,7 +237,8 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
       srcQmp.execute<Record<string, unknown>>('query-migrate-parameters'),
       srcQmp.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities'),
     ]);
-    const versionText = (v: { qemu: Record<string, number>; package: string }): string => `QEMU ${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro} (${v.package})`;
+    const versionText = (v: { qemu: Record<string, number>; package: string }): string =>
+      `QEMU ${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro} (${v.package})`;
     const parameters: Record<string, unknown> = {
       capabilities: Object.fromEntries(srcCaps.filter((c) => c.state).map((c) => [c.capability, true])),
       ...srcParams,
@@ -225,7 +261,14 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
           destination: `${versionText(dstVersionInfo)}: ${commandLines.destination}`,
           parameters,
           qemu: { source: o.qemu, destination: dstVersion },
-          driver: { ramMiB: o.ramMiB, live: o.live, seed: o.seed ?? 1, nonZeroFraction: o.nonZeroFraction ?? 0.4, fill, guest },
+          driver: {
+            ramMiB: o.ramMiB,
+            live: o.live,
+            seed: o.seed ?? 1,
+            nonZeroFraction: o.nonZeroFraction ?? 0.4,
+            fill,
+            guest,
+          },
         },
       });
       targetPort = (await recorder.start()).port;
@@ -241,7 +284,12 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
     for (;;) {
       info = await srcQmp.execute<QueryMigrate>('query-migrate');
       const syncs = info.ram?.['dirty-sync-count'] ?? 0;
-      if (o.postcopy && !postcopyStarted && ['setup', 'active'].includes(info.status) && syncs >= (o.postcopy.afterSyncs ?? (o.live ? 2 : 0))) {
+      if (
+        o.postcopy &&
+        !postcopyStarted &&
+        ['setup', 'active'].includes(info.status) &&
+        syncs >= (o.postcopy.afterSyncs ?? (o.live ? 2 : 0))
+      ) {
         postcopyStarted = true;
         await srcQmp.execute('migrate-start-postcopy');
         recorder?.note(`postcopy started after ${syncs} dirty syncs`);
@@ -272,10 +320,17 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
     while (dst.running && Date.now() < dstDeadline) {
       const d = await dstQmp.execute<QueryMigrate>('query-migrate').catch(() => ({ status: 'gone' }) as QueryMigrate);
       dstStatus = d.status;
-      if (['completed', 'failed', 'gone'].includes(dstStatus) || (info.status !== 'completed' && dstStatus !== 'active')) break;
+      if (
+        ['completed', 'failed', 'gone'].includes(dstStatus) ||
+        (info.status !== 'completed' && dstStatus !== 'active')
+      )
+        break;
       await sleep(50);
     }
-    const status = info.status === 'completed' && dstStatus !== 'completed' ? `source completed, destination ${dstStatus || 'exited'}` : info.status;
+    const status =
+      info.status === 'completed' && dstStatus !== 'completed'
+        ? `source completed, destination ${dstStatus || 'exited'}`
+        : info.status;
 
     let recorderStats: RecorderStats | undefined;
     if (recorder) {
@@ -295,7 +350,14 @@ export async function runMigration(o: MigrationOptions): Promise<MigrationResult
       workDir,
       comparison,
       fill,
-      timings: { fillMs, bootMs, migrateMs, qemuTotalTimeMs: info['total-time'], downtimeMs: info.downtime, setupTimeMs: info['setup-time'] },
+      timings: {
+        fillMs,
+        bootMs,
+        migrateMs,
+        qemuTotalTimeMs: info['total-time'],
+        downtimeMs: info.downtime,
+        setupTimeMs: info['setup-time'],
+      },
       sourceInfo: info,
       dirtySyncCount: info.ram?.['dirty-sync-count'],
       recorder: recorderStats,

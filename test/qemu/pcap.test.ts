@@ -21,16 +21,41 @@ import { inspectJson, MFD, replayJson } from '../support/mfdCli';
 type Case = Omit<MigrationOptions, 'out'> & { name: string };
 const CASES: Case[] = [
   { name: '7.2 zlib, live guest', qemu: '7.2', channels: 2, compression: 'zlib', ramMiB: 32, live: true },
-  { name: '10.0 none, live guest', qemu: '10.0', channels: 2, compression: 'none', zeroPageDetection: 'multifd', ramMiB: 32, live: true },
-  { name: '10.0 zstd zero-page-detection=legacy, live guest', qemu: '10.0', channels: 3, compression: 'zstd', zeroPageDetection: 'legacy', ramMiB: 32, live: true },
-  { name: '11.1 zlib, live guest', qemu: '11.1', channels: 2, compression: 'zlib', zeroPageDetection: 'multifd', ramMiB: 32, live: true },
+  {
+    name: '10.0 none, live guest',
+    qemu: '10.0',
+    channels: 2,
+    compression: 'none',
+    zeroPageDetection: 'multifd',
+    ramMiB: 32,
+    live: true,
+  },
+  {
+    name: '10.0 zstd zero-page-detection=legacy, live guest',
+    qemu: '10.0',
+    channels: 3,
+    compression: 'zstd',
+    zeroPageDetection: 'legacy',
+    ramMiB: 32,
+    live: true,
+  },
+  {
+    name: '11.1 zlib, live guest',
+    qemu: '11.1',
+    channels: 2,
+    compression: 'zlib',
+    zeroPageDetection: 'multifd',
+    ramMiB: 32,
+    live: true,
+  },
   { name: '11.1 zstd', qemu: '11.1', channels: 4, compression: 'zstd', ramMiB: 32, live: false },
 ];
 
 before(() => {
   assert.ok(existsSync(MFD), `${MFD} is missing: run npm run build`);
   assert.equal(spawnSync('tcpdump', ['--version']).status, 0, 'tcpdump is needed: run bash scripts/setup.sh');
-  for (const v of ['7.2', '11.1'] as const) assert.ok(qemuAvailable(v), `QEMU ${v} is needed: run bash scripts/setup.sh`);
+  for (const v of ['7.2', '11.1'] as const)
+    assert.ok(qemuAvailable(v), `QEMU ${v} is needed: run bash scripts/setup.sh`);
 });
 
 for (const c of CASES) {
@@ -64,7 +89,10 @@ for (const c of CASES) {
       const recorded = await openCapture(capture);
       try {
         assert.equal(fromPcap.format, 'pcap');
-        assert.deepEqual(fromPcap.diagnostics.filter((d) => d.severity !== 'info'), []);
+        assert.deepEqual(
+          fromPcap.diagnostics.filter((d) => d.severity !== 'info'),
+          [],
+        );
         assert.equal(fromPcap.streams.length, recorded.streams.length);
         for (const s of fromPcap.streams) {
           const r = recorded.streams[s.id];
@@ -86,7 +114,12 @@ for (const c of CASES) {
       assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity !== 'info')));
       const mem = r.json?.blocks.find((b) => b.name === 'mem');
       assert.ok(mem, r.stderr);
-      assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), { equal: true, sizeA: mem.size, sizeB: mem.size, differingPages: 0 });
+      assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), {
+        equal: true,
+        sizeA: mem.size,
+        sizeB: mem.size,
+        differingPages: 0,
+      });
     });
 
     test('a segment removed from the pcap is a hole at its exact stream offset, and an error', async () => {
@@ -113,7 +146,10 @@ for (const c of CASES) {
       // The hole is the victim's bytes, less any that another copy (a retransmission cut differently) still holds.
       const m = new RegExp(`(\\d+) byte\\(s\\) at stream offset ${expected} are missing`).exec(hole.message);
       assert.ok(m, hole.message);
-      assert.ok(Number(m[1]) > 0 && Number(m[1]) <= victim.payloadLength, `${m[1]} of the segment's ${victim.payloadLength} bytes missing`);
+      assert.ok(
+        Number(m[1]) > 0 && Number(m[1]) <= victim.payloadLength,
+        `${m[1]} of the segment's ${victim.payloadLength} bytes missing`,
+      );
     });
   });
 }

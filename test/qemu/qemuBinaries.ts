@@ -22,7 +22,11 @@ export function qemuBinary(version: QemuVersion): QemuBinary {
   if (version === '10.0') return { version, binary: process.env.MFD_QEMU_10 ?? 'qemu-system-x86_64', baseArgs: [] };
   if (version === '11.1') {
     // The wrapper passes the root's own firmware paths.
-    return { version, binary: process.env.MFD_QEMU_111 ?? resolve(ROOT, '.qemu', '11.1', 'qemu-system-x86_64'), baseArgs: [] };
+    return {
+      version,
+      binary: process.env.MFD_QEMU_111 ?? resolve(ROOT, '.qemu', '11.1', 'qemu-system-x86_64'),
+      baseArgs: [],
+    };
   }
   const dir = process.env.MFD_QEMU_72_DIR ?? resolve(ROOT, '.qemu', '7.2');
   // The unpacked 7.2 has its own data files but no SeaBIOS: that comes from the system's seabios package.

@@ -22,14 +22,23 @@ export interface VmConfig {
 export function vmArgs(c: VmConfig): string[] {
   return [
     ...qemuBinary(c.version).baseArgs,
-    '-machine', `${c.machine},memory-backend=mem`,
-    '-accel', c.accel,
-    '-m', `${c.ramMiB}M`,
+    '-machine',
+    `${c.machine},memory-backend=mem`,
+    '-accel',
+    c.accel,
+    '-m',
+    `${c.ramMiB}M`,
     // share=on: the guest's RAM is the file itself, so it can be filled before and compared after.
-    '-object', `memory-backend-file,id=mem,size=${c.ramMiB}M,mem-path=${c.ramFile},share=on`,
-    '-uuid', c.uuid,
-    '-nodefaults', '-no-user-config', '-display', 'none',
-    '-qmp', `unix:${c.qmpSocket},server=on,wait=off`,
+    '-object',
+    `memory-backend-file,id=mem,size=${c.ramMiB}M,mem-path=${c.ramFile},share=on`,
+    '-uuid',
+    c.uuid,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-qmp',
+    `unix:${c.qmpSocket},server=on,wait=off`,
     ...(c.floppy ? ['-drive', `file=${c.floppy},format=raw,if=floppy`, '-boot', 'a'] : []),
     ...(c.paused ? ['-S'] : []),
     ...(c.incoming ? ['-incoming', 'defer'] : []),
@@ -67,7 +76,9 @@ export class QemuVm {
     const vm = new QemuVm(name, [bin.binary, ...args], proc, undefined);
     const failed = new Promise<never>((_, reject) => {
       proc.once('error', (e) => reject(new Error(`${name} QEMU: cannot start ${bin.binary}: ${e.message}`)));
-      void vm.exited.then((code) => reject(new Error(`${name} QEMU exited with status ${code} at start: ${vm.stderr.trim()}`)));
+      void vm.exited.then((code) =>
+        reject(new Error(`${name} QEMU exited with status ${code} at start: ${vm.stderr.trim()}`)),
+      );
     });
     failed.catch(() => undefined);
     vm.qmp = await Promise.race([QmpClient.connect(config.qmpSocket, 15_000, true), failed]);

@@ -42,16 +42,25 @@ async function dataRecordTotals(path: string): Promise<Map<string, number>> {
 }
 
 function uuidBytes(uuid: string): number[] {
-  return uuid.replace(/-/g, '').match(/../g)!.map((h) => parseInt(h, 16));
+  return uuid
+    .replace(/-/g, '')
+    .match(/../g)!
+    .map((h) => parseInt(h, 16));
 }
 
 async function checkRecordedMigration(r: MigrationResult, channels: number): Promise<Capture> {
   assert.equal(r.status, 'completed', `migration: ${r.status} ${r.error ?? ''}`);
-  assert.ok(r.comparison?.equal, `destination RAM differs from the source's in ${r.comparison?.differingPages} pages (first at ${r.comparison?.firstDifferingOffset})`);
+  assert.ok(
+    r.comparison?.equal,
+    `destination RAM differs from the source's in ${r.comparison?.differingPages} pages (first at ${r.comparison?.firstDifferingOffset})`,
+  );
   const cap = await openCapture(r.capture!);
   try {
     assert.equal(cap.format, 'mfd');
-    assert.deepEqual(cap.diagnostics.map((d) => d.message), []);
+    assert.deepEqual(
+      cap.diagnostics.map((d) => d.message),
+      [],
+    );
     assert.equal(cap.streams.length, 1 + channels, 'one main stream and one per multifd channel');
     assert.equal(cap.meta.pageSize, 4096);
     assert.ok(cap.meta.parameters && typeof cap.meta.parameters === 'object');
@@ -73,7 +82,11 @@ async function checkRecordedMigration(r: MigrationResult, channels: number): Pro
         assert.deepEqual(head.slice(4, 8), [0, 0, 0, 3], 'QEMU_VM_FILE_VERSION 3');
         continue;
       }
-      assert.deepEqual(head.slice(0, 8), [...MULTIFD, 0, 0, 0, 1], `stream ${s.id} starts with the multifd magic and version`);
+      assert.deepEqual(
+        head.slice(0, 8),
+        [...MULTIFD, 0, 0, 0, 1],
+        `stream ${s.id} starts with the multifd magic and version`,
+      );
       assert.deepEqual(head.slice(8, 24), uuidBytes(r.uuid), 'the handshake carries the source uuid');
       ids.add(head[24]);
     }
@@ -82,7 +95,10 @@ async function checkRecordedMigration(r: MigrationResult, channels: number): Pro
     assert.deepEqual([...ids].sort(), [...Array(channels).keys()], 'channel ids 0..N-1, each once');
     // QEMU counts every byte it wrote to any channel as transferred.
     const transferred = r.sourceInfo.ram?.transferred ?? 0;
-    assert.ok(Math.abs(sum - transferred) <= transferred * 0.01, `captured ${sum} bytes, QEMU reports ${transferred} transferred`);
+    assert.ok(
+      Math.abs(sum - transferred) <= transferred * 0.01,
+      `captured ${sum} bytes, QEMU reports ${transferred} transferred`,
+    );
     return cap;
   } finally {
     await cap.source.close();
@@ -107,7 +123,14 @@ test('QEMU 7.2, no compression, 2 channels, 32 MiB: recorded, destination RAM eq
 });
 
 test('QEMU 10.0, zlib, legacy zero pages, live guest: several iterations, RAM equal', async () => {
-  const r = await recorded('q10-zlib-live', { qemu: '10.0', channels: 2, compression: 'zlib', zeroPageDetection: 'legacy', ramMiB: 32, live: true });
+  const r = await recorded('q10-zlib-live', {
+    qemu: '10.0',
+    channels: 2,
+    compression: 'zlib',
+    zeroPageDetection: 'legacy',
+    ramMiB: 32,
+    live: true,
+  });
   await checkRecordedMigration(r, 2);
   assert.ok((r.dirtySyncCount ?? 0) >= 3, `only ${r.dirtySyncCount} dirty syncs`);
   await removeWorkDir(r);
@@ -118,9 +141,23 @@ test('kill -9 of the recorder mid-migration leaves a readable capture', async ()
   const forwardPort = await freePort();
   // The driver's destination listens on a port of its own choosing; the external recorder needs it up front,
   // so it forwards to a fixed port and the driver is told to use that one as the destination's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'recordCli.ts'), '--listen', '127.0.0.1:0', '--forward', `127.0.0.1:${forwardPort}`, '--out', out], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'recordCli.ts'),
+      '--listen',
+      '127.0.0.1:0',
+      '--forward',
+      `127.0.0.1:${forwardPort}`,
+      '--out',
+      out,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8');
   const listenPort = await new Promise<number>((resolve, reject) => {
@@ -134,8 +171,14 @@ test('kill -9 of the recorder mid-migration leaves a readable capture', async ()
   const exited = new Promise((r) => child.once('exit', r));
   let killedAt = 0;
   const r = await runMigration({
-    qemu: '10.0', channels: 2, compression: 'none', ramMiB: 32, live: false, workDir: join(dir, 'killed'),
-    viaPort: listenPort, incomingPort: forwardPort,
+    qemu: '10.0',
+    channels: 2,
+    compression: 'none',
+    ramMiB: 32,
+    live: false,
+    workDir: join(dir, 'killed'),
+    viaPort: listenPort,
+    incomingPort: forwardPort,
     // About 13 MB to send at 8 MiB/s: the kill lands well inside the migration.
     maxBandwidth: 8 << 20,
     timeoutMs: 30_000,
@@ -156,10 +199,14 @@ test('kill -9 of the recorder mid-migration leaves a readable capture', async ()
     const truncated = cap.diagnostics.filter((d) => d.code === 'capture.truncated-record');
     const others = cap.diagnostics.filter((d) => d.code !== 'capture.truncated-record');
     assert.ok(truncated.length <= 1, 'at most the last record is cut off');
-    assert.deepEqual(others.map((d) => d.message), []);
+    assert.deepEqual(
+      others.map((d) => d.message),
+      [],
+    );
     assert.ok(cap.streams.length >= 2, `${cap.streams.length} streams`);
     assert.deepEqual([...(await cap.streams[0].toDestination.read(0, 4))], QEVM);
-    for (const s of cap.streams.slice(1)) if (s.toDestination.length >= 4) assert.deepEqual([...(await s.toDestination.read(0, 4))], MULTIFD);
+    for (const s of cap.streams.slice(1))
+      if (s.toDestination.length >= 4) assert.deepEqual([...(await s.toDestination.read(0, 4))], MULTIFD);
     const captured = cap.streams.reduce((n, s) => n + s.toDestination.length, 0);
     assert.ok(captured >= 2 << 20, `captured ${captured} bytes before the kill`);
   } finally {
@@ -171,7 +218,11 @@ test('kill -9 of the recorder mid-migration leaves a readable capture', async ()
 test('destination refusing the connection: clear error, CLOSE record, readable capture', async () => {
   const out = join(dir, 'refused.mfd');
   const deadPort = await freePort(); // nothing listens there
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: deadPort }, out });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: deadPort },
+    out,
+  });
   const { port } = await rec.start();
   const errors: string[] = [];
   rec.on('streamError', (e) => errors.push(e.message));
@@ -193,7 +244,10 @@ test('destination refusing the connection: clear error, CLOSE record, readable c
     assert.match(cap.streams[0].closeReason ?? '', /ECONNREFUSED/);
     assert.equal(cap.streams[0].toDestination.length, 0, 'nothing was forwarded, so nothing is recorded');
     // The only diagnostic is the one that reports the failed stream itself.
-    assert.deepEqual(cap.diagnostics.map((d) => d.code), ['capture.stream-reset']);
+    assert.deepEqual(
+      cap.diagnostics.map((d) => d.code),
+      ['capture.stream-reset'],
+    );
   } finally {
     await cap.source.close();
   }
@@ -202,11 +256,24 @@ test('destination refusing the connection: clear error, CLOSE record, readable c
 test('a real source QEMU whose destination is down: the migration fails cleanly, the capture is readable', async () => {
   const out = join(dir, 'refused-qemu.mfd');
   const deadPort = await freePort();
-  const rec = new Recorder({ listen: { host: '127.0.0.1', port: 0 }, forward: { host: '127.0.0.1', port: deadPort }, out });
+  const rec = new Recorder({
+    listen: { host: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: deadPort },
+    out,
+  });
   const { port } = await rec.start();
   const errors: string[] = [];
   rec.on('streamError', (e) => errors.push(e.message));
-  const r = await runMigration({ qemu: '10.0', channels: 2, compression: 'none', ramMiB: 32, live: false, workDir: join(dir, 'refused-qemu'), viaPort: port, timeoutMs: 20_000 });
+  const r = await runMigration({
+    qemu: '10.0',
+    channels: 2,
+    compression: 'none',
+    ramMiB: 32,
+    live: false,
+    workDir: join(dir, 'refused-qemu'),
+    viaPort: port,
+    timeoutMs: 20_000,
+  });
   await rec.whenIdle(5000);
   await rec.stop();
   assert.equal(r.status, 'failed');
@@ -227,7 +294,11 @@ test('mfd record refuses to overwrite an existing capture without --force', asyn
   const out = join(dir, 'exists.mfd');
   await fsp.writeFile(out, 'keep me');
   let err = '';
-  const code = await recordCommand.run(['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:1', '--out', out], { out: () => undefined, err: (t) => (err += t), interactive: false });
+  const code = await recordCommand.run(['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:1', '--out', out], {
+    out: () => undefined,
+    err: (t) => (err += t),
+    interactive: false,
+  });
   assert.equal(code, 2);
   assert.match(err, /exists; use --force/);
   assert.equal(await fsp.readFile(out, 'utf8'), 'keep me');

@@ -22,7 +22,26 @@ export class Tcpdump {
     // -U: write each packet as it arrives; -Z root: keep writing as root into our folder; -B: a large kernel buffer
     // so nothing is dropped on a 2-core machine.
     // --immediate-mode: each packet leaves the kernel's ring at once, so none is left behind when it stops.
-    const proc = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-Z', 'root', '-B', '65536', '-w', out, ...extraArgs, 'tcp', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(
+      'tcpdump',
+      [
+        '-i',
+        'lo',
+        '--immediate-mode',
+        '-U',
+        '-Z',
+        'root',
+        '-B',
+        '65536',
+        '-w',
+        out,
+        ...extraArgs,
+        'tcp',
+        'port',
+        String(port),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const t = new Tcpdump(proc, out);
     const deadline = Date.now() + 10_000;
     while (!t.stderr.includes('listening on')) {

@@ -39,7 +39,15 @@ export function independentWalk(path: string, pageSize = 4096): WalkCounts[] {
   for (const [id, parts] of [...streams].sort((a, b) => a[0] - b[0])) {
     const s = Buffer.concat(parts);
     if (s.length < 64 || s.readUInt32BE(0) !== 0x11223344) continue;
-    const c: WalkCounts = { stream: id, channel: s[24], packets: 0, syncPackets: 0, normalPages: 0, zeroPages: 0, bytes: s.length };
+    const c: WalkCounts = {
+      stream: id,
+      channel: s[24],
+      packets: 0,
+      syncPackets: 0,
+      normalPages: 0,
+      zeroPages: 0,
+      bytes: s.length,
+    };
     let pos = 64;
     while (pos + 12 <= s.length) {
       if (s.readUInt32BE(pos) !== 0x11223344) throw new Error(`independent walk: stream ${id} lost framing at ${pos}`);

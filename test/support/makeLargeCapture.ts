@@ -47,8 +47,13 @@ export async function makeLargeCapture(path: string, o: LargeCaptureOptions = {}
   const version = o.version ?? '10.0';
   const ramblock = o.ramblock ?? 'pc.ram';
   const w = await MfdFileWriter.create(path, o.force ?? false);
-  await w.meta({ tool: 'makeLargeCapture', pageSize, parameters: { 'multifd-channels': channels, 'multifd-compression': 'none', 'zero-page-detection': 'multifd' } });
-  for (let c = 0; c < channels; c++) await w.open(c + 1, { label: `multifd channel ${c}`, client: `127.0.0.1:${40000 + c}`, server: '127.0.0.1:4444' });
+  await w.meta({
+    tool: 'makeLargeCapture',
+    pageSize,
+    parameters: { 'multifd-channels': channels, 'multifd-compression': 'none', 'zero-page-detection': 'multifd' },
+  });
+  for (let c = 0; c < channels; c++)
+    await w.open(c + 1, { label: `multifd channel ${c}`, client: `127.0.0.1:${40000 + c}`, server: '127.0.0.1:4444' });
 
   // Handshakes first, then packets in batches; each batch is one DATA record per channel.
   for (let c = 0; c < channels; c++) {
@@ -60,7 +65,10 @@ export async function makeLargeCapture(path: string, o: LargeCaptureOptions = {}
   let syncPackets = 0;
   let written = 0;
   while (written < packets) {
-    const encoders = Array.from({ length: channels }, (_, c) => new MultifdChannelEncoder({ version, pageSize, channelId: c }));
+    const encoders = Array.from(
+      { length: channels },
+      (_, c) => new MultifdChannelEncoder({ version, pageSize, channelId: c }),
+    );
     const end = Math.min(packets, written + BATCH);
     for (; written < end; written++) {
       const c = written % channels;
@@ -70,8 +78,11 @@ export async function makeLargeCapture(path: string, o: LargeCaptureOptions = {}
         packetNum++;
       }
       const zero: number[] = [];
-      for (let k = 0; k < zeroPerPacket; k++) zero.push(((cursor++ % blockPages) * pageSize));
-      const normal = normalEvery > 0 && written % normalEvery === 0 ? [{ offset: (cursor++ % blockPages) * pageSize, data: page(pageSize, written) }] : [];
+      for (let k = 0; k < zeroPerPacket; k++) zero.push((cursor++ % blockPages) * pageSize);
+      const normal =
+        normalEvery > 0 && written % normalEvery === 0
+          ? [{ offset: (cursor++ % blockPages) * pageSize, data: page(pageSize, written) }]
+          : [];
       await encoders[c].packet({ ramblock, normal, zero, packetNum: packetNum++ });
     }
     // Drop each encoder's 64-byte MultiFDInit_t: it was written once above.
@@ -92,9 +103,13 @@ function arg(argv: string[], name: string): number | undefined {
 
 if (process.argv[1] && /makeLargeCapture\.ts$/.test(process.argv[1])) {
   const argv = process.argv.slice(2);
-  const out = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--') || argv[i - 1] === '--force'));
+  const out = argv.find(
+    (a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--') || argv[i - 1] === '--force'),
+  );
   if (!out) {
-    console.error('usage: makeLargeCapture.ts OUT.mfd [--packets N] [--channels N] [--page-size N] [--normal-every N] [--sync-every N] [--force]');
+    console.error(
+      'usage: makeLargeCapture.ts OUT.mfd [--packets N] [--channels N] [--page-size N] [--normal-every N] [--sync-every N] [--force]',
+    );
     process.exit(2);
   }
   const t = Date.now();
@@ -106,7 +121,10 @@ if (process.argv[1] && /makeLargeCapture\.ts$/.test(process.argv[1])) {
     syncEvery: arg(argv, '--sync-every'),
     force: argv.includes('--force'),
   }).then(
-    (r) => console.log(`${r.path}: ${r.packets} packets (${r.syncPackets} SYNC), ${(r.bytes / 1048576).toFixed(1)} MiB in ${((Date.now() - t) / 1000).toFixed(1)} s`),
+    (r) =>
+      console.log(
+        `${r.path}: ${r.packets} packets (${r.syncPackets} SYNC), ${(r.bytes / 1048576).toFixed(1)} MiB in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+      ),
     (e) => {
       console.error(String(e));
       process.exit(1);

@@ -24,5 +24,7 @@ export function mfdJson<T>(args: string[], node = process.execPath): CliRun<T> {
   return { code: r.status ?? -1, json, stderr: r.stderr + (json ? '' : r.stdout.slice(0, 2000)) };
 }
 
-export const inspectJson = (args: string[], node?: string): CliRun<CaptureReport> => mfdJson<CaptureReport>(['inspect', ...args], node);
-export const replayJson = (args: string[], node?: string): CliRun<ReplayJson> => mfdJson<ReplayJson>(['replay', ...args], node);
+export const inspectJson = (args: string[], node?: string): CliRun<CaptureReport> =>
+  mfdJson<CaptureReport>(['inspect', ...args], node);
+export const replayJson = (args: string[], node?: string): CliRun<ReplayJson> =>
+  mfdJson<ReplayJson>(['replay', ...args], node);

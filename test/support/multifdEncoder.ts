@@ -1,5 +1,11 @@
 import * as zlib from 'node:zlib';
-import { FLAG_SYNC, methodFlags, pageCount, ramPacketLength, type CompressionMethod } from '../../extension/core/multifd/constants';
+import {
+  FLAG_SYNC,
+  methodFlags,
+  pageCount,
+  ramPacketLength,
+  type CompressionMethod,
+} from '../../extension/core/multifd/constants';
 
 /**
  * A test encoder that writes multifd channel bytes the way each QEMU release's sender does (docs/wire/sync-and-replay.md, releases.md):
@@ -36,7 +42,13 @@ export class MultifdChannelEncoder {
   private deflateOut: Buffer[] = [];
 
   constructor(
-    private readonly opts: { version: SenderVersion; pageSize: number; channelId: number; uuid?: Uint8Array; method?: CompressionMethod },
+    private readonly opts: {
+      version: SenderVersion;
+      pageSize: number;
+      channelId: number;
+      uuid?: Uint8Array;
+      method?: CompressionMethod;
+    },
   ) {
     this.packetLen = ramPacketLength(opts.pageSize);
     this.pageCount = pageCount(opts.pageSize);
@@ -57,7 +69,16 @@ export class MultifdChannelEncoder {
     return this.opts.version === '7.2' || this.opts.version === '8.2';
   }
 
-  private header(flags: number, pagesAlloc: number, normal: number, zero: number, nps: number, packetNum: number, ramblock: string, offsets: number[]): Uint8Array {
+  private header(
+    flags: number,
+    pagesAlloc: number,
+    normal: number,
+    zero: number,
+    nps: number,
+    packetNum: number,
+    ramblock: string,
+    offsets: number[],
+  ): Uint8Array {
     const h = new Uint8Array(this.packetLen);
     const v = new DataView(h.buffer);
     v.setUint32(0, 0x11223344);
@@ -101,7 +122,16 @@ export class MultifdChannelEncoder {
     let flags = methodFlags(method);
     if (spec.sync) flags |= FLAG_SYNC;
     const offsets = [...normal.map((p) => p.offset), ...zero];
-    const h = this.header(flags, this.pageCount, normal.length, zero.length, payload.length, spec.packetNum, spec.ramblock, offsets);
+    const h = this.header(
+      flags,
+      this.pageCount,
+      normal.length,
+      zero.length,
+      payload.length,
+      spec.packetNum,
+      spec.ramblock,
+      offsets,
+    );
     this.parts.push(h, payload);
     this.lastRamblock = spec.ramblock;
     this.lastNextPacketSize = payload.length;
@@ -163,7 +193,11 @@ export class MultifdChannelEncoder {
 }
 
 /** Deterministic page contents for tests. */
-export function page(pageSize: number, seed: number, kind: 'random' | 'zero' | 'pattern' | 'one-byte' = 'random'): Uint8Array {
+export function page(
+  pageSize: number,
+  seed: number,
+  kind: 'random' | 'zero' | 'pattern' | 'one-byte' = 'random',
+): Uint8Array {
   const p = new Uint8Array(pageSize);
   if (kind === 'zero') return p;
   if (kind === 'one-byte') {

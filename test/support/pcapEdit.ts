@@ -22,7 +22,8 @@ export interface FrameInfo {
 
 export function pcapFrames(path: string): { file: Buffer; frames: FrameInfo[] } {
   const file = readFileSync(path);
-  if (file.readUInt32LE(0) !== 0xa1b2c3d4 || file.readUInt32LE(20) !== 1) throw new Error(`${path}: expected a little-endian microsecond pcap of Ethernet frames`);
+  if (file.readUInt32LE(0) !== 0xa1b2c3d4 || file.readUInt32LE(20) !== 1)
+    throw new Error(`${path}: expected a little-endian microsecond pcap of Ethernet frames`);
   const frames: FrameInfo[] = [];
   let pos = 24;
   while (pos + 16 <= file.length) {

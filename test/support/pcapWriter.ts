@@ -46,7 +46,19 @@ function be32(n: number): number[] {
 export function frameBytes(link: LinkType, f: TcpFrame): Uint8Array {
   const payload = f.payload ?? new Uint8Array(0);
   const flags = (f.flags.fin ? 1 : 0) | (f.flags.syn ? 2 : 0) | (f.flags.rst ? 4 : 0) | (f.flags.ack ? 0x10 : 0);
-  const tcp = [...be16(f.sport), ...be16(f.dport), ...be32(f.seq >>> 0), ...be32((f.ack ?? 0) >>> 0), 0x50, flags, ...be16(65535), 0, 0, 0, 0];
+  const tcp = [
+    ...be16(f.sport),
+    ...be16(f.dport),
+    ...be32(f.seq >>> 0),
+    ...be32((f.ack ?? 0) >>> 0),
+    0x50,
+    flags,
+    ...be16(65535),
+    0,
+    0,
+    0,
+    0,
+  ];
   const v6 = f.src.includes(':');
   const ipHeader = v6
     ? [0x60, 0, 0, 0, ...be16(tcp.length + payload.length), 6, 64, ...ip6(f.src), ...ip6(f.dst)]
@@ -137,18 +149,49 @@ export function pcapngFile(link: LinkType, frames: TcpFrame[]): Buffer {
  * One TCP connection's frames: handshake, the client's bytes in segments of `mss`, the server's bytes, FINs.
  * `isn` picks the initial sequence numbers (near 2^32 to test wrap).
  */
-export function tcpConnection(o: { client: [string, number]; server: [string, number]; toServer: Uint8Array; toClient?: Uint8Array; mss?: number; isn?: [number, number]; startUs?: number }): TcpFrame[] {
+export function tcpConnection(o: {
+  client: [string, number];
+  server: [string, number];
+  toServer: Uint8Array;
+  toClient?: Uint8Array;
+  mss?: number;
+  isn?: [number, number];
+  startUs?: number;
+}): TcpFrame[] {
   const [cip, cport] = o.client;
   const [sip, sport] = o.server;
   const [ci, si] = o.isn ?? [1000, 5000];
   const mss = o.mss ?? 1000;
   let t = o.startUs ?? 1_700_000_000_000_000;
-  const c2s = (seq: number, flags: TcpFrame['flags'], payload?: Uint8Array): TcpFrame => ({ src: cip, dst: sip, sport: cport, dport: sport, seq: seq >>> 0, flags, payload, timeUs: (t += 10) });
-  const s2c = (seq: number, flags: TcpFrame['flags'], payload?: Uint8Array): TcpFrame => ({ src: sip, dst: cip, sport, dport: cport, seq: seq >>> 0, flags, payload, timeUs: (t += 10) });
+  const c2s = (seq: number, flags: TcpFrame['flags'], payload?: Uint8Array): TcpFrame => ({
+    src: cip,
+    dst: sip,
+    sport: cport,
+    dport: sport,
+    seq: seq >>> 0,
+    flags,
+    payload,
+    timeUs: (t += 10),
+  });
+  const s2c = (seq: number, flags: TcpFrame['flags'], payload?: Uint8Array): TcpFrame => ({
+    src: sip,
+    dst: cip,
+    sport,
+    dport: cport,
+    seq: seq >>> 0,
+    flags,
+    payload,
+    timeUs: (t += 10),
+  });
   const frames: TcpFrame[] = [c2s(ci, { syn: true }), s2c(si, { syn: true, ack: true }), c2s(ci + 1, { ack: true })];
-  for (let at = 0; at < o.toServer.length; at += mss) frames.push(c2s(ci + 1 + at, { ack: true }, o.toServer.subarray(at, at + mss)));
+  for (let at = 0; at < o.toServer.length; at += mss)
+    frames.push(c2s(ci + 1 + at, { ack: true }, o.toServer.subarray(at, at + mss)));
   const back = o.toClient ?? new Uint8Array(0);
-  for (let at = 0; at < back.length; at += mss) frames.push(s2c(si + 1 + at, { ack: true }, back.subarray(at, at + mss)));
-  frames.push(c2s(ci + 1 + o.toServer.length, { fin: true, ack: true }), s2c(si + 1 + back.length, { fin: true, ack: true }));
+  for (let at = 0; at < back.length; at += mss)
+    frames.push(s2c(si + 1 + at, { ack: true }, back.subarray(at, at + mss)));
+  frames.push(
+    c2s(ci + 1 + o.toServer.length, { fin: true, ack: true }),
+    s2c(si + 1 + back.length, { fin: true, ack: true }),
+  );
   return frames;
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { MultifdChannelEncoder, page, type SenderVersion } from './multifdEncoder';
 
 /** One step of a sender: a packet of pages (normal, and zero from 9.0 on) or a SYNC. */
-export type SenderOp = { kind: 'sync' } | { kind: 'packet'; block: number; normal: number[]; zero: number[]; sync: boolean; seed: number };
+export type SenderOp =
+  { kind: 'sync' } | { kind: 'packet'; block: number; normal: number[]; zero: number[]; sync: boolean; seed: number };
 
 export interface SenderCase {
   version: SenderVersion;
@@ -24,7 +25,17 @@ export function senderCase(): fc.Arbitrary<SenderCase> {
       pageSize: fc.constantFrom(4096, 16384, 65536),
       blocks: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9.@/_-]{0,20}$/), { minLength: 1, maxLength: 3 }),
       blockPages: fc.integer({ min: 4, max: 40 }),
-      raw: fc.array(fc.record({ sync: fc.boolean(), block: fc.nat(), pages: fc.uniqueArray(fc.nat(), { maxLength: 12 }), zeroSplit: fc.nat(), syncOnPage: fc.boolean(), seed: fc.nat() }), { maxLength: 8 }),
+      raw: fc.array(
+        fc.record({
+          sync: fc.boolean(),
+          block: fc.nat(),
+          pages: fc.uniqueArray(fc.nat(), { maxLength: 12 }),
+          zeroSplit: fc.nat(),
+          syncOnPage: fc.boolean(),
+          seed: fc.nat(),
+        }),
+        { maxLength: 8 },
+      ),
     })
     .map(({ version, method, pageSize, blocks, blockPages, raw }) => {
       const old = version === '7.2' || version === '8.2';
@@ -33,7 +44,14 @@ export function senderCase(): fc.Arbitrary<SenderCase> {
         // A packet holds at most page_count = 512 KiB / page size pages.
         const idx = [...new Set(r.pages.map((p) => p % blockPages))].slice(0, 524288 / pageSize);
         const split = old ? idx.length : r.zeroSplit % (idx.length + 1);
-        return { kind: 'packet', block: r.block % blocks.length, normal: idx.slice(0, split), zero: idx.slice(split), sync: old && r.syncOnPage, seed: r.seed };
+        return {
+          kind: 'packet',
+          block: r.block % blocks.length,
+          normal: idx.slice(0, split),
+          zero: idx.slice(split),
+          sync: old && r.syncOnPage,
+          seed: r.seed,
+        };
       });
       return { version, method, pageSize, blocks, blockPages, ops };
     });

@@ -22,7 +22,9 @@ let wb: Workbench | undefined;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of `mfd inspect`, checked field by field
 function inspect(file: string, ...args: string[]): any {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json', ...args], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -31,7 +33,10 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (wb) console.error(`failure screenshot: ${await wb.screenshot(`pcap-${name}-failure`).catch(() => '')}\npage errors:\n${wb.pageErrors.join('\n')}`);
+    if (wb)
+      console.error(
+        `failure screenshot: ${await wb.screenshot(`pcap-${name}-failure`).catch(() => '')}\npage errors:\n${wb.pageErrors.join('\n')}`,
+      );
     if (vsc) console.error(`code-server log: ${vsc.server.logFile}`);
     throw e;
   }
@@ -47,12 +52,27 @@ async function twoMigrationPcap(): Promise<Buffer> {
     const streams: { toServer: Uint8Array; toClient: Uint8Array; main: boolean }[] = [];
     for (const s of cap.streams) {
       const toServer = await s.toDestination.read(0, s.toDestination.length);
-      streams.push({ toServer, toClient: await s.toSource.read(0, s.toSource.length), main: streamKindOf(toServer.subarray(0, 4)) === 'main' });
+      streams.push({
+        toServer,
+        toClient: await s.toSource.read(0, s.toSource.length),
+        main: streamKindOf(toServer.subarray(0, 4)) === 'main',
+      });
     }
     streams.sort((a, b) => Number(b.main) - Number(a.main));
     const frames: TcpFrame[] = [];
     const send = (port: number, list: typeof streams, startUs: number) =>
-      list.forEach((s, i) => frames.push(...tcpConnection({ client: ['127.0.0.1', 40000 + port + i], server: ['127.0.0.1', port], toServer: s.toServer, toClient: s.toClient, mss: 16000, startUs: startUs + i * 1000 })));
+      list.forEach((s, i) =>
+        frames.push(
+          ...tcpConnection({
+            client: ['127.0.0.1', 40000 + port + i],
+            server: ['127.0.0.1', port],
+            toServer: s.toServer,
+            toClient: s.toClient,
+            mss: 16000,
+            startUs: startUs + i * 1000,
+          }),
+        ),
+      );
     send(4444, streams, 1_700_000_000_000_000);
     send(5555, streams.slice(0, 2), 1_700_000_060_000_000);
     return pcapFile('ethernet', frames);
@@ -64,8 +84,14 @@ async function twoMigrationPcap(): Promise<Buffer> {
 /** Explorer → right click → Open With… → the Multifd Inspector. */
 async function openWith(name: string): Promise<void> {
   const row = await wb!.waitForExplorerItem(name);
-  const item = wb!.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: /^Open With/ }).first();
-  const picker = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: EDITOR_NAME }).first();
+  const item = wb!.page
+    .locator('.context-view .monaco-menu .action-item')
+    .filter({ hasText: /^Open With/ })
+    .first();
+  const picker = wb!.page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ hasText: EDITOR_NAME })
+    .first();
   // A click that lands while the context menu is still animating in is dropped: then Enter takes the highlighted item.
   for (let attempt = 0; ; attempt++) {
     if (!(await item.isVisible())) await row.click({ button: 'right' });
@@ -89,7 +115,10 @@ const visibleWithin = (l: Locator, timeout: number) =>
 
 /** Waits for the quick pick item with this text and accepts it. */
 async function pickQuickItem(text: string | RegExp): Promise<void> {
-  const row = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: text }).first();
+  const row = wb!.page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ hasText: text })
+    .first();
   await row.waitFor({ state: 'visible', timeout: 60_000 });
   await row.click();
 }
@@ -101,9 +130,12 @@ async function readyView(): Promise<FrameLocator> {
   return view;
 }
 
-const factLocator = (view: FrameLocator, label: string) => view.locator('.summary .fact').filter({ has: view.locator('.k', { hasText: new RegExp(`^${label}$`) }) });
-const factText = async (view: FrameLocator, label: string) => ((await factLocator(view, label).locator('.v').textContent()) ?? '').trim();
-const factNumber = async (view: FrameLocator, label: string) => Number((await factText(view, label)).replace(/[^\d]/g, ''));
+const factLocator = (view: FrameLocator, label: string) =>
+  view.locator('.summary .fact').filter({ has: view.locator('.k', { hasText: new RegExp(`^${label}$`) }) });
+const factText = async (view: FrameLocator, label: string) =>
+  ((await factLocator(view, label).locator('.v').textContent()) ?? '').trim();
+const factNumber = async (view: FrameLocator, label: string) =>
+  Number((await factText(view, label)).replace(/[^\d]/g, ''));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of `mfd inspect`
 async function assertCounts(view: FrameLocator, j: any): Promise<void> {
@@ -115,7 +147,8 @@ async function assertCounts(view: FrameLocator, j: any): Promise<void> {
   assert.equal(await factNumber(view, 'channels'), j.channels);
   // Per stream: the channels fact's tooltip lists each multifd stream's packets.
   const perStream = (await factLocator(view, 'channels').getAttribute('title')) ?? '';
-  for (const s of j.streams.filter((x: { kind: string }) => x.kind === 'multifd')) assert.match(perStream, new RegExp(`stream ${s.id}: channel ${s.channel}, ${s.packets} packets`));
+  for (const s of j.streams.filter((x: { kind: string }) => x.kind === 'multifd'))
+    assert.match(perStream, new RegExp(`stream ${s.id}: channel ${s.channel}, ${s.packets} packets`));
 }
 
 before(async () => {
@@ -138,9 +171,18 @@ test('the real tcpdump sample opens with Open With… and shows the counts mfd i
     assert.equal(j.format, 'pcap');
     const streams = j.streams.filter((s: { kind: string }) => s.kind === 'multifd');
     assert.ok(streams.length >= 2 && j.totals.packets > 0, 'the sample holds a multifd migration');
-    assert.equal(streams.reduce((n: number, s: { packets: number }) => n + s.packets, 0), j.totals.packets);
-    assert.equal(streams.reduce((n: number, s: { normalPages: number }) => n + s.normalPages, 0), j.totals.normalPages);
-    assert.equal(streams.reduce((n: number, s: { zeroPages: number }) => n + s.zeroPages, 0), j.totals.zeroPages);
+    assert.equal(
+      streams.reduce((n: number, s: { packets: number }) => n + s.packets, 0),
+      j.totals.packets,
+    );
+    assert.equal(
+      streams.reduce((n: number, s: { normalPages: number }) => n + s.normalPages, 0),
+      j.totals.normalPages,
+    );
+    assert.equal(
+      streams.reduce((n: number, s: { zeroPages: number }) => n + s.zeroPages, 0),
+      j.totals.zeroPages,
+    );
     await openWith(SAMPLE);
     const view = await readyView();
     await assertCounts(view, j);
@@ -152,48 +194,67 @@ test('the real tcpdump sample opens with Open With… and shows the counts mfd i
     await entry.waitFor();
     await entry.dblclick();
     await view.locator('body').evaluate(() => getSelection()?.removeAllRanges()); // the double click selected a word
-    await view.locator('.hex-caption').filter({ hasText: /normal page .* decoded: decoded from the channel's zstd stream/ }).waitFor({ timeout: 60_000 });
+    await view
+      .locator('.hex-caption')
+      .filter({ hasText: /normal page .* decoded: decoded from the channel's zstd stream/ })
+      .waitFor({ timeout: 60_000 });
     await wb!.screenshot('pcap-01-tcpdump-sample');
   }),
 );
 
-test('a pcap with two migrations: a quick pick chooses one, the choice is remembered, Choose Migration switches', { timeout: 300_000 }, () =>
-  step('two', async () => {
-    const first = inspect(join(workspace, TWO), '--migration', '1');
-    const second = inspect(join(workspace, TWO), '--migration', '2');
-    assert.equal(second.channels, first.channels - 1, 'the second migration has one multifd channel fewer');
-    await wb!.runCommand('View: Close All Editors');
-    await openWith(TWO);
-    // The editor's own quick pick: one item per migration, with the destination, start time, connections and bytes.
-    const items = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-    await items.filter({ hasText: 'to 127.0.0.1:5555' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    assert.equal(await items.count(), 2);
-    const texts = await items.allTextContents();
-    assert.match(texts[0], /Migration 1: to 127\.0\.0\.1:4444.*started 2023-11-14T22:13:20\.000Z/);
-    assert.match(texts[0], new RegExp(`${first.streams.length} connections, [\\d,]+ bytes to the destination`));
-    assert.match(texts[1], /Migration 2: to 127\.0\.0\.1:5555.*started 2023-11-14T22:14:20\.000Z.*2 connections/);
-    await wb!.screenshot('pcap-02-choose-migration');
-    await pickQuickItem('Migration 2: to 127.0.0.1:5555');
-    let view = await readyView();
-    await assertCounts(view, second);
-    assert.match(await factText(view, 'migration'), /^2 of 2: to 127\.0\.0\.1:5555, started 2023-11-14T22:14:20\.000Z, 2 connections$/);
+test(
+  'a pcap with two migrations: a quick pick chooses one, the choice is remembered, Choose Migration switches',
+  { timeout: 300_000 },
+  () =>
+    step('two', async () => {
+      const first = inspect(join(workspace, TWO), '--migration', '1');
+      const second = inspect(join(workspace, TWO), '--migration', '2');
+      assert.equal(second.channels, first.channels - 1, 'the second migration has one multifd channel fewer');
+      await wb!.runCommand('View: Close All Editors');
+      await openWith(TWO);
+      // The editor's own quick pick: one item per migration, with the destination, start time, connections and bytes.
+      const items = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+      await items.filter({ hasText: 'to 127.0.0.1:5555' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      assert.equal(await items.count(), 2);
+      const texts = await items.allTextContents();
+      assert.match(texts[0], /Migration 1: to 127\.0\.0\.1:4444.*started 2023-11-14T22:13:20\.000Z/);
+      assert.match(texts[0], new RegExp(`${first.streams.length} connections, [\\d,]+ bytes to the destination`));
+      assert.match(texts[1], /Migration 2: to 127\.0\.0\.1:5555.*started 2023-11-14T22:14:20\.000Z.*2 connections/);
+      await wb!.screenshot('pcap-02-choose-migration');
+      await pickQuickItem('Migration 2: to 127.0.0.1:5555');
+      let view = await readyView();
+      await assertCounts(view, second);
+      assert.match(
+        await factText(view, 'migration'),
+        /^2 of 2: to 127\.0\.0\.1:5555, started 2023-11-14T22:14:20\.000Z, 2 connections$/,
+      );
 
-    // Switch: the editor reopens on migration 1.
-    await wb!.runCommand('Multifd: Choose Migration in Capture…', 30_000, { opensQuickInput: true });
-    await pickQuickItem('Migration 1: to 127.0.0.1:4444');
-    await wb!.page.waitForTimeout(500);
-    view = await readyView();
-    await factLocator(view, 'migration').locator('.v').filter({ hasText: /^1 of 2/ }).waitFor({ timeout: 60_000 });
-    await assertCounts(view, first);
-    await wb!.screenshot('pcap-03-migration-switched');
+      // Switch: the editor reopens on migration 1.
+      await wb!.runCommand('Multifd: Choose Migration in Capture…', 30_000, { opensQuickInput: true });
+      await pickQuickItem('Migration 1: to 127.0.0.1:4444');
+      await wb!.page.waitForTimeout(500);
+      view = await readyView();
+      await factLocator(view, 'migration')
+        .locator('.v')
+        .filter({ hasText: /^1 of 2/ })
+        .waitFor({ timeout: 60_000 });
+      await assertCounts(view, first);
+      await wb!.screenshot('pcap-03-migration-switched');
 
-    // Reopen: no question, the remembered migration.
-    await wb!.runCommand('View: Close All Editors');
-    await wb!.page.locator('.tabs-container .tab').filter({ hasText: TWO }).waitFor({ state: 'detached' });
-    await openWith(TWO);
-    view = await readyView();
-    assert.match(await factText(view, 'migration'), /^1 of 2: to 127\.0\.0\.1:4444/);
-    assert.equal(await wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'Migration 2' }).isVisible(), false, 'no quick pick on reopen');
-    await assertCounts(view, first);
-  }),
+      // Reopen: no question, the remembered migration.
+      await wb!.runCommand('View: Close All Editors');
+      await wb!.page.locator('.tabs-container .tab').filter({ hasText: TWO }).waitFor({ state: 'detached' });
+      await openWith(TWO);
+      view = await readyView();
+      assert.match(await factText(view, 'migration'), /^1 of 2: to 127\.0\.0\.1:4444/);
+      assert.equal(
+        await wb!.page
+          .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+          .filter({ hasText: 'Migration 2' })
+          .isVisible(),
+        false,
+        'no quick pick on reopen',
+      );
+      await assertCounts(view, first);
+    }),
 );

@@ -19,7 +19,9 @@ let wb: Workbench | undefined;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of `mfd inspect`, checked field by field
 function inspect(file: string): any {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'inspect', file, '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -28,7 +30,10 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (wb) console.error(`failure screenshot: ${await wb.screenshot(`samples-${name}-failure`).catch(() => '')}\npage errors:\n${wb.pageErrors.join('\n')}`);
+    if (wb)
+      console.error(
+        `failure screenshot: ${await wb.screenshot(`samples-${name}-failure`).catch(() => '')}\npage errors:\n${wb.pageErrors.join('\n')}`,
+      );
     if (vsc) console.error(`code-server log: ${vsc.server.logFile}`);
     throw e;
   }
@@ -40,7 +45,10 @@ before(async () => {
   writeFileSync(join(workspace, 'hostile.mfd'), await hostileCapture());
   mkdirSync(replayOut);
   // The replay folder picker opens on the configured default folder, so the test only has to accept it.
-  vsc = await launchVSCode({ installExtensions: [packageVsix()], settings: { 'multifdInspector.replay.defaultFolder': replayOut } });
+  vsc = await launchVSCode({
+    installExtensions: [packageVsix()],
+    settings: { 'multifdInspector.replay.defaultFolder': replayOut },
+  });
   wb = await vsc.openWorkbench(workspace);
   await wb.waitForExplorerItem(SAMPLE);
 });
@@ -59,7 +67,16 @@ test('a real sample: list and summary show the counts mfd inspect finds', { time
     const status = view.locator('.list-status');
     await status.filter({ hasText: 'packets' }).waitFor();
     assert.equal(Number((await status.textContent())!.replace(/[^\d]/g, '')), j.totals.packets, 'rows in the list');
-    const fact = async (label: string) => Number(((await view.locator('.summary .fact').filter({ has: view.locator('.k', { hasText: new RegExp(`^${label}$`) }) }).locator('.v').textContent()) ?? '').replace(/[^\d]/g, ''));
+    const fact = async (label: string) =>
+      Number(
+        (
+          (await view
+            .locator('.summary .fact')
+            .filter({ has: view.locator('.k', { hasText: new RegExp(`^${label}$`) }) })
+            .locator('.v')
+            .textContent()) ?? ''
+        ).replace(/[^\d]/g, ''),
+      );
     assert.equal(await fact('packets'), j.totals.packets);
     assert.equal(await fact('normal pages'), j.totals.normalPages);
     assert.equal(await fact('zero pages'), j.totals.zeroPages);
@@ -88,7 +105,10 @@ test('filter zero > 0, select a packet: its zero-page offsets are listed and hig
     assert.equal(n, zeroCell, 'one highlighted entry per zero page');
     // Highlighted: zero-page entries are styled apart from normal ones.
     const zeroColor = await zeroItems.first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
-    const normalColor = await view.locator('.tree .item.normal').first().evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
+    const normalColor = await view
+      .locator('.tree .item.normal')
+      .first()
+      .evaluate((e) => getComputedStyle(e.querySelector('.value') ?? e).color);
     assert.notEqual(zeroColor, normalColor, 'zero-page offsets stand out from normal ones');
     await zeroItems.first().click();
     await zeroItems.first().scrollIntoViewIfNeeded();
@@ -104,7 +124,8 @@ test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', {
     // its input shows that folder.
     const input = wb!.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
-    for (let i = 0; i < 100 && !(await input.inputValue()).replace(/\/$/, '').endsWith('replay-ui'); i++) await wb!.page.waitForTimeout(100);
+    for (let i = 0; i < 100 && !(await input.inputValue()).replace(/\/$/, '').endsWith('replay-ui'); i++)
+      await wb!.page.waitForTimeout(100);
     assert.match(await input.inputValue(), /replay-ui\/?$/, 'the picker opened on the configured replay folder');
     await wb!.page.keyboard.press('Enter');
     await wb!.page.waitForTimeout(500);
@@ -113,7 +134,11 @@ test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', {
     assert.match((await toast.textContent()) ?? '', /Replayed into \S*replay-ui: mem \(\d+ pages written/);
     await wb!.screenshot('samples-03-replay-done');
     const cli = join(workspace, 'replay-cli');
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'replay', join(workspace, SAMPLE), '--out', cli, '--json'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist', 'mfd.js'), 'replay', join(workspace, SAMPLE), '--out', cli, '--json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     for (const b of JSON.parse(r.stdout).blocks as { file: string }[]) {
       const name = b.file.slice(cli.length + 1);
@@ -128,15 +153,29 @@ test('hostile names in a capture render as text, never as HTML', { timeout: 120_
     await wb!.quickOpen('hostile.mfd');
     const view = await wb!.webviewFrame();
     await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
-    await view.locator('.packet-list .row').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().waitFor({ timeout: 30_000 });
+    await view
+      .locator('.packet-list .row')
+      .filter({ hasText: '<img src=x onerror=alert(1)>' })
+      .first()
+      .waitFor({ timeout: 30_000 });
     assert.equal(await view.locator('img').count(), 0, 'no <img> element was created from a capture string');
-    const scripts = await view.locator('script').evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).outerHTML.slice(0, 200)));
-    assert.deepEqual(scripts.filter((t) => /<img|onerror|alert\(|pwned/.test(t)), [], `no script came from a capture string: ${scripts.join(' | ')}`);
+    const scripts = await view
+      .locator('script')
+      .evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).outerHTML.slice(0, 200)));
+    assert.deepEqual(
+      scripts.filter((t) => /<img|onerror|alert\(|pwned/.test(t)),
+      [],
+      `no script came from a capture string: ${scripts.join(' | ')}`,
+    );
     assert.notEqual(await wb!.page.title(), 'pwned');
     await view.locator('.packet-list .row').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().click();
     await view.locator('.tree .item').filter({ hasText: '<img src=x onerror=alert(1)>' }).first().waitFor();
     assert.ok(HOSTILE_TEXT.length > 0);
-    assert.deepEqual(wb!.pageErrors.filter((e) => /Content.Security.Policy|Refused to/i.test(e)), [], 'no CSP violation was even attempted');
+    assert.deepEqual(
+      wb!.pageErrors.filter((e) => /Content.Security.Policy|Refused to/i.test(e)),
+      [],
+      'no CSP violation was even attempted',
+    );
     await wb!.screenshot('samples-04-hostile-names');
   }),
 );

@@ -8,7 +8,8 @@ export type CaptureFormat = 'mfd' | 'raw-multifd' | 'raw-main' | 'pcap' | 'pcapn
 export const FORMAT_DESCRIPTIONS: Record<CaptureFormat, string> = {
   mfd: '.mfd capture container',
   'raw-multifd': 'raw multifd channel dump (no container)',
-  'raw-main': 'QEMU main migration stream, no container (a main-channel dump, a file:/exec: output, or the stream inside a libvirt image)',
+  'raw-main':
+    'QEMU main migration stream, no container (a main-channel dump, a file:/exec: output, or the stream inside a libvirt image)',
   pcap: 'tcpdump capture (pcap), TCP reassembled',
   pcapng: 'tcpdump capture (pcapng), TCP reassembled',
 };

@@ -23,7 +23,11 @@ export interface ByteSource {
  */
 export class FileByteSource implements ByteSource {
   private closed = false;
-  private constructor(private readonly fd: number, readonly size: number, readonly path: string) {}
+  private constructor(
+    private readonly fd: number,
+    readonly size: number,
+    readonly path: string,
+  ) {}
 
   static async open(path: string): Promise<FileByteSource> {
     // Non-blocking: a path swapped for a FIFO after openCapture's stat is refused below instead of waiting for a writer.
@@ -48,7 +52,10 @@ export class FileByteSource implements ByteSource {
       return preadExactly(this.fd, Math.min(length, this.size - position), position);
     } catch (e) {
       if (!(e instanceof ShortReadError)) throw e;
-      throw new CaptureEndedError(`${this.path}: the capture ended at file offset ${e.endedAt} (it had ${this.size} bytes when opened; ${e.wanted} bytes were asked for at file offset ${position})`, e.endedAt);
+      throw new CaptureEndedError(
+        `${this.path}: the capture ended at file offset ${e.endedAt} (it had ${this.size} bytes when opened; ${e.wanted} bytes were asked for at file offset ${position})`,
+        e.endedAt,
+      );
     }
   }
 

@@ -1,5 +1,13 @@
 import { promises as fsp } from 'node:fs';
-import { FLAG_RETURN_PATH, MFD_FILE_HEADER_LENGTH, MFD_MAGIC, MFD_RECORD_HEADER_LENGTH, MFD_VERSION, RecordType, type Direction } from './mfdFormat';
+import {
+  FLAG_RETURN_PATH,
+  MFD_FILE_HEADER_LENGTH,
+  MFD_MAGIC,
+  MFD_RECORD_HEADER_LENGTH,
+  MFD_VERSION,
+  RecordType,
+  type Direction,
+} from './mfdFormat';
 
 /** Encoders for the `.mfd` container. Pure functions, so tests can build captures in memory. */
 
@@ -13,7 +21,13 @@ export function encodeFileHeader(): Uint8Array {
   return b;
 }
 
-export function encodeRecordHeader(type: number, flags: number, stream: number, length: number, timestampNs: number): Uint8Array {
+export function encodeRecordHeader(
+  type: number,
+  flags: number,
+  stream: number,
+  length: number,
+  timestampNs: number,
+): Uint8Array {
   const b = new Uint8Array(MFD_RECORD_HEADER_LENGTH);
   const v = new DataView(b.buffer);
   v.setUint8(0, type);
@@ -24,7 +38,13 @@ export function encodeRecordHeader(type: number, flags: number, stream: number, 
   return b;
 }
 
-export function encodeRecord(type: number, flags: number, stream: number, payload: Uint8Array, timestampNs: number): Uint8Array {
+export function encodeRecord(
+  type: number,
+  flags: number,
+  stream: number,
+  payload: Uint8Array,
+  timestampNs: number,
+): Uint8Array {
   const out = new Uint8Array(MFD_RECORD_HEADER_LENGTH + payload.length);
   out.set(encodeRecordHeader(type, flags, stream, payload.length, timestampNs), 0);
   out.set(payload, MFD_RECORD_HEADER_LENGTH);
@@ -133,7 +153,10 @@ export class MfdFileWriter {
   }
 
   record(type: RecordType, stream: number, payload: Uint8Array, direction: Direction = 'toDestination'): Promise<void> {
-    return this.enqueue([encodeRecordHeader(type, directionFlags(direction), stream, payload.length, this.now()), payload]);
+    return this.enqueue([
+      encodeRecordHeader(type, directionFlags(direction), stream, payload.length, this.now()),
+      payload,
+    ]);
   }
   meta(obj: Record<string, unknown>): Promise<void> {
     return this.record(RecordType.Meta, 0, jsonPayload(obj));
@@ -164,10 +187,14 @@ export class MfdFileWriter {
     while (this.queue.length && !this.failed) {
       let size = 0;
       let n = 0;
-      while (n < this.queue.length && (n === 0 || size + this.queue[n].size <= MAX_BATCH_BYTES)) size += this.queue[n++].size;
+      while (n < this.queue.length && (n === 0 || size + this.queue[n].size <= MAX_BATCH_BYTES))
+        size += this.queue[n++].size;
       const batch = this.queue.splice(0, n);
       try {
-        await this.writeAll(batch.flatMap((p) => p.parts), size);
+        await this.writeAll(
+          batch.flatMap((p) => p.parts),
+          size,
+        );
         this.written += size;
         for (const p of batch) p.done();
       } catch (e) {

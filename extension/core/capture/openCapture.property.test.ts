@@ -6,7 +6,11 @@ import { openCaptureFromSource } from './openCapture';
 import { MfdBuilder } from './mfdWriter';
 
 test('property: each stream read back from a .mfd is the concatenation of its DATA records, per direction, at any read range', async () => {
-  const rec = fc.record({ stream: fc.integer({ min: 0, max: 3 }), back: fc.boolean(), bytes: fc.uint8Array({ maxLength: 64 }) });
+  const rec = fc.record({
+    stream: fc.integer({ min: 0, max: 3 }),
+    back: fc.boolean(),
+    bytes: fc.uint8Array({ maxLength: 64 }),
+  });
   await fc.assert(
     fc.asyncProperty(fc.array(rec, { maxLength: 20 }), fc.nat(), fc.nat(), async (recs, x, y) => {
       const b = new MfdBuilder();

@@ -33,7 +33,10 @@ test('.mfd: streams are the concatenation of their DATA records, per direction',
   assert.equal(cap.format, 'mfd');
   assert.equal(cap.streams.length, 2);
   const [s0, s1] = cap.streams;
-  assert.deepEqual(await s0.toDestination.read(0, 100), bytes(0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 100, 101, 102, 103, 104));
+  assert.deepEqual(
+    await s0.toDestination.read(0, 100),
+    bytes(0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 100, 101, 102, 103, 104),
+  );
   assert.deepEqual(await s0.toSource.read(0, 100), bytes(1, 2, 3));
   assert.equal(s1.toDestination.length, 14);
   assert.deepEqual(await s1.toDestination.read(2, 6), bytes(0x33, 0x44, 0, 1));
@@ -56,7 +59,11 @@ test('.mfd: file offsets of stream bytes point into the right DATA record', asyn
 });
 
 test('.mfd: unknown record types are skipped and reported once', async () => {
-  const b = new MfdBuilder().raw(encodeRecord(42, 0, 0, seq(3), 5)).raw(encodeRecord(42, 0, 0, seq(3), 6)).data(0, seq(4)).build();
+  const b = new MfdBuilder()
+    .raw(encodeRecord(42, 0, 0, seq(3), 5))
+    .raw(encodeRecord(42, 0, 0, seq(3), 6))
+    .data(0, seq(4))
+    .build();
   const cap = await openCaptureFromSource(new MemoryByteSource(b));
   assert.equal(cap.diagnostics.filter((d) => d.code === 'capture.unknown-record-type').length, 1);
   assert.equal(cap.streams[0].toDestination.length, 4);

@@ -2,7 +2,15 @@ import { promises as fsp, type Stats } from 'node:fs';
 import { FileByteSource, type ByteSource } from './fileAccessor';
 import { StreamBytes } from './streamBytes';
 import { ReadAhead } from './readAhead';
-import { FLAG_RETURN_PATH, MFD_FILE_HEADER_LENGTH, MFD_MAGIC, MFD_RECORD_HEADER_LENGTH, MFD_VERSION, RecordType, startsWithMfdMagic } from './mfdFormat';
+import {
+  FLAG_RETURN_PATH,
+  MFD_FILE_HEADER_LENGTH,
+  MFD_MAGIC,
+  MFD_RECORD_HEADER_LENGTH,
+  MFD_VERSION,
+  RecordType,
+  startsWithMfdMagic,
+} from './mfdFormat';
 import type { Capture, CaptureFormat, CaptureNote, CaptureStream, OpenInfo } from './capture';
 import type { CaptureInput } from './captureInput';
 import { DiagnosticSink } from '../diagnostics/diagnostic';
@@ -22,7 +30,6 @@ export interface OpenOptions {
   /** `file:`/`exec:` outputs: `offset` (file:path,offset=N), the zstd decoder, where decompressed copies go. */
   file?: StreamFileOptions;
 }
-
 
 import { CaptureFormatError } from './captureFormatError';
 export { CaptureFormatError } from './captureFormatError';
@@ -44,7 +51,10 @@ function nonRegularKind(st: Stats): string | undefined {
 export async function openCapture(path: string, options: OpenOptions = {}): Promise<Capture> {
   // Stat first: opening a FIFO waits for a writer forever, and a device or a folder has no size to index.
   const kind = nonRegularKind(await fsp.stat(path));
-  if (kind) throw new CaptureFormatError(`${path}: not a capture file: it is ${kind}; a capture is a regular file (.mfd or a raw channel dump)`);
+  if (kind)
+    throw new CaptureFormatError(
+      `${path}: not a capture file: it is ${kind}; a capture is a regular file (.mfd or a raw channel dump)`,
+    );
   const source = await FileByteSource.open(path);
   try {
     return await openCaptureFromSource(source, path, options);
@@ -54,21 +64,45 @@ export async function openCapture(path: string, options: OpenOptions = {}): Prom
   }
 }
 
-export async function openCaptureFromSource(source: ByteSource, path = '<memory>', options: OpenOptions = {}): Promise<Capture> {
+export async function openCaptureFromSource(
+  source: ByteSource,
+  path = '<memory>',
+  options: OpenOptions = {},
+): Promise<Capture> {
   const offset = options.file?.offset;
   if (offset !== undefined && offset !== 0) return openAtOffset(source, path, offset, options.file ?? {});
   const head = await source.read(0, 16);
   if (startsWithMfdMagic(head)) return scanMfd(source, path);
   if (startsWithLibvirtMagic(head)) return openLibvirtImage(source, path, options.file ?? {});
-  if (compressedKindOf(head)) return (await openStreamAt(source, path, 0, 'exec: output', options.file ?? {}, { notes: [] }))!;
+  if (compressedKindOf(head))
+    return (await openStreamAt(source, path, 0, 'exec: output', options.file ?? {}, { notes: [] }))!;
   if (pcapFlavourOf(head)) return openPcapCapture(source, path, options.pcap);
   const raw = (format: CaptureFormat): Capture => {
-    const stream: CaptureStream = { id: 0, toDestination: StreamBytes.contiguous(source, 0, source.size), toSource: StreamBytes.empty(source) };
+    const stream: CaptureStream = {
+      id: 0,
+      toDestination: StreamBytes.contiguous(source, 0, source.size),
+      toSource: StreamBytes.empty(source),
+    };
     const input: CaptureInput =
       format === 'raw-main'
-        ? { kind: 'file-stream', description: 'QEMU migration stream (a file: or exec: output, or a main-channel dump), read in place', streamOffset: 0, notes: [] }
+        ? {
+            kind: 'file-stream',
+            description: 'QEMU migration stream (a file: or exec: output, or a main-channel dump), read in place',
+            streamOffset: 0,
+            notes: [],
+          }
         : { kind: 'raw-dump', description: 'raw multifd channel dump', notes: [] };
-    return { format, path, fileSize: source.size, source, meta: {}, notes: [], streams: [stream], diagnostics: [], input };
+    return {
+      format,
+      path,
+      fileSize: source.size,
+      source,
+      meta: {},
+      notes: [],
+      streams: [stream],
+      diagnostics: [],
+      input,
+    };
   };
   if (startsWithMagic(head, MULTIFD_STREAM_MAGIC)) return raw('raw-multifd');
   if (startsWithMagic(head, MAIN_STREAM_MAGIC)) return raw('raw-main');
@@ -82,7 +116,12 @@ export async function openCaptureFromSource(source: ByteSource, path = '<memory>
 }
 
 /** `file:path,offset=N`: the QEMU stream (plain or compressed) starts N bytes into the file. */
-async function openAtOffset(source: ByteSource, path: string, offset: number, options: StreamFileOptions): Promise<Capture> {
+async function openAtOffset(
+  source: ByteSource,
+  path: string,
+  offset: number,
+  options: StreamFileOptions,
+): Promise<Capture> {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset >= source.size) {
     throw new CaptureFormatError(`${path}: --offset ${offset} is not inside the ${source.size}-byte file`);
   }
@@ -131,10 +170,14 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
   const version = le16(header, 8);
   const headerLength = le16(header, 10);
   if (version !== MFD_VERSION) {
-    throw new CaptureFormatError(`${path}: .mfd format version ${version} at file offset 8; this reader knows version ${MFD_VERSION}`);
+    throw new CaptureFormatError(
+      `${path}: .mfd format version ${version} at file offset 8; this reader knows version ${MFD_VERSION}`,
+    );
   }
   if (headerLength < MFD_FILE_HEADER_LENGTH || headerLength > source.size) {
-    throw new CaptureFormatError(`${path}: .mfd header length ${headerLength} at file offset 10 is invalid (at least 16, within the file)`);
+    throw new CaptureFormatError(
+      `${path}: .mfd header length ${headerLength} at file offset 10 is invalid (at least 16, within the file)`,
+    );
   }
 
   const streams = new Map<number, StreamBuild>();
@@ -156,7 +199,11 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
 
   const readJson = async (at: number, len: number, what: string): Promise<Record<string, unknown> | undefined> => {
     if (len > MAX_JSON_RECORD) {
-      sink.report('capture.bad-json', `${what} record of ${len} bytes is over the ${MAX_JSON_RECORD} byte limit; skipped`, { fileOffset: at });
+      sink.report(
+        'capture.bad-json',
+        `${what} record of ${len} bytes is over the ${MAX_JSON_RECORD} byte limit; skipped`,
+        { fileOffset: at },
+      );
       return undefined;
     }
     const bytes = await source.read(at + MFD_RECORD_HEADER_LENGTH, len);
@@ -165,7 +212,9 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
       if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
       sink.report('capture.bad-json', `${what} record payload is JSON but not an object`, { fileOffset: at });
     } catch (e) {
-      sink.report('capture.bad-json', `${what} record payload is not UTF-8 JSON: ${(e as Error).message}`, { fileOffset: at });
+      sink.report('capture.bad-json', `${what} record payload is not UTF-8 JSON: ${(e as Error).message}`, {
+        fileOffset: at,
+      });
     }
     return undefined;
   };
@@ -173,7 +222,11 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
   while (pos < source.size) {
     const h = await reader.bytes(pos, MFD_RECORD_HEADER_LENGTH);
     if (h.length < MFD_RECORD_HEADER_LENGTH) {
-      sink.report('capture.truncated-record', `record header cut off by end of file (${h.length} of 16 bytes); the capture ends at file offset ${pos}`, { fileOffset: pos });
+      sink.report(
+        'capture.truncated-record',
+        `record header cut off by end of file (${h.length} of 16 bytes); the capture ends at file offset ${pos}`,
+        { fileOffset: pos },
+      );
       break;
     }
     const type = h[0];
@@ -189,12 +242,21 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
       );
       break;
     }
-    if (ts < lastTs) sink.report('capture.timestamp-backwards', `timestamp ${ts} ns is earlier than the previous record's ${lastTs} ns`, { stream: streamId, fileOffset: pos });
+    if (ts < lastTs)
+      sink.report(
+        'capture.timestamp-backwards',
+        `timestamp ${ts} ns is earlier than the previous record's ${lastTs} ns`,
+        { stream: streamId, fileOffset: pos },
+      );
     lastTs = Math.max(lastTs, ts);
     switch (type) {
       case RecordType.Data: {
         const s = streamFor(streamId);
-        if (s.closeReason !== undefined) sink.report('capture.data-after-close', `DATA record after the stream was closed`, { stream: streamId, fileOffset: pos });
+        if (s.closeReason !== undefined)
+          sink.report('capture.data-after-close', `DATA record after the stream was closed`, {
+            stream: streamId,
+            fileOffset: pos,
+          });
         (flags & FLAG_RETURN_PATH ? s.toSource : s.toDestination).add(pos + MFD_RECORD_HEADER_LENGTH, len, ts);
         if (s.openedAtNs === undefined) s.openedAtNs = ts;
         break;
@@ -220,18 +282,30 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
         const reason = typeof v?.reason === 'string' ? v.reason : 'unknown';
         s.closeReason = reason;
         s.closedAtNs = ts;
-        if (reason !== 'eof') sink.report('capture.stream-reset', `stream ${streamId} closed with reason "${reason}"`, { stream: streamId, fileOffset: pos });
+        if (reason !== 'eof')
+          sink.report('capture.stream-reset', `stream ${streamId} closed with reason "${reason}"`, {
+            stream: streamId,
+            fileOffset: pos,
+          });
         break;
       }
       case RecordType.Note: {
         const v = await readJson(pos, len, 'NOTE');
-        notes.push({ timestampNs: ts, text: typeof v?.text === 'string' ? v.text : JSON.stringify(v ?? null), fileOffset: pos });
+        notes.push({
+          timestampNs: ts,
+          text: typeof v?.text === 'string' ? v.text : JSON.stringify(v ?? null),
+          fileOffset: pos,
+        });
         break;
       }
       default:
         if (!unknownTypes.has(type)) {
           unknownTypes.add(type);
-          sink.report('capture.unknown-record-type', `record type ${type} is unknown to this reader; records of this type are skipped`, { stream: streamId, fileOffset: pos });
+          sink.report(
+            'capture.unknown-record-type',
+            `record type ${type} is unknown to this reader; records of this type are skipped`,
+            { stream: streamId, fileOffset: pos },
+          );
         }
     }
     pos += MFD_RECORD_HEADER_LENGTH + len;
@@ -248,5 +322,15 @@ async function scanMfd(source: ByteSource, path: string): Promise<Capture> {
       openedAtNs: s.openedAtNs,
       closedAtNs: s.closedAtNs,
     }));
-  return { format: 'mfd', path, fileSize: source.size, source, meta, metaRecordOffsets, notes, streams: list, diagnostics: sink.items };
+  return {
+    format: 'mfd',
+    path,
+    fileSize: source.size,
+    source,
+    meta,
+    metaRecordOffsets,
+    notes,
+    streams: list,
+    diagnostics: sink.items,
+  };
 }

@@ -55,7 +55,11 @@ for (const split of [false, true]) {
 test('a capture that shrinks during a replay of main-channel PAGE records: an error, not an image with half the pages', async () => {
   const { MainStreamEncoder } = await import('../../../test/support/mainchannel/mainStreamEncoder');
   const m = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  m.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: 16 * PS }]).eos().footer(2).sectionPart(2);
+  m.sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: 16 * PS }])
+    .eos()
+    .footer(2)
+    .sectionPart(2);
   m.page(0, 'pc.ram', page(PS, 1));
   for (let k = 1; k < 16; k++) m.page(k * PS, undefined, page(PS, k + 1));
   m.eos().footer(2).sectionEnd(2).eos().footer(2).eof();

@@ -66,12 +66,21 @@ export class StreamBytes {
       if (!(e instanceof CaptureEndedError)) throw e;
       throw this.ended(a + (e.fileOffset - at), e.fileOffset, e.message);
     }
-    if (chunk.length < b - a) throw this.ended(a + chunk.length, at + chunk.length, `the source has ${chunk.length} of the ${b - a} bytes at file offset ${at}`);
+    if (chunk.length < b - a)
+      throw this.ended(
+        a + chunk.length,
+        at + chunk.length,
+        `the source has ${chunk.length} of the ${b - a} bytes at file offset ${at}`,
+      );
     return chunk;
   }
 
   private ended(streamOffset: number, fileOffset: number, why: string): CaptureEndedError {
-    return new CaptureEndedError(`the capture ended at stream offset ${streamOffset} (file offset ${fileOffset}), before the ${this.length} bytes indexed: ${why}`, fileOffset, streamOffset);
+    return new CaptureEndedError(
+      `the capture ended at stream offset ${streamOffset} (file offset ${fileOffset}), before the ${this.length} bytes indexed: ${why}`,
+      fileOffset,
+      streamOffset,
+    );
   }
 
   /** The capture-file offset that holds stream offset `pos`. */

@@ -15,8 +15,18 @@ async function analyze(chans: MultifdChannelEncoder[], meta: Record<string, unkn
 }
 
 test('channels with different uuids, a repeated channel id and different SYNC counts are reported', async () => {
-  const a = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0, uuid: new Uint8Array(16).fill(1) });
-  const b = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0, uuid: new Uint8Array(16).fill(2) });
+  const a = new MultifdChannelEncoder({
+    version: '10.0',
+    pageSize: PS,
+    channelId: 0,
+    uuid: new Uint8Array(16).fill(1),
+  });
+  const b = new MultifdChannelEncoder({
+    version: '10.0',
+    pageSize: PS,
+    channelId: 0,
+    uuid: new Uint8Array(16).fill(2),
+  });
   a.sync(0).sync(2);
   b.sync(1);
   const r = await analyze([a, b]);
@@ -44,7 +54,10 @@ test('a page sent twice in one epoch names both writers; in 10.0 it is a warning
   const twice = r.diagnostics.filter((d) => d.code === 'multifd.page-twice-in-epoch');
   assert.equal(twice.length, 1);
   assert.equal(twice[0].severity, 'warning');
-  assert.deepEqual([twice[0].location.stream, twice[0].location.packet, twice[0].related?.stream, twice[0].related?.packet], [1, 1, 0, 1]);
+  assert.deepEqual(
+    [twice[0].location.stream, twice[0].location.packet, twice[0].related?.stream, twice[0].related?.packet],
+    [1, 1, 0, 1],
+  );
   assert.match(twice[0].message, /pc\.ram:0x5000.*epoch 1/);
 });
 

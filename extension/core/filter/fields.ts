@@ -41,12 +41,24 @@ const LAYOUT_READERS: Record<string, { type: FilterType; get(r: FilterRow): Fiel
   'MultiFDPacket_t.pages_alloc': { type: 'number', get: (r) => r.summary.pagesAlloc },
   'MultiFDPacket_t.normal_pages': { type: 'number', get: (r) => r.summary.normalPages },
   'MultiFDPacket_t.next_packet_size': { type: 'number', get: (r) => r.summary.nextPacketSize },
-  'MultiFDPacket_t.packet_num': { type: 'number', get: (r) => (r.summary.kind === 'ram' ? r.summary.packetNum : undefined) },
+  'MultiFDPacket_t.packet_num': {
+    type: 'number',
+    get: (r) => (r.summary.kind === 'ram' ? r.summary.packetNum : undefined),
+  },
   'MultiFDPacket_t.zero_pages': { type: 'number', get: (r) => r.summary.zeroPages },
-  'MultiFDPacket_t.ramblock': { type: 'string', get: (r) => (r.summary.kind === 'ram' ? r.summary.ramblock : undefined) },
+  'MultiFDPacket_t.ramblock': {
+    type: 'string',
+    get: (r) => (r.summary.kind === 'ram' ? r.summary.ramblock : undefined),
+  },
   'MultiFDPacketDeviceState_t.flags': { type: 'number', get: (r) => r.summary.flags },
-  'MultiFDPacketDeviceState_t.idstr': { type: 'string', get: (r) => (r.summary.kind === 'device-state' ? r.summary.ramblock : undefined) },
-  'MultiFDPacketDeviceState_t.instance_id': { type: 'number', get: (r) => (r.summary.kind === 'device-state' ? r.summary.instanceId : undefined) },
+  'MultiFDPacketDeviceState_t.idstr': {
+    type: 'string',
+    get: (r) => (r.summary.kind === 'device-state' ? r.summary.ramblock : undefined),
+  },
+  'MultiFDPacketDeviceState_t.instance_id': {
+    type: 'number',
+    get: (r) => (r.summary.kind === 'device-state' ? r.summary.instanceId : undefined),
+  },
   'MultiFDPacketDeviceState_t.next_packet_size': { type: 'number', get: (r) => r.summary.nextPacketSize },
 };
 
@@ -67,27 +79,77 @@ function layoutFields(): FilterField[] {
         existing.cField += `, ${layout.cStruct}.${f.name}`;
         continue;
       }
-      out.set(f.filterName, { name: f.filterName, type: reader.type, description: f.meaning, cField: `${layout.cStruct}.${f.name}`, get: reader.get });
+      out.set(f.filterName, {
+        name: f.filterName,
+        type: reader.type,
+        description: f.meaning,
+        cField: `${layout.cStruct}.${f.name}`,
+        get: reader.get,
+      });
     }
   }
   return [...out.values()];
 }
 
-const anyOffsets = (r: FilterRow): readonly number[] | undefined => (r.offsets ? [...r.offsets.normal, ...r.offsets.zero] : undefined);
+const anyOffsets = (r: FilterRow): readonly number[] | undefined =>
+  r.offsets ? [...r.offsets.normal, ...r.offsets.zero] : undefined;
 
 const EXTRA_FIELDS: FilterField[] = [
   { name: 'stream', type: 'number', description: 'stream id in the capture', get: (r) => r.summary.stream },
-  { name: 'index', type: 'number', description: "packet index in its stream's packet list", get: (r) => r.summary.index },
-  { name: 'epoch', type: 'number', description: "SYNC packets earlier on the same channel (epoch k ends with the channel's (k+1)-th SYNC)", get: (r) => r.summary.epoch },
+  {
+    name: 'index',
+    type: 'number',
+    description: "packet index in its stream's packet list",
+    get: (r) => r.summary.index,
+  },
+  {
+    name: 'epoch',
+    type: 'number',
+    description: "SYNC packets earlier on the same channel (epoch k ends with the channel's (k+1)-th SYNC)",
+    get: (r) => r.summary.epoch,
+  },
   { name: 'sync', type: 'boolean', description: 'MULTIFD_FLAG_SYNC is set', get: (r) => r.summary.sync },
-  { name: 'method', type: 'string', description: 'compression method from flags: none, zlib, zstd, qpl, uadk, qatzip', get: (r) => r.summary.method ?? 'unknown' },
+  {
+    name: 'method',
+    type: 'string',
+    description: 'compression method from flags: none, zlib, zstd, qpl, uadk, qatzip',
+    get: (r) => r.summary.method ?? 'unknown',
+  },
   { name: 'kind', type: 'string', description: 'packet kind: "ram" or "device-state"', get: (r) => r.summary.kind },
-  { name: 'severity', type: 'number', description: 'worst diagnostic on the packet: 0 none, 1 info, 2 warning, 3 error', get: (r) => r.summary.severity },
+  {
+    name: 'severity',
+    type: 'number',
+    description: 'worst diagnostic on the packet: 0 none, 1 info, 2 warning, 3 error',
+    get: (r) => r.summary.severity,
+  },
   { name: 'time', type: 'number', description: 'capture timestamp in nanoseconds', get: (r) => r.summary.timestampNs },
-  { name: 'payload', type: 'number', description: 'payload bytes following the header', get: (r) => r.summary.payloadLength },
-  { name: 'offset', type: 'offsets', needsOffsets: true, description: 'any used offset[] entry (normal or zero page)', get: anyOffsets },
-  { name: 'normal_offset', type: 'offsets', needsOffsets: true, description: 'any offset[] entry of a normal page (data follows)', get: (r) => r.offsets?.normal },
-  { name: 'zero_offset', type: 'offsets', needsOffsets: true, description: 'any offset[] entry of a zero page', get: (r) => r.offsets?.zero },
+  {
+    name: 'payload',
+    type: 'number',
+    description: 'payload bytes following the header',
+    get: (r) => r.summary.payloadLength,
+  },
+  {
+    name: 'offset',
+    type: 'offsets',
+    needsOffsets: true,
+    description: 'any used offset[] entry (normal or zero page)',
+    get: anyOffsets,
+  },
+  {
+    name: 'normal_offset',
+    type: 'offsets',
+    needsOffsets: true,
+    description: 'any offset[] entry of a normal page (data follows)',
+    get: (r) => r.offsets?.normal,
+  },
+  {
+    name: 'zero_offset',
+    type: 'offsets',
+    needsOffsets: true,
+    description: 'any offset[] entry of a zero page',
+    get: (r) => r.offsets?.zero,
+  },
 ];
 
 /** Every field of the filter language: the layouts' filterName fields, then the derived ones. */
@@ -103,6 +165,8 @@ export const FILTER_FIELD_MAP: ReadonlyMap<string, FilterField> = new Map(FILTER
 /** For tests: layout fields that declare a filterName but have no reader. */
 export function unmappedLayoutFields(): string[] {
   const missing: string[] = [];
-  for (const layout of FILTER_LAYOUTS) for (const f of layout.fields) if (f.filterName && !LAYOUT_READERS[`${layout.cStruct}.${f.name}`]) missing.push(`${layout.cStruct}.${f.name}`);
+  for (const layout of FILTER_LAYOUTS)
+    for (const f of layout.fields)
+      if (f.filterName && !LAYOUT_READERS[`${layout.cStruct}.${f.name}`]) missing.push(`${layout.cStruct}.${f.name}`);
   return missing;
 }

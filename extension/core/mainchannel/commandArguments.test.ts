@@ -5,12 +5,16 @@ import { memoryStream } from '../../../test/support/mainchannel/testStreams';
 import { MainStreamEncoder } from '../../../test/support/mainchannel/mainStreamEncoder';
 import { pythonJson } from '../vmstate/pythonJson';
 
-const at0 = (cmd: number, data: number[] = []) => readCommandAt(memoryStream(new MainStreamEncoder().command(cmd, data).bytes(), 5), 0);
+const at0 = (cmd: number, data: number[] = []) =>
+  readCommandAt(memoryStream(new MainStreamEncoder().command(cmd, data).bytes(), 5), 0);
 
 describe('command arguments', () => {
   it('decodes PING, POSTCOPY_ADVISE, PACKAGED, RECV_BITMAP and POSTCOPY_RAM_DISCARD as QEMU sends them', async () => {
     assert.deepEqual((await at0(2, [0, 0, 1, 0])).arguments, { value: 256 });
-    assert.deepEqual((await at0(3, [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x10, 0])).arguments, { hostPageSizes: 4096n, targetPageSize: 4096n });
+    assert.deepEqual((await at0(3, [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x10, 0])).arguments, {
+      hostPageSizes: 4096n,
+      targetPageSize: 4096n,
+    });
     assert.deepEqual((await at0(3)).arguments, {});
     const p = await at0(7, [0xff, 0xff, 0xff, 0xff]);
     assert.deepEqual([p.arguments, p.end], [{ packageLength: 0xffffffff }, 9]);
@@ -22,8 +26,14 @@ describe('command arguments', () => {
 
   it('a length that does not fit the command is a problem at the command, never a throw', async () => {
     assert.match((await at0(2, [1, 2])).problem?.message ?? '', /PING: length 2; QEMU sends a be32 value/);
-    assert.match((await at0(10, [9, 0x61])).problem?.message ?? '', /RECV_BITMAP: length 2 does not fit its ramblock name of 9/);
-    assert.match((await at0(6, [0, 200, 1])).problem?.message ?? '', /POSTCOPY_RAM_DISCARD: length 3 is not 2 \+ a 200-byte ramblock name/);
+    assert.match(
+      (await at0(10, [9, 0x61])).problem?.message ?? '',
+      /RECV_BITMAP: length 2 does not fit its ramblock name of 9/,
+    );
+    assert.match(
+      (await at0(6, [0, 200, 1])).problem?.message ?? '',
+      /POSTCOPY_RAM_DISCARD: length 3 is not 2 \+ a 200-byte ramblock name/,
+    );
     assert.match((await at0(5, [1])).problem?.message ?? '', /POSTCOPY_RUN: length 1; QEMU sends no bytes/);
     const cut = await readCommandAt(memoryStream(Uint8Array.from([8, 0, 2, 0, 4, 0]), 5), 0);
     assert.deepEqual(cut.problem, { offset: 0, message: 'PING declares 4 byte(s); the stream ends after 1' });
@@ -32,6 +42,9 @@ describe('command arguments', () => {
   });
 
   it("writes JSON as Python's json.dumps(indent=4) with ensure_ascii does", () => {
-    assert.equal(pythonJson({ a: [1, 'é'], b: {}, c: [] }), '{\n    "a": [\n        1,\n        "\\u00e9"\n    ],\n    "b": {},\n    "c": []\n}');
+    assert.equal(
+      pythonJson({ a: [1, 'é'], b: {}, c: [] }),
+      '{\n    "a": [\n        1,\n        "\\u00e9"\n    ],\n    "b": {},\n    "c": []\n}',
+    );
   });
 });

@@ -30,7 +30,15 @@ const MAX_DISCARDS_LISTED = 4096;
 export async function readCommandAt(stream: StreamBytes, offset: number): Promise<DecodedCommand> {
   const head = await stream.read(offset, offset + 5);
   if (head.length < 5 || head[0] !== QEMU_VM_COMMAND) {
-    return { command: 0, name: 'unknown', offset, length: 0, end: offset + head.length, arguments: {}, problem: { offset, message: `no QEMU_VM_COMMAND record at stream offset ${offset}` } };
+    return {
+      command: 0,
+      name: 'unknown',
+      offset,
+      length: 0,
+      end: offset + head.length,
+      arguments: {},
+      problem: { offset, message: `no QEMU_VM_COMMAND record at stream offset ${offset}` },
+    };
   }
   const command = (head[1] << 8) | head[2];
   const length = (head[3] << 8) | head[4];
@@ -78,14 +86,16 @@ export async function readCommandAt(stream: StreamBytes, offset: number): Promis
       out.arguments.ramblock = text(2, n);
       const ranges: { start: bigint; length: bigint }[] = [];
       const count = (length - pairsAt) / 16;
-      for (let i = 0; i < Math.min(count, MAX_DISCARDS_LISTED); i++) ranges.push({ start: dv.getBigUint64(pairsAt + 16 * i), length: dv.getBigUint64(pairsAt + 16 * i + 8) });
+      for (let i = 0; i < Math.min(count, MAX_DISCARDS_LISTED); i++)
+        ranges.push({ start: dv.getBigUint64(pairsAt + 16 * i), length: dv.getBigUint64(pairsAt + 16 * i + 8) });
       out.arguments.ranges = ranges;
       if (body[0] !== 0) problem(`version ${body[0]}; QEMU accepts only 0`);
       break;
     }
     default:
       // OPEN_RETURN_PATH, POSTCOPY_LISTEN, POSTCOPY_RUN, ENABLE_COLO, POSTCOPY_RESUME, SWITCHOVER_START carry nothing.
-      if (length !== 0 && MIG_CMD_NAMES[command] !== undefined) problem(`length ${length}; QEMU sends no bytes with it`);
+      if (length !== 0 && MIG_CMD_NAMES[command] !== undefined)
+        problem(`length ${length}; QEMU sends no bytes with it`);
   }
   return out;
 }

@@ -111,7 +111,10 @@ describe('main channel: well-formed synthetic streams', () => {
     assert.equal(ix.stoppedAt?.reason, 'device state "timer"');
     assert.deepEqual(codes(sink), ['main.vmdesc', 'main.device-not-described', 'main.device-state']);
     assert.equal(sink.items[1].severity, 'error');
-    assert.match(sink.items[2].message, /cannot be delimited: the VM description does not delimit it; decoding stops here/);
+    assert.match(
+      sink.items[2].message,
+      /cannot be delimited: the VM description does not delimit it; decoding stops here/,
+    );
   });
 
   it('uses EOS as the sync marker when there is no MULTIFD_FLUSH (7.2/8.0, or flush after each section)', async () => {

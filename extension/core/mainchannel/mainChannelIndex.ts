@@ -377,7 +377,13 @@ class MainChannelDecoder {
         at,
       );
     if (this.packageEnd !== undefined)
-      this.report('main.bad-section', `PACKAGED inside PACKAGED (QEMU sends one level); walked as part of the outer one`, at, undefined, 'warning');
+      this.report(
+        'main.bad-section',
+        `PACKAGED inside PACKAGED (QEMU sends one level); walked as part of the outer one`,
+        at,
+        undefined,
+        'warning',
+      );
     else this.packageEnd = Math.min(end, this.stream.length);
   }
 

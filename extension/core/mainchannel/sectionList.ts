@@ -48,7 +48,11 @@ export interface SectionList {
   recordCount: number;
   complete: boolean;
   stoppedAt?: { streamOffset: number; reason: string };
-  returnPath: { bytes: number; messages: ReturnPathRow[]; problems: { offset: number; fileOffset: number; message: string }[] };
+  returnPath: {
+    bytes: number;
+    messages: ReturnPathRow[];
+    problems: { offset: number; fileOffset: number; message: string }[];
+  };
   pings: PingRow[];
 }
 
@@ -59,17 +63,26 @@ export async function buildSectionList(analysis: CaptureAnalysis): Promise<Secti
   if (!s) return undefined;
   const toDst = s.stream.toDestination;
   // Raw dumps carry no times; only containers that record them (.mfd, pcap) do.
-  const timed = analysis.capture.format === 'mfd' || analysis.capture.format === 'pcap' || analysis.capture.format === 'pcapng';
+  const timed =
+    analysis.capture.format === 'mfd' || analysis.capture.format === 'pcap' || analysis.capture.format === 'pcapng';
   const rows: SectionListRow[] = [];
   const entries = main.sections;
   for (let i = 0; i < entries.length; i++) rows.push(await rowOf(toDst, entries[i], entries[i + 1], main.bytes));
   const rp = await readReturnPath(s.stream.toSource);
   const toSrc = s.stream.toSource;
-  const messages: ReturnPathRow[] = rp.messages.map((m) => ({ ...m, timeNs: timed ? m.timeNs : undefined, fileOffset: toSrc.fileOffsetOf(m.offset) }));
+  const messages: ReturnPathRow[] = rp.messages.map((m) => ({
+    ...m,
+    timeNs: timed ? m.timeNs : undefined,
+    fileOffset: toSrc.fileOffsetOf(m.offset),
+  }));
   const pings: PingRow[] = [];
   for (const r of rows) {
     if (r.command?.name !== 'PING' || typeof r.command.arguments.value !== 'number') continue;
-    pings.push({ value: r.command.arguments.value, offset: r.start, ...(timed ? { timeNs: toDst.timestampOf(r.start) } : {}) });
+    pings.push({
+      value: r.command.arguments.value,
+      offset: r.start,
+      ...(timed ? { timeNs: toDst.timestampOf(r.start) } : {}),
+    });
   }
   // Each PONG answers the earliest unanswered PING with its value (QEMU answers in order).
   for (const m of messages) {
@@ -86,13 +99,27 @@ export async function buildSectionList(analysis: CaptureAnalysis): Promise<Secti
     recordCount: main.sectionCount,
     complete: main.complete,
     stoppedAt: main.stoppedAt,
-    returnPath: { bytes: toSrc.length, messages, problems: rp.problems.map((p) => ({ ...p, fileOffset: toSrc.fileOffsetOf(p.offset) })) },
+    returnPath: {
+      bytes: toSrc.length,
+      messages,
+      problems: rp.problems.map((p) => ({ ...p, fileOffset: toSrc.fileOffsetOf(p.offset) })),
+    },
     pings,
   };
 }
 
-async function rowOf(stream: StreamBytes, e: MainSectionEntry, next: MainSectionEntry | undefined, length: number): Promise<SectionListRow> {
-  const row: SectionListRow = { kind: e.typeName, start: e.streamOffset, end: next?.streamOffset ?? length, fileOffset: stream.fileOffsetOf(e.streamOffset) };
+async function rowOf(
+  stream: StreamBytes,
+  e: MainSectionEntry,
+  next: MainSectionEntry | undefined,
+  length: number,
+): Promise<SectionListRow> {
+  const row: SectionListRow = {
+    kind: e.typeName,
+    start: e.streamOffset,
+    end: next?.streamOffset ?? length,
+    fileOffset: stream.fileOffsetOf(e.streamOffset),
+  };
   if (e.type === QEMU_VM_EOF) row.end = e.streamOffset + 1;
   else if (e.type === QEMU_VM_COMMAND) {
     const c = await readCommandAt(stream, e.streamOffset);

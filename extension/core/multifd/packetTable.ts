@@ -60,7 +60,10 @@ export class PacketTable {
   readonly timestamp = new DeltaColumn(1, true);
   readonly severity = new ChunkedColumn(Uint8Array);
 
-  constructor(readonly stream: number, private readonly names: StringTable) {}
+  constructor(
+    readonly stream: number,
+    private readonly names: StringTable,
+  ) {}
 
   get length(): number {
     return this.flags.length;

@@ -4,7 +4,18 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 function indexMemory(packets: number): { rows: number; bytes: number } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, '..', '..', '..', 'test', 'bench', 'indexMemory.ts'), 'multifd', String(packets)], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      join(__dirname, '..', '..', '..', 'test', 'bench', 'indexMemory.ts'),
+      'multifd',
+      String(packets),
+    ],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; bytesPerRow: number };
   return { rows: m.rows, bytes: m.bytesPerRow * m.rows };

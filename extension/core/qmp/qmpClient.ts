@@ -127,7 +127,11 @@ export class QmpClient {
 
   private dispatch(msg: Record<string, unknown>): void {
     if (typeof msg.event === 'string') {
-      const ev: QmpEvent = { event: msg.event, data: msg.data as Record<string, unknown> | undefined, receivedAt: performance.now() };
+      const ev: QmpEvent = {
+        event: msg.event,
+        data: msg.data as Record<string, unknown> | undefined,
+        receivedAt: performance.now(),
+      };
       this.events.push(ev);
       for (const l of this.listeners) l(ev);
       return;
@@ -143,7 +147,10 @@ export class QmpClient {
   }
 
   execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
-    if (this.closedFlag) return Promise.reject(new Error(`QMP ${command}: the monitor connection is closed (did the destination QEMU exit?)`));
+    if (this.closedFlag)
+      return Promise.reject(
+        new Error(`QMP ${command}: the monitor connection is closed (did the destination QEMU exit?)`),
+      );
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

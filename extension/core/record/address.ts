@@ -8,7 +8,8 @@ export interface Endpoint {
 export function parseEndpoint(text: string, what: string): Endpoint {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new Error(`${what}: "${text}" is not HOST:PORT (for example 127.0.0.1:4444)`);
+  if (!m || !(port >= 0 && port <= 65535))
+    throw new Error(`${what}: "${text}" is not HOST:PORT (for example 127.0.0.1:4444)`);
   return { host: m[1] ?? m[2], port };
 }
 

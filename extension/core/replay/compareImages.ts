@@ -34,13 +34,28 @@ const MAX_RANGES = 10_000;
  * Compares a rebuilt block with a reference image (a destination or source RAM file) page by page, reading
  * both in chunks, and groups mismatching pages into ranges of adjacent pages that share a last writer.
  */
-export async function compareWithReference(analysis: CaptureAnalysis, provenance: ProvenanceMap, block: string, imagePath: string, referencePath: string): Promise<CompareResult> {
+export async function compareWithReference(
+  analysis: CaptureAnalysis,
+  provenance: ProvenanceMap,
+  block: string,
+  imagePath: string,
+  referencePath: string,
+): Promise<CompareResult> {
   const ps = analysis.pageSize;
   const [a, b] = await Promise.all([fsp.open(imagePath, 'r'), fsp.open(referencePath, 'r')]);
   try {
     const [sa, sb] = await Promise.all([a.stat(), b.stat()]);
     const size = Math.min(sa.size, sb.size);
-    const result: CompareResult = { block, image: imagePath, reference: referencePath, imageSize: sa.size, referenceSize: sb.size, pagesCompared: Math.ceil(size / ps), mismatchedPages: 0, ranges: [] };
+    const result: CompareResult = {
+      block,
+      image: imagePath,
+      reference: referencePath,
+      imageSize: sa.size,
+      referenceSize: sb.size,
+      pagesCompared: Math.ceil(size / ps),
+      mismatchedPages: 0,
+      ranges: [],
+    };
     const ba = new Uint8Array(CHUNK);
     const bb = new Uint8Array(CHUNK);
     let current: (MismatchRange & { packed: number }) | undefined;
@@ -55,8 +70,14 @@ export async function compareWithReference(analysis: CaptureAnalysis, provenance
       const n = Math.min(CHUNK, size - pos);
       const [ra, rb] = await Promise.all([a.read(ba, 0, n, pos), b.read(bb, 0, n, pos)]);
       // A file that shrank while compared would leave the previous chunk's bytes in the buffer: never compare those.
-      for (const [r, path, had] of [[ra, imagePath, sa.size], [rb, referencePath, sb.size]] as const) {
-        if (r.bytesRead < n) throw new CompareError(`${path} ended at byte ${pos + r.bytesRead} while it was compared (it had ${had} bytes)`);
+      for (const [r, path, had] of [
+        [ra, imagePath, sa.size],
+        [rb, referencePath, sb.size],
+      ] as const) {
+        if (r.bytesRead < n)
+          throw new CompareError(
+            `${path} ended at byte ${pos + r.bytesRead} while it was compared (it had ${had} bytes)`,
+          );
       }
       const va = Buffer.from(ba.buffer, 0, n);
       const vb = Buffer.from(bb.buffer, 0, n);

@@ -31,9 +31,18 @@ parentPort?.on('message', (m: WorkerRequest) => {
       const out = await receiver.receive(new Uint8Array(m.payload), m.normalPages);
       // Receivers hand out slices of the codec's output buffers: copy, so transferring never detaches codec memory.
       const own = new Uint8Array(out); // a copy (Buffer.prototype.slice would share memory)
-      reply({ type: 'decoded', channel: m.channel, row: m.row, data: own.buffer as ArrayBuffer }, [own.buffer as ArrayBuffer]);
+      reply({ type: 'decoded', channel: m.channel, row: m.row, data: own.buffer as ArrayBuffer }, [
+        own.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
-      reply({ type: 'error', channel: m.channel, row: m.row, code: e instanceof ReceiveError ? e.code : 'replay.decompress', message: (e as Error).message, page: e instanceof ReceiveError ? e.page : undefined });
+      reply({
+        type: 'error',
+        channel: m.channel,
+        row: m.row,
+        code: e instanceof ReceiveError ? e.code : 'replay.decompress',
+        message: (e as Error).message,
+        page: e instanceof ReceiveError ? e.page : undefined,
+      });
     }
   });
   chains.set(m.channel, next);

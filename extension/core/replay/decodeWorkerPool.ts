@@ -64,7 +64,13 @@ export class DecodeWorkerPool {
     const channel = this.nextChannel++;
     const worker = this.workers[channel % this.workers.length];
     const post = (m: WorkerRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
-    post({ type: 'open', channel, method: index.method ?? 'none', pageSize: index.pageSize, zstdImplementation: options.zstdImplementation });
+    post({
+      type: 'open',
+      channel,
+      method: index.method ?? 'none',
+      pageSize: index.pageSize,
+      zstdImplementation: options.zstdImplementation,
+    });
     const t = index.packets;
     let submitted = 0; // next row to look at for submission
     let inFlight = 0;
@@ -84,9 +90,21 @@ export class DecodeWorkerPool {
         if (t.isDeviceState(r) || t.normalPages.get(r) === 0) continue;
         const start = t.headerOffset.get(r) + t.headerLength.get(r);
         const payload = await stream.read(start, start + t.payloadLength.get(r));
-        const own = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength ? payload : new Uint8Array(payload);
+        const own =
+          payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength
+            ? payload
+            : new Uint8Array(payload);
         inFlight++;
-        post({ type: 'decode', channel, row: r, payload: own.buffer as ArrayBuffer, normalPages: pagesInPayload(t.normalPages.get(r), index.pageSize) }, [own.buffer as ArrayBuffer]);
+        post(
+          {
+            type: 'decode',
+            channel,
+            row: r,
+            payload: own.buffer as ArrayBuffer,
+            normalPages: pagesInPayload(t.normalPages.get(r), index.pageSize),
+          },
+          [own.buffer as ArrayBuffer],
+        );
       }
     };
     return {

@@ -3,7 +3,13 @@ import type { ReceiveErrorCode } from './receivers/receiveError';
 
 /** Messages between the replay's main thread and its decode workers. */
 export type WorkerRequest =
-  | { type: 'open'; channel: number; method: CompressionMethod; pageSize: number; zstdImplementation?: 'node' | 'js' | 'auto' }
+  | {
+      type: 'open';
+      channel: number;
+      method: CompressionMethod;
+      pageSize: number;
+      zstdImplementation?: 'node' | 'js' | 'auto';
+    }
   | { type: 'decode'; channel: number; row: number; payload: ArrayBuffer; normalPages: number }
   | { type: 'close' };
 

@@ -40,6 +40,9 @@ test('device-state extraction: 64,000 (idstr, instance) pairs in one pass', asyn
   const started = Date.now();
   const blobs = await extractDeviceState(a, mkdtempSync(join(tmpdir(), 'mfd-ds-')), false);
   assert.equal(blobs.length, 64_000);
-  assert.equal(blobs.reduce((n, b) => n + b.bytes, 0), 64_001);
+  assert.equal(
+    blobs.reduce((n, b) => n + b.bytes, 0),
+    64_001,
+  );
   assert.ok(Date.now() - started < 60_000, `${Date.now() - started} ms`);
 });

@@ -37,7 +37,11 @@ export function planDeviceState(analysis: CaptureAnalysis, outDir: string): Devi
       const instance = t.instanceId.get(r);
       const key = `${idstr}\u0000${instance}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { idstr, instance, file: '', sources: new Column(Int32Array, 4), rows: new Column(Float64Array, 4) }));
+      if (!g)
+        groups.set(
+          key,
+          (g = { idstr, instance, file: '', sources: new Column(Int32Array, 4), rows: new Column(Float64Array, 4) }),
+        );
       g.sources.push(source);
       g.rows.push(r);
     }
@@ -45,7 +49,10 @@ export function planDeviceState(analysis: CaptureAnalysis, outDir: string): Devi
   const list = [...groups.values()];
   if (!list.length) return list;
   const dir = join(outDir, 'device-state');
-  const names = uniqueNames(list.map((g) => `${g.idstr}.${g.instance}`), '.bin');
+  const names = uniqueNames(
+    list.map((g) => `${g.idstr}.${g.instance}`),
+    '.bin',
+  );
   for (const g of list) g.file = insideFolder(dir, names.get(`${g.idstr}.${g.instance}`)!);
   return list;
 }
@@ -55,7 +62,12 @@ export function planDeviceState(analysis: CaptureAnalysis, outDir: string): Devi
  * idstr and instance (what QEMU hands to the device's load_state_buffer hook). File calls are synchronous: a
  * thread-pool round trip per small file costs more than the write (64,000 devices: 29 s against 2 s).
  */
-export async function extractDeviceState(analysis: CaptureAnalysis, outDir: string, force: boolean, plan = planDeviceState(analysis, outDir)): Promise<DeviceStateBlob[]> {
+export async function extractDeviceState(
+  analysis: CaptureAnalysis,
+  outDir: string,
+  force: boolean,
+  plan = planDeviceState(analysis, outDir),
+): Promise<DeviceStateBlob[]> {
   if (!plan.length) return [];
   mkdirSync(join(outDir, 'device-state'), { recursive: true });
   const out: DeviceStateBlob[] = [];

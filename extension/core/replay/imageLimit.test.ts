@@ -13,9 +13,14 @@ import { replayCapture } from './replay';
 test('no main channel and 2,000 ramblock names: images are capped, with a diagnostic, and no descriptor is left open', async () => {
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: 4096, channelId: 0 });
   ch.sync(0);
-  for (let i = 0; i < 2000; i++) await ch.packet({ ramblock: `block${i}`, normal: [{ offset: 0, data: page(4096, i) }], packetNum: i + 1 });
+  for (let i = 0; i < 2000; i++)
+    await ch.packet({ ramblock: `block${i}`, normal: [{ offset: 0, data: page(4096, i) }], packetNum: i + 1 });
   ch.sync(2001);
-  const a = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(new MfdBuilder().meta({ pageSize: 4096 }).data(1, ch.bytes()).build())));
+  const a = await analyzeCapture(
+    await openCaptureFromSource(
+      new MemoryByteSource(new MfdBuilder().meta({ pageSize: 4096 }).data(1, ch.bytes()).build()),
+    ),
+  );
   const out = join(mkdtempSync(join(tmpdir(), 'mfd-images-')), 'out');
   const fdsBefore = readdirSync('/proc/self/fd').length;
   const r = await replayCapture(a, { outDir: out, workers: false });

@@ -1,4 +1,14 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Held in the output folder while a replay writes there: a second replay into the same folder is refused. */
@@ -24,7 +34,10 @@ interface LockInfo {
 export class OutputFolder {
   private released = false;
   private marked = false;
-  private constructor(readonly dir: string, private readonly lockPath: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly lockPath: string,
+  ) {}
 
   static claim(dir: string, capture?: string): OutputFolder {
     const abs = resolve(dir);
@@ -52,7 +65,9 @@ export class OutputFolder {
           rmSync(lockPath, { force: true });
           continue;
         }
-        throw new ReplayRefused(`${dir} is in use by another replay (${holder.describe}); wait for it to end, or remove ${lockPath} if that process is gone`);
+        throw new ReplayRefused(
+          `${dir} is in use by another replay (${holder.describe}); wait for it to end, or remove ${lockPath} if that process is gone`,
+        );
       }
     }
     return new OutputFolder(abs, lockPath);
@@ -67,7 +82,9 @@ export class OutputFolder {
    * (with the reason) are best effort: on a full disk the first one stands, which says as much.
    */
   markIncomplete(reason: string, capture?: string): void {
-    const text = JSON.stringify({ complete: false, reason, capture, pid: process.pid, at: new Date().toISOString() }, null, 2) + '\n';
+    const text =
+      JSON.stringify({ complete: false, reason, capture, pid: process.pid, at: new Date().toISOString() }, null, 2) +
+      '\n';
     const first = !this.marked;
     this.marked = true;
     const tmp = this.markerPath + '.tmp';
@@ -134,7 +151,10 @@ export function fileIdentity(path: string): string | undefined {
  * Refuses outputs that are one of the inputs (the same device and inode, whatever the path: hard links and
  * symbolic links included): writing one would destroy what the replay reads or compares with.
  */
-export function refuseOutputsThatAreInputs(outputs: readonly string[], inputs: readonly { role: string; path: string }[]): void {
+export function refuseOutputsThatAreInputs(
+  outputs: readonly string[],
+  inputs: readonly { role: string; path: string }[],
+): void {
   const ids = new Map<string, { role: string; path: string }>();
   for (const i of inputs) {
     const id = fileIdentity(i.path);
@@ -144,6 +164,9 @@ export function refuseOutputsThatAreInputs(outputs: readonly string[], inputs: r
   for (const o of outputs) {
     const id = fileIdentity(o);
     const input = id ? ids.get(id) : undefined;
-    if (input) throw new ReplayRefused(`output ${o} is the ${input.role} ${input.path} (the same file): replaying would overwrite it; choose another --out`);
+    if (input)
+      throw new ReplayRefused(
+        `output ${o} is the ${input.role} ${input.path} (the same file): replaying would overwrite it; choose another --out`,
+      );
   }
 }

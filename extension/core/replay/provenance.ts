@@ -66,10 +66,19 @@ export function describeProvenance(analysis: CaptureAnalysis, packed: number): P
   if (s.kind[step] === WriterKind.Multifd) {
     const m = analysis.multifd[s.source[step]];
     const row = s.row[step];
-    return { kind: zero ? 'zero' : 'normal', stream: m.streamId, channel: m.handshake?.channelId, packetIndex: row, packetNum: m.packets.packetNum.get(row), epoch, step };
+    return {
+      kind: zero ? 'zero' : 'normal',
+      stream: m.streamId,
+      channel: m.handshake?.channelId,
+      packetIndex: row,
+      packetNum: m.packets.packetNum.get(row),
+      epoch,
+      step,
+    };
   }
   // mapped-ram: record is the window of pages read in place.
-  if (s.kind[step] === WriterKind.MappedRam) return { kind: 'mapped-ram', stream: analysis.mappedRam?.streamId, record: s.row[step], epoch, step };
+  if (s.kind[step] === WriterKind.MappedRam)
+    return { kind: 'mapped-ram', stream: analysis.mappedRam?.streamId, record: s.row[step], epoch, step };
   return { kind: zero ? 'main-zero' : 'main-page', stream: analysis.main?.streamId, record: s.row[step], epoch, step };
 }
 

@@ -3,7 +3,10 @@ import { preadFully, pwriteFully } from '../util/positionalIo';
 
 /** An image could not be written or grown (disk full, I/O error): the replay stops, its output incomplete. */
 export class ImageWriteError extends Error {
-  constructor(readonly path: string, cause: Error) {
+  constructor(
+    readonly path: string,
+    cause: Error,
+  ) {
     super(`cannot write ${path}: ${cause.message}`, { cause });
   }
 }
@@ -16,7 +19,11 @@ export class ImageWriteError extends Error {
  */
 export class RamImage {
   private closed = false;
-  private constructor(private readonly fd: number, readonly path: string, public size: number) {}
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+    public size: number,
+  ) {}
 
   /** Creates the image; refuses to replace an existing file unless `overwrite`. */
   static async create(path: string, size: number, _pageSize: number, overwrite: boolean): Promise<RamImage> {

@@ -19,11 +19,27 @@ test('property: replay of any sender version rebuilds exactly the pages encoded,
   try {
     await fc.assert(
       fc.asyncProperty(senderCase(), async (c) => {
-        const main = new MainStreamEncoder().header().sectionStart(2, 'ram').memSize(c.blocks.map((name) => ({ name, usedLength: c.blockPages * c.pageSize }))).eos().footer(2).sectionEnd(2).eos().footer(2).eof();
-        const file = new MfdBuilder().meta({ pageSize: c.pageSize }).data(0, main.bytes()).data(1, await encodeSenderCase(c)).build();
+        const main = new MainStreamEncoder()
+          .header()
+          .sectionStart(2, 'ram')
+          .memSize(c.blocks.map((name) => ({ name, usedLength: c.blockPages * c.pageSize })))
+          .eos()
+          .footer(2)
+          .sectionEnd(2)
+          .eos()
+          .footer(2)
+          .eof();
+        const file = new MfdBuilder()
+          .meta({ pageSize: c.pageSize })
+          .data(0, main.bytes())
+          .data(1, await encodeSenderCase(c))
+          .build();
         const a = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(file)));
         const r = await replayCapture(a, { outDir: join(dir, String(n++)), workers: false });
-        assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error' && d.code.startsWith('replay.')), []);
+        assert.deepEqual(
+          r.diagnostics.filter((d) => d.severity === 'error' && d.code.startsWith('replay.')),
+          [],
+        );
         const expected = c.blocks.map(() => new Uint8Array(c.blockPages * c.pageSize));
         for (const o of c.ops) {
           if (o.kind !== 'packet') continue;

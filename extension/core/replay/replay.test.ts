@@ -27,7 +27,10 @@ async function legacyCapture(version: SenderVersion, method: 'none' | 'zlib') {
   // 7.2 syncs on every EOS; 8.1+ on MULTIFD_FLUSH.
   if (!old) main.flush();
   main.eos().footer(2);
-  main.sectionPart(2).zero(5 * PS, block).zero(6 * PS);
+  main
+    .sectionPart(2)
+    .zero(5 * PS, block)
+    .zero(6 * PS);
   if (!old) main.flush();
   main.eos().footer(2);
   main.sectionPart(2).zero(1 * PS, block);
@@ -37,7 +40,14 @@ async function legacyCapture(version: SenderVersion, method: 'none' | 'zlib') {
 
   const ch = new MultifdChannelEncoder({ version, pageSize: PS, channelId: 0, method });
   ch.sync(0);
-  await ch.packet({ ramblock: block, normal: [{ offset: 1 * PS, data: page(PS, 1) }, { offset: 2 * PS, data: page(PS, 2, 'pattern') }], packetNum: 1 });
+  await ch.packet({
+    ramblock: block,
+    normal: [
+      { offset: 1 * PS, data: page(PS, 1) },
+      { offset: 2 * PS, data: page(PS, 2, 'pattern') },
+    ],
+    packetNum: 1,
+  });
   ch.sync(2);
   await ch.packet({ ramblock: block, normal: [{ offset: 5 * PS, data: page(PS, 5) }], packetNum: 3 });
   ch.sync(4);
@@ -57,10 +67,16 @@ for (const version of ['7.2', '10.0'] as SenderVersion[]) {
   for (const method of ['none', 'zlib'] as const) {
     test(`replay ${version} ${method}: main-channel ZERO records apply in their epoch`, async () => {
       const a = await legacyCapture(version, method);
-      assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        a.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
       const out = tmp();
       const r = await replayCapture(a, { outDir: out });
-      assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        r.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
       assert.equal(r.blocks.length, 1);
       const b = r.blocks[0];
       assert.equal(b.size, PAGES * PS);
@@ -85,10 +101,20 @@ test('replay: compare with a reference reports mismatching pages grouped into ra
   ref[5 * PS] ^= 1; // page 5 differs
   ref[6 * PS] = 9; // page 6 differs (never sent as data)
   writeFileSync(join(dir, 'ref.ram'), ref);
-  const r = await replayCapture(a, { outDir: join(dir, 'out'), references: new Map([['pc.ram', join(dir, 'ref.ram')]]) });
+  const r = await replayCapture(a, {
+    outDir: join(dir, 'out'),
+    references: new Map([['pc.ram', join(dir, 'ref.ram')]]),
+  });
   const c = r.compare![0];
   assert.equal(c.mismatchedPages, 3);
-  assert.deepEqual(c.ranges.map((g) => [g.start / PS, g.pages]), [[2, 1], [5, 1], [6, 1]]);
+  assert.deepEqual(
+    c.ranges.map((g) => [g.start / PS, g.pages]),
+    [
+      [2, 1],
+      [5, 1],
+      [6, 1],
+    ],
+  );
   assert.equal(c.ranges[1].provenance.kind, 'normal');
   assert.equal(c.ranges[2].provenance.kind, 'main-zero');
   assert.ok(r.diagnostics.some((d) => d.code === 'replay.mismatch'));
@@ -97,7 +123,19 @@ test('replay: compare with a reference reports mismatching pages grouped into ra
 test('replay: existing images are not overwritten without force; names from the capture stay inside the folder', async () => {
   const block = '../../escape/x';
   const main = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  main.sectionStart(2, 'ram').memSize([{ name: block, usedLength: 4 * PS }, { name: '/rom@etc/acpi/tables', usedLength: PS }]).flush().eos().footer(2).sectionEnd(2).eos().footer(2).eof();
+  main
+    .sectionStart(2, 'ram')
+    .memSize([
+      { name: block, usedLength: 4 * PS },
+      { name: '/rom@etc/acpi/tables', usedLength: PS },
+    ])
+    .flush()
+    .eos()
+    .footer(2)
+    .sectionEnd(2)
+    .eos()
+    .footer(2)
+    .eof();
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0 });
   ch.sync(0);
   await ch.packet({ ramblock: block, normal: [{ offset: PS, data: page(PS, 1) }], packetNum: 1 });

@@ -63,14 +63,24 @@ export async function replayCapture(analysis: CaptureAnalysis, options: ReplayOp
   }
 }
 
-async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, options: ReplayOptions): Promise<ReplayResult> {
+async function replayInto(
+  folder: OutputFolder,
+  analysis: CaptureAnalysis,
+  options: ReplayOptions,
+): Promise<ReplayResult> {
   const sink = new DiagnosticSink();
   for (const d of analysis.diagnostics) sink.add(d);
   const devicePlan = planDeviceState(analysis, options.outDir);
   const names = imageFileNames(analysis);
   refuseOutputsThatAreInputs(
     [...[...names.values()].map((n) => insideFolder(options.outDir, n)), ...devicePlan.map((g) => g.file)],
-    [{ role: 'capture', path: analysis.capture.path }, ...[...(options.references ?? new Map<string, string>())].map(([block, path]) => ({ role: `reference for ${block}`, path }))],
+    [
+      { role: 'capture', path: analysis.capture.path },
+      ...[...(options.references ?? new Map<string, string>())].map(([block, path]) => ({
+        role: `reference for ${block}`,
+        path,
+      })),
+    ],
   );
   // From the first image on, the folder says it holds no finished replay until the end says otherwise.
   folder.markIncomplete('replay running (or killed while running)', analysis.capture.path);
@@ -87,7 +97,11 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
   const stop = (e: unknown, stream?: number): void => {
     if (e instanceof CaptureEndedError) {
       incomplete = `${stream !== undefined ? `stream ${stream}: ` : ''}${e.message}`;
-      sink.report('replay.capture-ended', `${incomplete}; replay stopped there, later packets and records are not applied`, { stream, streamOffset: e.streamOffset, fileOffset: e.fileOffset });
+      sink.report(
+        'replay.capture-ended',
+        `${incomplete}; replay stopped there, later packets and records are not applied`,
+        { stream, streamOffset: e.streamOffset, fileOffset: e.fileOffset },
+      );
     } else if (e instanceof ImageWriteError) {
       incomplete = e.message;
       sink.report('replay.write-failed', `${e.message}; replay stopped, the output is incomplete`, {});
@@ -118,13 +132,21 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
       }
     }
     for (const [block, z] of engine.zeroDataPages) {
-      sink.report('replay.zero-data-page', `${z.count} page(s) of ${block} travelled as data but are all zeros, although zero-page detection is on (first: offset 0x${z.first.offset.toString(16)})`, { stream: z.first.stream, packet: z.first.packet });
+      sink.report(
+        'replay.zero-data-page',
+        `${z.count} page(s) of ${block} travelled as data but are all zeros, although zero-page detection is on (first: offset 0x${z.first.offset.toString(16)})`,
+        { stream: z.first.stream, packet: z.first.packet },
+      );
     }
   } finally {
     await engine.close();
   }
   if (!incomplete && analysis.diagnostics.some((d) => d.code === 'main.record-limit')) {
-    sink.report('replay.incomplete-index', 'the main channel\'s index stopped at its record limit, so RAM records after it are not replayed', { stream: analysis.main?.streamId });
+    sink.report(
+      'replay.incomplete-index',
+      "the main channel's index stopped at its record limit, so RAM records after it are not replayed",
+      { stream: analysis.main?.streamId },
+    );
   }
   const blocks: ReplayBlockResult[] = [];
   for (const b of engine.images.values()) {
@@ -136,7 +158,15 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
       written++;
       if (v & 1) zero++;
     });
-    blocks.push({ name: b.name, file: b.file, size: b.image.size, sizeSource: b.sizeSource, pagesWritten: written, zeroPages: zero, neverWritten: pages - written });
+    blocks.push({
+      name: b.name,
+      file: b.file,
+      size: b.image.size,
+      sizeSource: b.sizeSource,
+      pagesWritten: written,
+      zeroPages: zero,
+      neverWritten: pages - written,
+    });
   }
   let deviceState: DeviceStateBlob[] = [];
   if (!incomplete) {
@@ -152,7 +182,11 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
     for (const [block, ref] of options.references) {
       const b = engine.images.get(block);
       if (!b) {
-        sink.report('replay.mismatch', `--reference ${block}: the capture has no ramblock of that name (blocks: ${[...engine.images.keys()].join(', ') || 'none'})`, {});
+        sink.report(
+          'replay.mismatch',
+          `--reference ${block}: the capture has no ramblock of that name (blocks: ${[...engine.images.keys()].join(', ') || 'none'})`,
+          {},
+        );
         continue;
       }
       let c: CompareResult;
@@ -164,10 +198,19 @@ async function replayInto(folder: OutputFolder, analysis: CaptureAnalysis, optio
         continue;
       }
       compare.push(c);
-      if (c.imageSize !== c.referenceSize) sink.report('replay.mismatch', `${block}: rebuilt image is ${c.imageSize} bytes, reference ${ref} is ${c.referenceSize}`, {});
+      if (c.imageSize !== c.referenceSize)
+        sink.report(
+          'replay.mismatch',
+          `${block}: rebuilt image is ${c.imageSize} bytes, reference ${ref} is ${c.referenceSize}`,
+          {},
+        );
       if (c.mismatchedPages) {
         const first = c.ranges[0];
-        sink.report('replay.mismatch', `${block}: ${c.mismatchedPages} page(s) differ from ${ref} in ${c.ranges.length} range(s); first at 0x${first.start.toString(16)}: ${first.writers[0]}`, { stream: first.provenance.stream, packet: first.provenance.packetIndex, record: first.provenance.record });
+        sink.report(
+          'replay.mismatch',
+          `${block}: ${c.mismatchedPages} page(s) differ from ${ref} in ${c.ranges.length} range(s); first at 0x${first.start.toString(16)}: ${first.writers[0]}`,
+          { stream: first.provenance.stream, packet: first.provenance.packetIndex, record: first.provenance.record },
+        );
       }
     }
   }

@@ -60,7 +60,10 @@ export class ReplayEngine {
   private readonly stoppedChannels = new Set<number>();
   private readonly zeroPage: Uint8Array;
   private readonly fileNames: Map<string, string>;
-  readonly zeroDataPages = new Map<string, { count: number; first: { stream: number; packet: number; offset: number } }>();
+  readonly zeroDataPages = new Map<
+    string,
+    { count: number; first: { stream: number; packet: number; offset: number } }
+  >();
   /** Whether zero-page detection was on, so an all-zero data page is worth a lint. */
   readonly zeroDetectionOn: boolean;
   private unsizedWarned = new Set<string>();
@@ -75,11 +78,17 @@ export class ReplayEngine {
     this.zeroPage = new Uint8Array(analysis.pageSize);
     this.fileNames = imageFileNames(analysis);
     const mode = (analysis.capture.meta.parameters as Record<string, unknown> | undefined)?.['zero-page-detection'];
-    const sawZero = analysis.multifd.some((m) => m.zeroPages > 0) || (analysis.main?.records.length ?? 0) > 0 && hasZeroRecords(analysis);
+    const sawZero =
+      analysis.multifd.some((m) => m.zeroPages > 0) ||
+      ((analysis.main?.records.length ?? 0) > 0 && hasZeroRecords(analysis));
     this.zeroDetectionOn = mode === 'none' ? false : mode === 'legacy' || mode === 'multifd' ? true : sawZero;
   }
 
-  static async create(analysis: CaptureAnalysis, sink: DiagnosticSink, options: ReplayEngineOptions): Promise<ReplayEngine> {
+  static async create(
+    analysis: CaptureAnalysis,
+    sink: DiagnosticSink,
+    options: ReplayEngineOptions,
+  ): Promise<ReplayEngine> {
     await mkdir(options.outDir, { recursive: true });
     const e = new ReplayEngine(analysis, sink, options);
     try {
@@ -91,7 +100,11 @@ export class ReplayEngine {
         } catch (err) {
           // An existing file still stops the replay (the caller asks for --force); a size no file can have does not.
           if ((err as { code?: string }).code === 'EEXIST') throw err;
-          sink.report('replay.image-size', `ramblock ${b.name}: no ${b.usedLength}-byte image can be made (${(err as Error).message}); its pages are not replayed`, { stream: analysis.main?.streamId });
+          sink.report(
+            'replay.image-size',
+            `ramblock ${b.name}: no ${b.usedLength}-byte image can be made (${(err as Error).message}); its pages are not replayed`,
+            { stream: analysis.main?.streamId },
+          );
         }
       }
     } catch (err) {
@@ -109,10 +122,19 @@ export class ReplayEngine {
     return this.position >= this.length;
   }
 
-  private async openImage(name: string, size: number, sizeSource: BlockImage['sizeSource']): Promise<BlockImage | undefined> {
+  private async openImage(
+    name: string,
+    size: number,
+    sizeSource: BlockImage['sizeSource'],
+  ): Promise<BlockImage | undefined> {
     // One open file per image: a capture naming thousands of blocks must not exhaust descriptors.
     if (this.images.size >= MAX_IMAGES) {
-      if (!this.imagesCapped) this.sink.report('replay.too-many-blocks', `the capture names more than ${MAX_IMAGES} ramblocks; only the first ${MAX_IMAGES} get an image, pages of "${name}" and later blocks are not replayed`, { stream: this.analysis.main?.streamId });
+      if (!this.imagesCapped)
+        this.sink.report(
+          'replay.too-many-blocks',
+          `the capture names more than ${MAX_IMAGES} ramblocks; only the first ${MAX_IMAGES} get an image, pages of "${name}" and later blocks are not replayed`,
+          { stream: this.analysis.main?.streamId },
+        );
       this.imagesCapped = true;
       return undefined;
     }
@@ -124,19 +146,31 @@ export class ReplayEngine {
   }
 
   /** The image for a block, sized from MEM_SIZE; without a main channel it grows to the highest offset. */
-  private async imageFor(name: string, highest: number, where: { stream?: number; packet?: number; record?: number }): Promise<BlockImage | undefined> {
+  private async imageFor(
+    name: string,
+    highest: number,
+    where: { stream?: number; packet?: number; record?: number },
+  ): Promise<BlockImage | undefined> {
     const known = this.images.get(name);
     if (known && known.sizeSource === 'mem-size') return known;
     if (this.analysis.main && this.analysis.ramblocks.length) return undefined; // unknown to MEM_SIZE: QEMU aborts; reported by the index.
     const max = this.options.maxUnsizedBlock ?? 2 ** 40;
     const need = highest + this.analysis.pageSize;
     if (need > max) {
-      this.sink.report('replay.no-size', `ramblock ${name}: offset 0x${highest.toString(16)} is beyond the ${max}-byte limit for blocks whose size is unknown; page skipped`, where);
+      this.sink.report(
+        'replay.no-size',
+        `ramblock ${name}: offset 0x${highest.toString(16)} is beyond the ${max}-byte limit for blocks whose size is unknown; page skipped`,
+        where,
+      );
       return undefined;
     }
     if (!this.unsizedWarned.has(name)) {
       this.unsizedWarned.add(name);
-      this.sink.report('replay.no-size', `ramblock ${name}: no MEM_SIZE record (no main channel), so its image is sized to the highest offset seen`, where);
+      this.sink.report(
+        'replay.no-size',
+        `ramblock ${name}: no MEM_SIZE record (no main channel), so its image is sized to the highest offset seen`,
+        where,
+      );
     }
     const b = known ?? (await this.openImage(name, 0, 'highest-offset'));
     if (!b) return undefined;
@@ -179,7 +213,14 @@ export class ReplayEngine {
       const streamBytes = sourceBytes(this.analysis, m.streamId);
       const hOff = t.headerOffset.get(row);
       const { block, normalOffsets, zeroOffsets } = await readPacketPages(headerReader(streamBytes), t, row, ps);
-      const result: StepResult = { step: i, epoch: s.epoch[i], kind: WriterKind.Multifd, block, normalOffsets, zeroOffsets };
+      const result: StepResult = {
+        step: i,
+        epoch: s.epoch[i],
+        kind: WriterKind.Multifd,
+        block,
+        normalOffsets,
+        zeroOffsets,
+      };
       if (this.stoppedChannels.has(source)) return result;
       const where = { stream: m.streamId, packet: row };
       let data: Uint8Array | undefined;
@@ -190,12 +231,24 @@ export class ReplayEngine {
           if (e instanceof CaptureEndedError) throw e; // the whole replay stops there, not just this channel
           this.stoppedChannels.add(source);
           const code = e instanceof ReceiveError ? e.code : 'replay.decompress';
-          const at = { stream: m.streamId, packet: row, streamOffset: hOff + t.headerLength.get(row), fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)) };
+          const at = {
+            stream: m.streamId,
+            packet: row,
+            streamOffset: hOff + t.headerLength.get(row),
+            fileOffset: streamBytes.fileOffsetOf(hOff + t.headerLength.get(row)),
+          };
           // Methods that compress pages separately know which page failed: name it by its place in RAM too.
           const page = e instanceof ReceiveError ? e.page : undefined;
-          const pageAt = page !== undefined && page < normalOffsets.length ? ` [page ${page} of the packet: ${block} offset 0x${normalOffsets[page].toString(16)}]` : '';
+          const pageAt =
+            page !== undefined && page < normalOffsets.length
+              ? ` [page ${page} of the packet: ${block} offset 0x${normalOffsets[page].toString(16)}]`
+              : '';
           this.sink.report(code, `channel ${m.handshake?.channelId ?? '?'}: ${(e as Error).message}${pageAt}`, at);
-          this.sink.report('replay.stopped', `replay of stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}) stopped at packet ${row} (stream offset ${at.streamOffset}, file offset ${at.fileOffset}); later packets of this channel are not applied`, at);
+          this.sink.report(
+            'replay.stopped',
+            `replay of stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}) stopped at packet ${row} (stream offset ${at.streamOffset}, file offset ${at.fileOffset}); later packets of this channel are not applied`,
+            at,
+          );
           return result;
         }
       }
@@ -228,16 +281,41 @@ export class ReplayEngine {
     try {
       const { block, offsets, data } = await readWindow(index, stream, s.row[i]);
       await this.applyPages(block.name, offsets, [], data, i, where);
-      return { step: i, epoch: s.epoch[i], kind: WriterKind.MappedRam, block: block.name, normalOffsets: offsets, zeroOffsets: [] };
+      return {
+        step: i,
+        epoch: s.epoch[i],
+        kind: WriterKind.MappedRam,
+        block: block.name,
+        normalOffsets: offsets,
+        zeroOffsets: [],
+      };
     } catch (e) {
       if (!(e instanceof MappedRamReadError)) throw e;
-      this.sink.report('mapped-ram.page-unreadable', `${e.message}; the pages of this window are not replayed`, { stream: index.streamId, streamOffset: e.streamOffset, fileOffset: stream.fileOffsetOf(e.streamOffset) });
+      this.sink.report('mapped-ram.page-unreadable', `${e.message}; the pages of this window are not replayed`, {
+        stream: index.streamId,
+        streamOffset: e.streamOffset,
+        fileOffset: stream.fileOffsetOf(e.streamOffset),
+      });
       const { block, offsets } = windowPages(index, s.row[i]);
-      return { step: i, epoch: s.epoch[i], kind: WriterKind.MappedRam, block: block.name, normalOffsets: offsets, zeroOffsets: [] };
+      return {
+        step: i,
+        epoch: s.epoch[i],
+        kind: WriterKind.MappedRam,
+        block: block.name,
+        normalOffsets: offsets,
+        zeroOffsets: [],
+      };
     }
   }
 
-  private async applyPages(block: string, normal: number[], zero: number[], data: Uint8Array | undefined, step: number, where: { stream?: number; packet?: number; record?: number }): Promise<void> {
+  private async applyPages(
+    block: string,
+    normal: number[],
+    zero: number[],
+    data: Uint8Array | undefined,
+    step: number,
+    where: { stream?: number; packet?: number; record?: number },
+  ): Promise<void> {
     const ps = this.analysis.pageSize;
     const all = normal.length ? Math.max(...normal, ...zero) : zero.length ? Math.max(...zero) : -1;
     if (all < 0) return;
@@ -250,7 +328,8 @@ export class ReplayEngine {
       for (let k = 0; k < normal.length; k++) {
         if (!fits(normal[k])) continue;
         this.provenance.record(block, normal[k], step, false);
-        if (this.zeroDetectionOn && isZeroPage(data, k * ps, ps, this.zeroPage)) this.noteZeroData(block, where, normal[k]);
+        if (this.zeroDetectionOn && isZeroPage(data, k * ps, ps, this.zeroPage))
+          this.noteZeroData(block, where, normal[k]);
       }
     }
     for (const o of zero) {
@@ -265,9 +344,17 @@ export class ReplayEngine {
    * Writes a packet's data pages, one write per run of adjacent offsets (sorted first: multifd zero-page
    * detection reorders a packet's offsets). Gaps are left alone, so pages never written stay holes.
    */
-  private async writeNormalPages(b: BlockImage, normal: number[], data: Uint8Array, fits: (o: number) => boolean): Promise<void> {
+  private async writeNormalPages(
+    b: BlockImage,
+    normal: number[],
+    data: Uint8Array,
+    fits: (o: number) => boolean,
+  ): Promise<void> {
     const ps = this.analysis.pageSize;
-    const order = normal.map((_, k) => k).filter((k) => fits(normal[k])).sort((x, y) => normal[x] - normal[y]);
+    const order = normal
+      .map((_, k) => k)
+      .filter((k) => fits(normal[k]))
+      .sort((x, y) => normal[x] - normal[y]);
     let i = 0;
     while (i < order.length) {
       let j = i + 1;
@@ -284,10 +371,18 @@ export class ReplayEngine {
     }
   }
 
-  private noteZeroData(block: string, where: { stream?: number; packet?: number; record?: number }, offset: number): void {
+  private noteZeroData(
+    block: string,
+    where: { stream?: number; packet?: number; record?: number },
+    offset: number,
+  ): void {
     const z = this.zeroDataPages.get(block);
     if (z) z.count++;
-    else this.zeroDataPages.set(block, { count: 1, first: { stream: where.stream ?? -1, packet: where.packet ?? where.record ?? -1, offset } });
+    else
+      this.zeroDataPages.set(block, {
+        count: 1,
+        first: { stream: where.stream ?? -1, packet: where.packet ?? where.record ?? -1, offset },
+      });
   }
 
   /** Reads rebuilt RAM as it stands now (the debugger's readMemory). */

@@ -4,7 +4,20 @@ import { join, sep } from 'node:path';
 import { insideFolder, safeFileName, uniqueNames } from './safeFileName';
 
 test('names from a capture become one harmless path component', () => {
-  const hostile = ['../../x', '/etc/passwd', 'a\u0000b', 'tab\there', '..', '.', '', '/rom@etc/acpi/tables', 'pc.ram', '<img src=x onerror=alert(1)>', 'x'.repeat(500), '\u001b[31mred'];
+  const hostile = [
+    '../../x',
+    '/etc/passwd',
+    'a\u0000b',
+    'tab\there',
+    '..',
+    '.',
+    '',
+    '/rom@etc/acpi/tables',
+    'pc.ram',
+    '<img src=x onerror=alert(1)>',
+    'x'.repeat(500),
+    '\u001b[31mred',
+  ];
   for (const n of hostile) {
     const f = safeFileName(n, '.ram');
     assert.ok(!f.includes('/') && !f.includes('\\') && !f.includes('\u0000'), f);

@@ -55,7 +55,13 @@ export function buildSchedule(multifd: readonly MultifdStreamIndex[], main?: Mai
   let nr = 0;
   if (r) for (let row = 0; row < r.length; row++) if (isPageRecord(r.kind.get(row))) nr++;
   const n = nm + nr;
-  const s: ReplaySchedule = { length: n, kind: new Uint8Array(n), source: new Int32Array(n), row: new Uint32Array(n), epoch: new Uint32Array(n) };
+  const s: ReplaySchedule = {
+    length: n,
+    kind: new Uint8Array(n),
+    source: new Int32Array(n),
+    row: new Uint32Array(n),
+    epoch: new Uint32Array(n),
+  };
   let k = 0;
   let row = r ? nextPageRecord(r, 0) : 0;
   for (let i = 0; i < n; i++) {

@@ -20,7 +20,8 @@ test('an image write that fails (ENOSPC, injected in the file layer) stops the r
   (fs as { writeSync: unknown }).writeSync = (...args: Parameters<typeof fs.writeSync>) => {
     const [fd] = args;
     const path = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    if (path.endsWith('.ram') && ++writes > 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    if (path.endsWith('.ram') && ++writes > 2)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     return (real as (...a: unknown[]) => number)(...args);
   };
   let r;

@@ -22,7 +22,8 @@ async function fakeMonitor(path: string, log: { execute: string; arguments?: Rec
         buf = buf.slice(nl + 1);
         log.push({ execute: cmd.execute, arguments: cmd.arguments });
         const reply = (ret: unknown) => s.write(JSON.stringify({ return: ret, id: cmd.id }) + '\n');
-        const error = (desc: string) => s.write(JSON.stringify({ error: { class: 'GenericError', desc }, id: cmd.id }) + '\n');
+        const error = (desc: string) =>
+          s.write(JSON.stringify({ error: { class: 'GenericError', desc }, id: cmd.id }) + '\n');
         const a = cmd.arguments ?? {};
         switch (cmd.execute) {
           case 'query-version':
@@ -32,7 +33,11 @@ async function fakeMonitor(path: string, log: { execute: string; arguments?: Rec
             s.write(JSON.stringify({ event: 'MIGRATION', data: { status: 'completed' } }) + '\n');
             return reply({ status: 'completed' });
           case 'query-migrate-capabilities':
-            return reply([{ capability: 'multifd', state: false }, { capability: 'events', state: false }, { capability: 'auto-converge', state: true }]);
+            return reply([
+              { capability: 'multifd', state: false },
+              { capability: 'events', state: false },
+              { capability: 'auto-converge', state: true },
+            ]);
           case 'query-migrate-parameters':
             return reply({ 'multifd-channels': 2, 'multifd-compression': 'none', 'downtime-limit': 300 });
           case 'migrate-set-parameters':
@@ -55,15 +60,32 @@ test('QMP: capabilities and parameters from META (each refusal named), migrate-i
   const server = await fakeMonitor(path, log);
   const qmp = await QmpClient.connect(path);
   try {
-    const req = destinationRequirements({ parameters: { capabilities: { multifd: true }, 'multifd-channels': 3, 'multifd-compression': 'none', 'downtime-limit': 2, 'zero-page-detection': 'legacy' } });
+    const req = destinationRequirements({
+      parameters: {
+        capabilities: { multifd: true },
+        'multifd-channels': 3,
+        'multifd-compression': 'none',
+        'downtime-limit': 2,
+        'zero-page-detection': 'legacy',
+      },
+    });
     const prep = await prepareDestination(qmp, req, true, 'tcp:127.0.0.1:4444');
     assert.equal(prep.version, 'QEMU 7.2.0');
     assert.deepEqual(prep.capabilitiesSet, { multifd: true, events: true, 'auto-converge': false });
     assert.deepEqual(prep.parametersSet, { 'multifd-channels': 3 });
     assert.equal(prep.incoming, 'migrate-incoming tcp:127.0.0.1:4444');
-    assert.ok(prep.warnings.some((w) => /zero-page-detection was recorded but this destination QEMU does not report it/.test(w)));
-    assert.ok(prep.warnings.some((w) => /cannot set parameter downtime-limit=2 on the destination: .*expects a number/.test(w)));
-    assert.deepEqual(log.filter((l) => l.execute === 'migrate-incoming').map((l) => l.arguments), [{ uri: 'tcp:127.0.0.1:4444', 'exit-on-error': false }, { uri: 'tcp:127.0.0.1:4444' }]);
+    assert.ok(
+      prep.warnings.some((w) =>
+        /zero-page-detection was recorded but this destination QEMU does not report it/.test(w),
+      ),
+    );
+    assert.ok(
+      prep.warnings.some((w) => /cannot set parameter downtime-limit=2 on the destination: .*expects a number/.test(w)),
+    );
+    assert.deepEqual(
+      log.filter((l) => l.execute === 'migrate-incoming').map((l) => l.arguments),
+      [{ uri: 'tcp:127.0.0.1:4444', 'exit-on-error': false }, { uri: 'tcp:127.0.0.1:4444' }],
+    );
     const out = await waitForDestination(qmp, 5000);
     assert.equal(out.status, 'completed');
     assert.ok(out.completedAt! > 0);

@@ -32,14 +32,23 @@ export interface DestinationOutcome {
 const SKIPPED_PARAMETERS = new Set(['tls-creds', 'tls-hostname', 'tls-authz']);
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-export async function prepareDestination(qmp: QmpClient, req: DestinationRequirements, metaHasParameters: boolean, uri: string): Promise<QmpPreparation> {
+export async function prepareDestination(
+  qmp: QmpClient,
+  req: DestinationRequirements,
+  metaHasParameters: boolean,
+  uri: string,
+): Promise<QmpPreparation> {
   const prep: QmpPreparation = { capabilitiesSet: {}, parametersSet: {}, incoming: '', warnings: [] };
-  const v = await qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>('query-version');
+  const v = await qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>(
+    'query-version',
+  );
   prep.version = `QEMU ${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` (${v.package.trim()})` : ''}`;
 
   const before = await qmp.execute<Record<string, unknown>>('query-migrate');
   if (typeof before.status === 'string' && !['none', 'setup'].includes(before.status)) {
-    prep.warnings.push(`the destination's incoming migration is already "${before.status}": a destination takes one incoming migration; start a fresh one`);
+    prep.warnings.push(
+      `the destination's incoming migration is already "${before.status}": a destination takes one incoming migration; start a fresh one`,
+    );
   }
 
   if (!metaHasParameters) {
@@ -47,10 +56,14 @@ export async function prepareDestination(qmp: QmpClient, req: DestinationRequire
   } else {
     const caps = await qmp.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities');
     const known = new Set(caps.map((c) => c.capability));
-    for (const c of req.capabilities) if (!known.has(c)) prep.warnings.push(`capability ${c} was on in the recording but this destination QEMU does not know it`);
+    for (const c of req.capabilities)
+      if (!known.has(c))
+        prep.warnings.push(`capability ${c} was on in the recording but this destination QEMU does not know it`);
     // 'events' only adds MIGRATION events on the monitor (nothing on the wire): kept on to time the completion.
     const wantOn = (c: string): boolean => c === 'events' || req.capabilities.includes(c);
-    const changes = caps.filter((c) => c.state !== wantOn(c.capability)).map((c) => ({ capability: c.capability, state: !c.state }));
+    const changes = caps
+      .filter((c) => c.state !== wantOn(c.capability))
+      .map((c) => ({ capability: c.capability, state: !c.state }));
     await applyAll(
       changes,
       (list) => qmp.execute('migrate-set-capabilities', { capabilities: list }),
@@ -61,7 +74,9 @@ export async function prepareDestination(qmp: QmpClient, req: DestinationRequire
 
     const current = await qmp.execute<Record<string, unknown>>('query-migrate-parameters');
     const wanted = Object.entries(req.parameters).filter(([k]) => !SKIPPED_PARAMETERS.has(k));
-    for (const [k] of wanted) if (!(k in current)) prep.warnings.push(`parameter ${k} was recorded but this destination QEMU does not report it; not set`);
+    for (const [k] of wanted)
+      if (!(k in current))
+        prep.warnings.push(`parameter ${k} was recorded but this destination QEMU does not report it; not set`);
     const changed = wanted.filter(([k, val]) => k in current && JSON.stringify(current[k]) !== JSON.stringify(val));
     await applyAll(
       changed,
@@ -95,7 +110,13 @@ function alreadyListening(e: unknown, uri: string): string {
 }
 
 /** All changes in one command; when QEMU refuses, one at a time so each refusal is named. */
-async function applyAll<T>(items: T[], apply: (list: T[]) => Promise<unknown>, name: (x: T) => string, done: (x: T) => void, warnings: string[]): Promise<void> {
+async function applyAll<T>(
+  items: T[],
+  apply: (list: T[]) => Promise<unknown>,
+  name: (x: T) => string,
+  done: (x: T) => void,
+  warnings: string[],
+): Promise<void> {
   if (!items.length) return;
   try {
     await apply(items);
@@ -119,7 +140,11 @@ async function applyAll<T>(items: T[], apply: (list: T[]) => Promise<unknown>, n
  * Waits until the destination's incoming migration ends (completed, failed) or its monitor goes away.
  * `timeoutMs` 0 waits until `signal` aborts.
  */
-export async function waitForDestination(qmp: QmpClient, timeoutMs: number, signal?: AbortSignal): Promise<DestinationOutcome> {
+export async function waitForDestination(
+  qmp: QmpClient,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DestinationOutcome> {
   const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
   let last: Record<string, unknown> | undefined;
   let status = 'unknown';
@@ -137,13 +162,19 @@ export async function waitForDestination(qmp: QmpClient, timeoutMs: number, sign
     await sleep(20, signal);
   }
   if (signal?.aborted && !TERMINAL.has(status)) status = `${status} (send cancelled)`;
-  else if (performance.now() > deadline && !TERMINAL.has(status) && status !== 'exited') status = `${status} (still not finished ${timeoutMs} ms after the last byte)`;
+  else if (performance.now() > deadline && !TERMINAL.has(status) && status !== 'exited')
+    status = `${status} (still not finished ${timeoutMs} ms after the last byte)`;
   const completedEvent = qmp.events.find((e) => e.event === 'MIGRATION' && e.data?.status === 'completed');
   const failedEvent = [...qmp.events].reverse().find((e) => e.event === 'MIGRATION' && e.data?.status === 'failed');
   return {
     status,
     queryMigrate: last,
-    error: typeof last?.['error-desc'] === 'string' ? (last['error-desc'] as string) : failedEvent ? 'the destination reported status "failed" (its stderr has the reason)' : undefined,
+    error:
+      typeof last?.['error-desc'] === 'string'
+        ? (last['error-desc'] as string)
+        : failedEvent
+          ? 'the destination reported status "failed" (its stderr has the reason)'
+          : undefined,
     completedAt: completedEvent?.receivedAt ?? (status === 'completed' ? polledAt : undefined),
     events: qmp.events.map((e) => ({ event: e.event, data: e.data })),
   };

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { describeRequirements, destinationRequirements, splitCommandLine } from './destinationRequirements';
 
 test('command lines split as a POSIX shell would (quotes, escapes, no expansion)', () => {
-  assert.deepEqual(splitCommandLine(`qemu -a 'b c' "d \\"e\\" $f" g\\ h '' -i`), ['qemu', '-a', 'b c', 'd "e" $f', 'g h', '', '-i']);
+  assert.deepEqual(splitCommandLine(`qemu -a 'b c' "d \\"e\\" $f" g\\ h '' -i`), [
+    'qemu',
+    '-a',
+    'b c',
+    'd "e" $f',
+    'g h',
+    '',
+    '-i',
+  ]);
   assert.deepEqual(splitCommandLine(`  x  'it'\\''s'  `), ['x', "it's"]);
   assert.throws(() => splitCommandLine(`a 'b`), /unterminated/);
 });
@@ -14,7 +22,12 @@ test('META: versions, machine, RAM, uuid, capabilities and parameters of the rec
     source: 'QEMU 10.0.2 (Debian 1:10.0.2+ds-2): qemu-system-x86_64 -machine pc -m 32M',
     destination:
       "QEMU 10.0.2 (Debian 1:10.0.2+ds-2): qemu-system-x86_64 -machine pc,memory-backend=mem -m 32M -object 'memory-backend-file,id=mem,size=32M,mem-path=/tmp/a b.ram,share=on' -uuid 1234 -S -incoming defer",
-    parameters: { capabilities: { multifd: true, 'auto-converge': false }, 'multifd-channels': 4, 'multifd-compression': 'zstd', 'max-bandwidth': 1 },
+    parameters: {
+      capabilities: { multifd: true, 'auto-converge': false },
+      'multifd-channels': 4,
+      'multifd-compression': 'zstd',
+      'max-bandwidth': 1,
+    },
   });
   assert.equal(r.sourceQemu, 'QEMU 10.0.2 (Debian 1:10.0.2+ds-2)');
   assert.equal(r.destinationQemu, 'QEMU 10.0.2 (Debian 1:10.0.2+ds-2)');

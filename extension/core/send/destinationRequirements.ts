@@ -24,7 +24,15 @@ export interface DestinationRequirements {
 }
 
 /** Parameters that change how the destination reads multifd channels: shown first. */
-export const KEY_PARAMETERS = ['multifd-channels', 'multifd-compression', 'zero-page-detection', 'multifd-zlib-level', 'multifd-zstd-level', 'multifd-qatzip-level', 'mode'];
+export const KEY_PARAMETERS = [
+  'multifd-channels',
+  'multifd-compression',
+  'zero-page-detection',
+  'multifd-zlib-level',
+  'multifd-zstd-level',
+  'multifd-qatzip-level',
+  'mode',
+];
 
 export function destinationRequirements(meta: Record<string, unknown>): DestinationRequirements {
   const src = splitVersion(meta.source);
@@ -62,14 +70,19 @@ export function destinationRequirements(meta: Record<string, unknown>): Destinat
 /** Human lines: what the destination must be started with. */
 export function describeRequirements(r: DestinationRequirements): string[] {
   const lines: string[] = [];
-  if (r.sourceQemu || r.destinationQemu) lines.push(`recorded with: source ${r.sourceQemu ?? '?'}, destination ${r.destinationQemu ?? '?'}`);
+  if (r.sourceQemu || r.destinationQemu)
+    lines.push(`recorded with: source ${r.sourceQemu ?? '?'}, destination ${r.destinationQemu ?? '?'}`);
   const vm = [
     r.machine && `-machine ${r.machine}`,
     r.memory && `-m ${r.memory}`,
     r.uuid && `-uuid ${r.uuid}`,
     r.pageSize && `target page size ${r.pageSize}`,
   ].filter(Boolean);
-  lines.push(vm.length ? `the destination must match: ${vm.join(', ')}` : 'the capture does not say which machine, RAM size and -uuid the destination had: use those of the recorded migration');
+  lines.push(
+    vm.length
+      ? `the destination must match: ${vm.join(', ')}`
+      : 'the capture does not say which machine, RAM size and -uuid the destination had: use those of the recorded migration',
+  );
   lines.push(`capabilities on: ${r.capabilities.length ? r.capabilities.join(', ') : '(none recorded)'}`);
   const key = KEY_PARAMETERS.filter((k) => k in r.parameters).map((k) => `${k}=${String(r.parameters[k])}`);
   if (key.length) lines.push(`parameters: ${key.join(', ')}`);

@@ -13,7 +13,8 @@ export class RateLimiter {
     private readonly burstMs = 50,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (!(bytesPerSecond > 0)) throw new Error(`rate ${bytesPerSecond}: a positive number of bytes per second expected`);
+    if (!(bytesPerSecond > 0))
+      throw new Error(`rate ${bytesPerSecond}: a positive number of bytes per second expected`);
   }
 
   /** Waits until `bytes` may be sent. */

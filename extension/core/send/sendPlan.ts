@@ -48,7 +48,10 @@ export class SendInputError extends Error {}
 
 export function parsePauseAt(text: string): PauseAt {
   const m = /^(\d+):(@?)(0x[0-9a-f]+|\d+)$/i.exec(text.trim());
-  if (!m) throw new SendInputError(`--pause-at "${text}": STREAM:PACKET (e.g. 2:17) or STREAM:@OFFSET (e.g. 0:@4096) expected`);
+  if (!m)
+    throw new SendInputError(
+      `--pause-at "${text}": STREAM:PACKET (e.g. 2:17) or STREAM:@OFFSET (e.g. 0:@4096) expected`,
+    );
   const n = Number(m[3]);
   if (!Number.isSafeInteger(n)) throw new SendInputError(`--pause-at "${text}": ${m[3]} is too large`);
   return m[2] ? { stream: Number(m[1]), offset: n } : { stream: Number(m[1]), packet: n };
@@ -67,19 +70,38 @@ export async function planStreams(capture: Capture): Promise<SendPlan> {
     }
     const first = await s.toDestination.read(0, 4);
     const kind = kindOf(first);
-    if (kind === 'unknown') plan.warnings.push(`stream ${s.id} starts with ${hex(first, 4)}, neither a main channel (${MAIN_STREAM_MAGIC.shown}) nor multifd (${MULTIFD_STREAM_MAGIC.shown}); it is sent as recorded`);
+    if (kind === 'unknown')
+      plan.warnings.push(
+        `stream ${s.id} starts with ${hex(first, 4)}, neither a main channel (${MAIN_STREAM_MAGIC.shown}) nor multifd (${MULTIFD_STREAM_MAGIC.shown}); it is sent as recorded`,
+      );
     plan.streams.push({ id: s.id, kind, bytes: s.toDestination, recordedReturnPath: s.toSource });
   }
-  if (!plan.streams.length) throw new SendInputError(`${capture.path}: no stream carries source→destination bytes; nothing to send`);
+  if (!plan.streams.length)
+    throw new SendInputError(`${capture.path}: no stream carries source→destination bytes; nothing to send`);
   const mains = plan.streams.filter((s) => s.kind === 'main');
-  if (!mains.length) plan.warnings.push(`no main migration channel (${MAIN_STREAM_MAGIC.shown}) in this capture: the destination will wait for one`);
-  else if (plan.streams[0].kind !== 'main') plan.warnings.push(`the main channel is stream ${mains[0].id}, not the first accepted connection: sent in recorded order, which QEMU 7.2 destinations take for the main channel`);
-  for (const d of capture.diagnostics) if (d.code === 'capture.truncated-record') plan.warnings.push(`the capture is cut short (${d.message}): the destination will wait for bytes that never come`);
+  if (!mains.length)
+    plan.warnings.push(
+      `no main migration channel (${MAIN_STREAM_MAGIC.shown}) in this capture: the destination will wait for one`,
+    );
+  else if (plan.streams[0].kind !== 'main')
+    plan.warnings.push(
+      `the main channel is stream ${mains[0].id}, not the first accepted connection: sent in recorded order, which QEMU 7.2 destinations take for the main channel`,
+    );
+  for (const d of capture.diagnostics)
+    if (d.code === 'capture.truncated-record')
+      plan.warnings.push(
+        `the capture is cut short (${d.message}): the destination will wait for bytes that never come`,
+      );
   return plan;
 }
 
 /** Finds the stream offset of `--pause-at`; a packet index needs the multifd index of that stream. */
-export async function resolvePause(capture: Capture, plan: SendPlan, at: PauseAt, pageSize?: number): Promise<ResolvedPause> {
+export async function resolvePause(
+  capture: Capture,
+  plan: SendPlan,
+  at: PauseAt,
+  pageSize?: number,
+): Promise<ResolvedPause> {
   const stream = plan.streams.find((s) => s.id === at.stream);
   if (!stream) {
     const ids = plan.streams.map((s) => s.id).join(', ');
@@ -87,14 +109,23 @@ export async function resolvePause(capture: Capture, plan: SendPlan, at: PauseAt
   }
   let offset: number;
   if (at.offset !== undefined) {
-    if (at.offset >= stream.bytes.length) throw new SendInputError(`--pause-at ${at.stream}:@${at.offset}: stream ${at.stream} has ${stream.bytes.length} bytes (offsets 0–${stream.bytes.length - 1})`);
+    if (at.offset >= stream.bytes.length)
+      throw new SendInputError(
+        `--pause-at ${at.stream}:@${at.offset}: stream ${at.stream} has ${stream.bytes.length} bytes (offsets 0–${stream.bytes.length - 1})`,
+      );
     offset = at.offset;
   } else {
-    if (stream.kind !== 'multifd') throw new SendInputError(`--pause-at ${at.stream}:${at.packet}: stream ${at.stream} is the ${stream.kind === 'main' ? 'main channel' : 'unknown stream'}, which has no multifd packets; use ${at.stream}:@OFFSET for a byte offset`);
+    if (stream.kind !== 'multifd')
+      throw new SendInputError(
+        `--pause-at ${at.stream}:${at.packet}: stream ${at.stream} is the ${stream.kind === 'main' ? 'main channel' : 'unknown stream'}, which has no multifd packets; use ${at.stream}:@OFFSET for a byte offset`,
+      );
     const analysis = await analyzeCapture(capture, { pageSize });
     const index = analysis.multifd.find((m) => m.streamId === at.stream);
     const count = index?.packets.length ?? 0;
-    if (!index || at.packet! >= count) throw new SendInputError(`--pause-at ${at.stream}:${at.packet}: stream ${at.stream} has ${count} decoded packet(s)${count ? ` (0–${count - 1})` : ''}`);
+    if (!index || at.packet! >= count)
+      throw new SendInputError(
+        `--pause-at ${at.stream}:${at.packet}: stream ${at.stream} has ${count} decoded packet(s)${count ? ` (0–${count - 1})` : ''}`,
+      );
     offset = index.packets.headerOffset.get(at.packet!);
   }
   stream.pauseOffset = offset;

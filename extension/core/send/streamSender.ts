@@ -112,9 +112,14 @@ export class StreamSender {
         reject(new SendConnectError(message));
       };
       const onError = (e: Error): void =>
-        fail(`cannot connect ${what} to ${host}:${port}: ${e.message}. Is the destination listening (-incoming tcp:${host}:${port}, or -incoming defer and migrate-incoming; --qmp does that)?`);
+        fail(
+          `cannot connect ${what} to ${host}:${port}: ${e.message}. Is the destination listening (-incoming tcp:${host}:${port}, or -incoming defer and migrate-incoming; --qmp does that)?`,
+        );
       const onAbort = (): void => fail(`cancelled while connecting ${what}`);
-      const timer = setTimeout(() => fail(`cannot connect ${what} to ${host}:${port}: no answer within ${connectTimeoutMs} ms`), connectTimeoutMs);
+      const timer = setTimeout(
+        () => fail(`cannot connect ${what} to ${host}:${port}: no answer within ${connectTimeoutMs} ms`),
+        connectTimeoutMs,
+      );
       const cleanup = (): void => {
         clearTimeout(timer);
         s.off('error', onError);
@@ -154,15 +159,27 @@ export class StreamSender {
 
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (this.unflushed() && !this.stopped) this.stop('closed-early', `the destination closed the connection after ${this.report.sent} of ${this.plan.bytes.length} bytes`);
+    if (this.unflushed() && !this.stopped)
+      this.stop(
+        'closed-early',
+        `the destination closed the connection after ${this.report.sent} of ${this.plan.bytes.length} bytes`,
+      );
   }
 
   private onError(e: NodeJS.ErrnoException): void {
     const text = e.code ? `${e.code}` : e.message;
     this.writeError ??= text;
     if (this.stopped) return;
-    if (this.unflushed()) this.stop('closed-early', `the destination ${e.code === 'ECONNRESET' ? 'reset' : 'broke'} the connection (${text}) after ${this.report.sent} of ${this.plan.bytes.length} bytes`);
-    else if (e.code === 'ECONNRESET') this.stop('closed-early', 'the destination reset the connection after every byte was handed over: it closed with bytes still unread');
+    if (this.unflushed())
+      this.stop(
+        'closed-early',
+        `the destination ${e.code === 'ECONNRESET' ? 'reset' : 'broke'} the connection (${text}) after ${this.report.sent} of ${this.plan.bytes.length} bytes`,
+      );
+    else if (e.code === 'ECONNRESET')
+      this.stop(
+        'closed-early',
+        'the destination reset the connection after every byte was handed over: it closed with bytes still unread',
+      );
   }
 
   private stop(outcome: StreamOutcome, detail: string): void {
@@ -177,7 +194,10 @@ export class StreamSender {
 
   /** Watchdog and cancel: end the stream now. */
   stall(ms: number): void {
-    this.stop('stalled', `the destination took no bytes for ${Math.round(ms / 1000)} s at stream offset ${this.report.sent} of ${this.plan.bytes.length}`);
+    this.stop(
+      'stalled',
+      `the destination took no bytes for ${Math.round(ms / 1000)} s at stream offset ${this.report.sent} of ${this.plan.bytes.length}`,
+    );
   }
 
   /** The migration failed elsewhere: stop sending, or stop waiting for the destination to close. */
@@ -189,7 +209,8 @@ export class StreamSender {
       this.report.detail = `every byte was handed over; the destination had not closed the connection when ${why}; closed here`;
       this.socket?.destroy();
       this.wakeUp();
-    } else this.stop('abandoned', `stopped after ${this.report.sent} of ${this.plan.bytes.length} bytes because ${why}`);
+    } else
+      this.stop('abandoned', `stopped after ${this.report.sent} of ${this.plan.bytes.length} bytes because ${why}`);
   }
 
   cancel(): void {

@@ -76,7 +76,8 @@ export class RunColumn {
     const runs = this.starts.length;
     const c = this.cached;
     if (c < runs && this.starts.get(c) <= i && (c + 1 === runs || this.starts.get(c + 1) > i)) return c;
-    if (c + 1 < runs && this.starts.get(c + 1) <= i && (c + 2 === runs || this.starts.get(c + 2) > i)) return (this.cached = c + 1);
+    if (c + 1 < runs && this.starts.get(c + 1) <= i && (c + 2 === runs || this.starts.get(c + 2) > i))
+      return (this.cached = c + 1);
     let lo = 0;
     let hi = runs - 1;
     while (lo < hi) {
@@ -114,7 +115,10 @@ export class DeltaColumn {
   private readonly sentinel: number;
   private n = 0;
 
-  constructor(private readonly unit: number, signed: boolean) {
+  constructor(
+    private readonly unit: number,
+    signed: boolean,
+  ) {
     this.delta = signed ? new ChunkedColumn(Int32Array) : new ChunkedColumn(Uint32Array);
     this.min = signed ? -(2 ** 31) : 0;
     this.sentinel = signed ? 2 ** 31 - 1 : 2 ** 32 - 1;

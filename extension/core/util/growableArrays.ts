@@ -8,7 +8,10 @@ type Ctor<T extends TypedArray> = { new (n: number): T };
 export class Column<T extends TypedArray> {
   private data: T;
   private n = 0;
-  constructor(private readonly ctor: Ctor<T>, initial = 64) {
+  constructor(
+    private readonly ctor: Ctor<T>,
+    initial = 64,
+  ) {
     this.data = new ctor(initial);
   }
   get length(): number {

@@ -21,7 +21,11 @@ export class SparsePageMap {
   private lastKey = -1;
   private last: Int32Array | undefined;
 
-  constructor(private readonly empty = -1, maxChunks = 4096, private readonly chunkPages = 4096) {
+  constructor(
+    private readonly empty = -1,
+    maxChunks = 4096,
+    private readonly chunkPages = 4096,
+  ) {
     this.budget = maxChunks * chunkPages * 4;
     // A scattered page costs ~25-35 bytes, a dense region 4 × chunkPages: switch where the two meet.
     this.promoteAt = Math.max(1, Math.floor(chunkPages / 8));

@@ -27,7 +27,15 @@ after(async () => {
 async function smallCapture(method: 'none' | 'zlib'): Promise<string> {
   const c0 = new MultifdChannelEncoder({ version: '9.2', pageSize: PS, channelId: 0, method });
   const c1 = new MultifdChannelEncoder({ version: '9.2', pageSize: PS, channelId: 1, method });
-  await c0.packet({ ramblock: 'pc.ram', normal: [{ offset: 0x1f000, data: page(PS, 1) }, { offset: 0x20000, data: page(PS, 2) }], zero: [0x30000], packetNum: 1 });
+  await c0.packet({
+    ramblock: 'pc.ram',
+    normal: [
+      { offset: 0x1f000, data: page(PS, 1) },
+      { offset: 0x20000, data: page(PS, 2) },
+    ],
+    zero: [0x30000],
+    packetNum: 1,
+  });
   await c1.packet({ ramblock: 'pc.ram', normal: [{ offset: 0x40000, data: page(PS, 3) }], packetNum: 2 });
   c0.sync(3);
   c1.sync(3);
@@ -48,7 +56,10 @@ test('rows, sort, filter, locate', async () => {
   assert.equal(m.currentView.rowCount, 7);
   const all = m.rows(0, 100).rows;
   assert.equal(all.length, 7);
-  assert.deepEqual(all.map((r) => r.viewIndex), [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    all.map((r) => r.viewIndex),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
   const first = all.find((r) => r.stream === 1 && r.index === 0)!;
   assert.equal(first.channel, 0);
   assert.equal(first.normalPages, 2);
@@ -61,11 +72,20 @@ test('rows, sort, filter, locate', async () => {
 
   v = await m.setView({ filter: 'zero > 0', sort: { column: 'zero_pages', direction: 'desc' } });
   assert.equal(v.rowCount, 2);
-  assert.deepEqual(m.rows(0, 10).rows.map((r) => r.zeroPages), [2, 1]);
+  assert.deepEqual(
+    m.rows(0, 10).rows.map((r) => r.zeroPages),
+    [2, 1],
+  );
 
-  v = await m.setView({ filter: 'ramblock == "pc.ram" && offset == 0x1f000', sort: { column: 'packet_num', direction: 'asc' } });
+  v = await m.setView({
+    filter: 'ramblock == "pc.ram" && offset == 0x1f000',
+    sort: { column: 'packet_num', direction: 'asc' },
+  });
   assert.equal(v.rowCount, 2);
-  assert.deepEqual(m.rows(0, 10).rows.map((r) => r.packetNum), [1, 6]);
+  assert.deepEqual(
+    m.rows(0, 10).rows.map((r) => r.packetNum),
+    [1, 6],
+  );
   assert.equal(m.locate({ stream: 2, index: 3 }), 1);
   assert.equal(m.locate({ stream: 2, index: 0 }), -1);
 
@@ -75,7 +95,10 @@ test('rows, sort, filter, locate', async () => {
 
   await m.setView({ filter: '', sort: { column: 'packet_num', direction: 'desc' } });
   const nums = m.rows(0, 10).rows.map((r) => r.packetNum);
-  assert.deepEqual(nums, [...nums].sort((a, b) => b - a));
+  assert.deepEqual(
+    nums,
+    [...nums].sort((a, b) => b - a),
+  );
 });
 
 test('a newer view cancels an older one', async () => {
@@ -93,10 +116,28 @@ test('packet details come from the layout; offsets split normal / zero', async (
   const d = await m.packet({ stream: 1, index: 0 });
   assert.equal(d.cStruct, 'MultiFDPacket_t');
   const names = d.fields.map((f) => f.name);
-  for (const n of ['magic', 'version', 'flags', 'pages_alloc', 'normal_pages', 'next_packet_size', 'packet_num', 'zero_pages', 'ramblock']) assert.ok(names.includes(n), n);
+  for (const n of [
+    'magic',
+    'version',
+    'flags',
+    'pages_alloc',
+    'normal_pages',
+    'next_packet_size',
+    'packet_num',
+    'zero_pages',
+    'ramblock',
+  ])
+    assert.ok(names.includes(n), n);
   const zero = d.fields.find((f) => f.name === 'zero_pages')!;
   assert.deepEqual([zero.offset, zero.width, zero.filterName], [32, 4, 'zero']);
-  assert.deepEqual(d.offsets.map((o) => [o.slot, o.value, o.kind, o.headerOffset]), [[0, 0x1f000, 'normal', 320], [1, 0x20000, 'normal', 328], [2, 0x30000, 'zero', 336]]);
+  assert.deepEqual(
+    d.offsets.map((o) => [o.slot, o.value, o.kind, o.headerOffset]),
+    [
+      [0, 0x1f000, 'normal', 320],
+      [1, 0x20000, 'normal', 328],
+      [2, 0x30000, 'zero', 336],
+    ],
+  );
   assert.equal(d.header.length, 320 + 8 * 128);
   assert.equal(d.unusedSlots, 125);
   await assert.rejects(m.packet({ stream: 9, index: 0 }), /no packet/);
@@ -116,7 +157,10 @@ for (const method of ['none', 'zlib'] as const) {
     assert.deepEqual(again.bytes, page(PS, 1));
     const z = await m.page({ stream: 1, index: 0 }, 2);
     assert.equal(z.source, 'zero');
-    assert.equal(z.bytes!.every((b) => b === 0), true);
+    assert.equal(
+      z.bytes!.every((b) => b === 0),
+      true,
+    );
     const payload = await m.payload({ stream: 1, index: 0 }, 0, 1 << 30);
     assert.equal(payload.total, payload.bytes.length);
   });
@@ -132,7 +176,13 @@ test('page map and page writers', async () => {
   assert.equal(map.states[0x21], 0, 'never');
   const writers = await m.pageWriters('pc.ram', 0x1f000 + 5);
   assert.equal(writers.length, 2);
-  assert.deepEqual(writers.map((w) => w.ref), [{ stream: 1, index: 0 }, { stream: 2, index: 3 }]);
+  assert.deepEqual(
+    writers.map((w) => w.ref),
+    [
+      { stream: 1, index: 0 },
+      { stream: 2, index: 3 },
+    ],
+  );
   const any = await m.pageWriters(undefined, 0x1f000);
   assert.equal(any.length, 3, 'pc.ram twice and mem once');
   m.setMismatches(new Map([['pc.ram', [{ start: 0x20000, end: 0x21000 }]]]));
@@ -167,7 +217,9 @@ test('synthetic capture: 20k packets index, sort and filter quickly', async () =
   const r = await m.setView({ filter: 'offset == 0x1000', sort: { column: 'time', direction: 'asc' } });
   const offsetMs = performance.now() - t;
   assert.ok(r.rowCount > 0);
-  console.log(`# 20k packets: analyze ${analyzeMs.toFixed(0)} ms, filter+sort ${viewMs.toFixed(0)} ms, offset filter ${offsetMs.toFixed(0)} ms`);
+  console.log(
+    `# 20k packets: analyze ${analyzeMs.toFixed(0)} ms, filter+sort ${viewMs.toFixed(0)} ms, offset filter ${offsetMs.toFixed(0)} ms`,
+  );
 });
 
 test('every declared sort column orders the view by that column', async () => {
@@ -187,6 +239,12 @@ test('every declared sort column orders the view by that column', async () => {
       assert.deepEqual(keys, direction === 'asc' ? sorted : sorted.reverse(), `${column} ${direction}`);
     }
   }
-  await assert.rejects(m.setView({ filter: '', sort: { column: 'normal' as never, direction: 'asc' } }), /cannot be sorted by "normal"/);
-  assert.deepEqual([...exportChunks(m, 'csv')][0].trim().split(','), PACKET_COLUMNS.map((c) => c.exportName));
+  await assert.rejects(
+    m.setView({ filter: '', sort: { column: 'normal' as never, direction: 'asc' } }),
+    /cannot be sorted by "normal"/,
+  );
+  assert.deepEqual(
+    [...exportChunks(m, 'csv')][0].trim().split(','),
+    PACKET_COLUMNS.map((c) => c.exportName),
+  );
 });

@@ -1,7 +1,20 @@
 import { basename } from 'node:path';
 import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { filterFieldHelp } from '../../core/filter/filter';
-import type { DiagnosticInfo, FilterFieldInfo, PacketDetails, PacketRef, PacketRow, PageContent, PageMapInfo, PageWriterInfo, PayloadChunk, SummaryInfo, ViewInfo, ViewSpec } from '../../shared/protocol';
+import type {
+  DiagnosticInfo,
+  FilterFieldInfo,
+  PacketDetails,
+  PacketRef,
+  PacketRow,
+  PageContent,
+  PageMapInfo,
+  PageWriterInfo,
+  PayloadChunk,
+  SummaryInfo,
+  ViewInfo,
+  ViewSpec,
+} from '../../shared/protocol';
 import { captureSummary } from './captureSummary';
 import { PacketDiagnostics } from './packetDiagnostics';
 import { PacketIndex } from './packetIndex';
@@ -95,7 +108,11 @@ export class CaptureModel {
     return this.inspector.page(ref, slot, onProgress);
   }
 
-  diagnostics(start: number, count: number, severity?: DiagnosticInfo['severity']): { total: number; start: number; items: DiagnosticInfo[] } {
+  diagnostics(
+    start: number,
+    count: number,
+    severity?: DiagnosticInfo['severity'],
+  ): { total: number; start: number; items: DiagnosticInfo[] } {
     return this.packetDiagnostics.list(start, count, severity);
   }
 

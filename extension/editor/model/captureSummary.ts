@@ -5,7 +5,12 @@ import { inputLabel, migrationLabel } from './inputLabel';
 import type { PacketIndex } from './packetIndex';
 
 /** The summary bar's content: the capture report's figures, plus what the editor adds (trust, ramblocks named by packets). */
-export function captureSummary(analysis: CaptureAnalysis, packets: PacketIndex, fileName: string, trusted: boolean): SummaryInfo {
+export function captureSummary(
+  analysis: CaptureAnalysis,
+  packets: PacketIndex,
+  fileName: string,
+  trusted: boolean,
+): SummaryInfo {
   const r = buildCaptureReport(analysis);
   return {
     fileName,
@@ -18,7 +23,9 @@ export function captureSummary(analysis: CaptureAnalysis, packets: PacketIndex, 
     qemuVersionReasons: r.qemuVersionReasons,
     pageSize: r.pageSize,
     pageSizeSource: r.pageSizeSource,
-    channels: r.streams.filter((s) => s.kind === 'multifd').map((s) => ({ stream: s.id, channel: s.channel, packets: s.packets, compression: s.compression, uuid: s.uuid })),
+    channels: r.streams
+      .filter((s) => s.kind === 'multifd')
+      .map((s) => ({ stream: s.id, channel: s.channel, packets: s.packets, compression: s.compression, uuid: s.uuid })),
     compression: r.compression,
     totals: r.totals,
     diagnosticCounts: r.diagnosticCounts as SummaryInfo['diagnosticCounts'],

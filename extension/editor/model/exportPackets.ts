@@ -17,13 +17,19 @@ export function csvCell(v: string | number | boolean): string {
 export function* exportChunks(model: CaptureModel, format: ExportFormat, batch = 2000): Generator<string> {
   const ids = model.viewIds();
   if (format === 'csv') yield PACKET_COLUMNS.map((c) => c.exportName).join(',') + '\n';
-  else yield `{"file":${JSON.stringify(model.fileName)},"filter":${JSON.stringify(model.currentView.spec.filter)},"sort":${JSON.stringify(model.currentView.spec.sort)},"packets":[\n`;
+  else
+    yield `{"file":${JSON.stringify(model.fileName)},"filter":${JSON.stringify(model.currentView.spec.filter)},"sort":${JSON.stringify(model.currentView.spec.sort)},"packets":[\n`;
   for (let a = 0; a < ids.length; a += batch) {
     const parts: string[] = [];
     for (let i = a; i < Math.min(ids.length, a + batch); i++) {
       const r = model.rowOf(ids[i], i);
       if (format === 'csv') parts.push(PACKET_COLUMNS.map((c) => csvCell(c.exportValue(r))).join(',') + '\n');
-      else parts.push((i ? ',' : '') + JSON.stringify(Object.fromEntries(PACKET_COLUMNS.map((c) => [c.exportName, c.exportValue(r)]))) + '\n');
+      else
+        parts.push(
+          (i ? ',' : '') +
+            JSON.stringify(Object.fromEntries(PACKET_COLUMNS.map((c) => [c.exportName, c.exportValue(r)]))) +
+            '\n',
+        );
     }
     yield parts.join('');
   }

@@ -26,8 +26,18 @@ export class PacketDiagnostics {
   info(i: number): DiagnosticInfo {
     const d = this.analysis.diagnostics[i];
     const { stream, packet: index } = d.location;
-    const packet = stream !== undefined && index !== undefined && this.packets.globalId({ stream, index }) >= 0 ? { stream, index } : undefined;
-    return { id: i, code: d.code, severity: d.severity, message: d.message, location: formatLocation(d.location), packet };
+    const packet =
+      stream !== undefined && index !== undefined && this.packets.globalId({ stream, index }) >= 0
+        ? { stream, index }
+        : undefined;
+    return {
+      id: i,
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      location: formatLocation(d.location),
+      packet,
+    };
   }
 
   ofPacket(ref: PacketRef): DiagnosticInfo[] {
@@ -35,12 +45,20 @@ export class PacketDiagnostics {
   }
 
   /** Diagnostics [start, start+count) of those with `severity` (all when undefined). */
-  list(start: number, count: number, severity?: DiagnosticInfo['severity']): { total: number; start: number; items: DiagnosticInfo[] } {
+  list(
+    start: number,
+    count: number,
+    severity?: DiagnosticInfo['severity'],
+  ): { total: number; start: number; items: DiagnosticInfo[] } {
     const ids: number[] = [];
     this.analysis.diagnostics.forEach((d, i) => {
       if (!severity || d.severity === severity) ids.push(i);
     });
     const a = Math.max(0, Math.min(start, ids.length));
-    return { total: ids.length, start: a, items: ids.slice(a, a + Math.min(count, MAX_DIAGNOSTICS_PER_REQUEST)).map((i) => this.info(i)) };
+    return {
+      total: ids.length,
+      start: a,
+      items: ids.slice(a, a + Math.min(count, MAX_DIAGNOSTICS_PER_REQUEST)).map((i) => this.info(i)),
+    };
   }
 }

@@ -42,7 +42,10 @@ for (const method of ['qpl', 'uadk'] as const) {
       assert.equal(d.framing.method, method);
       assert.equal(d.framing.problem, undefined);
       assert.equal(d.framing.sizeArrayLength, 4 * r.normalPages);
-      assert.deepEqual(d.framing.pages?.map((x) => x.size), p.sizes);
+      assert.deepEqual(
+        d.framing.pages?.map((x) => x.size),
+        p.sizes,
+      );
       for (const x of d.framing.pages!) {
         assert.equal(x.raw, x.size === PS);
         if (x.raw) raw++;
@@ -82,8 +85,16 @@ test('qatzip: the details list the gzip members of the packet and the pages each
     const f = d.framing;
     assert.ok(f?.members?.length, `packet ${r.index} of stream ${r.stream} lists its members`);
     assert.equal(f.problem, undefined);
-    assert.equal(f.members.reduce((n, x) => n + x.srcSize, 0), r.normalPages * PS, 'the members hold every page');
-    assert.equal(f.members.reduce((n, x) => n + x.length, 0), d.payloadLength, 'and every payload byte');
+    assert.equal(
+      f.members.reduce((n, x) => n + x.srcSize, 0),
+      r.normalPages * PS,
+      'the members hold every page',
+    );
+    assert.equal(
+      f.members.reduce((n, x) => n + x.length, 0),
+      d.payloadLength,
+      'and every payload byte',
+    );
     assert.equal(f.members[f.members.length - 1].lastSlot, r.normalPages - 1);
     const page = await m.page(r, r.normalPages - 1);
     assert.equal(page.source, 'decoded', page.note);

@@ -25,11 +25,25 @@ export async function readPacketFraming(
   if (!hasFraming(p.method) || p.normalPages === 0 || p.payloadLength === 0) return undefined;
   const method = p.method as 'qpl' | 'uadk' | 'qatzip';
   if (p.payloadLength > MAX_FRAMED_PAYLOAD) {
-    return { method, pageSize, problem: `the payload is ${p.payloadLength} bytes, more than any ${method} receiver accepts; not described` };
+    return {
+      method,
+      pageSize,
+      problem: `the payload is ${p.payloadLength} bytes, more than any ${method} receiver accepts; not described`,
+    };
   }
   const payload = await bytes.read(p.payloadOffset, p.payloadOffset + p.payloadLength);
   const f = describePayloadFraming(method as CompressionMethod, payload, p.normalPages, pageSize);
   if (!f) return undefined;
-  const problem = payload.length < p.payloadLength ? `the capture ends ${payload.length} bytes into the ${p.payloadLength}-byte payload` : undefined;
-  return { method: f.method, pageSize, sizeArrayLength: f.sizeArrayLength, pages: f.pages, members: f.members, problem: f.problem ?? problem };
+  const problem =
+    payload.length < p.payloadLength
+      ? `the capture ends ${payload.length} bytes into the ${p.payloadLength}-byte payload`
+      : undefined;
+  return {
+    method: f.method,
+    pageSize,
+    sizeArrayLength: f.sizeArrayLength,
+    pages: f.pages,
+    members: f.members,
+    problem: f.problem ?? problem,
+  };
 }

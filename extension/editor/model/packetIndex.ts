@@ -30,7 +30,13 @@ export class PacketIndex {
     this.sources = analysis.multifd.map((index) => {
       const stream = analysis.streams.find((x) => x.id === index.streamId);
       if (!stream) throw new Error(`the analysis has no stream ${index.streamId} for its multifd index`);
-      const src: PacketSource = { index, bytes: stream.stream.toDestination, channel: index.handshake?.channelId ?? -1, uuid: index.handshake?.uuid, base };
+      const src: PacketSource = {
+        index,
+        bytes: stream.stream.toDestination,
+        channel: index.handshake?.channelId ?? -1,
+        uuid: index.handshake?.uuid,
+        base,
+      };
       base += index.packets.length;
       return src;
     });
@@ -97,7 +103,8 @@ export class PacketIndex {
     const out: PacketRef[] = [];
     for (const s of this.sources) {
       const t = s.index.packets;
-      for (let i = 0; i < t.length; i++) if (t.packetNum.get(i) === num && !t.isDeviceState(i)) out.push({ stream: s.index.streamId, index: i });
+      for (let i = 0; i < t.length; i++)
+        if (t.packetNum.get(i) === num && !t.isDeviceState(i)) out.push({ stream: s.index.streamId, index: i });
     }
     return out;
   }

@@ -36,12 +36,25 @@ export class PacketInspector {
     const specs = fieldMap(layout);
     const n = d.normalOffsets.length;
     const offsets = [
-      ...d.normalOffsets.map((value, slot) => ({ slot, value, kind: 'normal' as const, headerOffset: offsetEntryPosition(slot) })),
-      ...d.zeroOffsets.map((value, j) => ({ slot: n + j, value, kind: 'zero' as const, headerOffset: offsetEntryPosition(n + j) })),
+      ...d.normalOffsets.map((value, slot) => ({
+        slot,
+        value,
+        kind: 'normal' as const,
+        headerOffset: offsetEntryPosition(slot),
+      })),
+      ...d.zeroOffsets.map((value, j) => ({
+        slot: n + j,
+        value,
+        kind: 'zero' as const,
+        headerOffset: offsetEntryPosition(n + j),
+      })),
     ];
     const capacity = d.summary.kind === 'ram' ? offsetEntriesIn(d.header.length) : 0;
     const method = d.summary.method ?? s.index.method;
-    const framing = d.summary.kind === 'ram' ? await readPacketFraming(s.bytes, { ...d.summary, method }, this.analysis.pageSize) : undefined;
+    const framing =
+      d.summary.kind === 'ram'
+        ? await readPacketFraming(s.bytes, { ...d.summary, method }, this.analysis.pageSize)
+        : undefined;
     return {
       ref,
       row: this.packets.rowOf(this.packets.globalId(ref), this.view.locate(ref)),
@@ -51,7 +64,15 @@ export class PacketInspector {
       payloadOffset: d.summary.payloadOffset,
       payloadLength: d.summary.payloadLength,
       header: d.header,
-      fields: d.fields.map((f) => ({ name: f.name, offset: f.offset, width: f.width, display: f.display, meaning: f.meaning, since: f.since, filterName: specs[f.name]?.filterName })),
+      fields: d.fields.map((f) => ({
+        name: f.name,
+        offset: f.offset,
+        width: f.width,
+        display: f.display,
+        meaning: f.meaning,
+        since: f.since,
+        filterName: specs[f.name]?.filterName,
+      })),
       offsetsFieldOffset: d.offsetsFieldOffset,
       offsetEntryWidth: offsetEntryPosition(1) - offsetEntryPosition(0),
       offsets,
@@ -87,34 +108,63 @@ export class PacketInspector {
     const offset = slot < n ? d.normalOffsets[slot] : d.zeroOffsets[slot - n];
     if (offset === undefined) throw new Error(`packet ${ref.index} of stream ${ref.stream} has no offset[${slot}]`);
     const base = { ref, slot, offset, ramblock: d.summary.ramblock, kind } as const;
-    if (kind === 'zero') return { ...base, source: 'zero', bytes: new Uint8Array(ps), note: 'zero page: the destination fills it with zeros (no data on the wire)' };
+    if (kind === 'zero')
+      return {
+        ...base,
+        source: 'zero',
+        bytes: new Uint8Array(ps),
+        note: 'zero page: the destination fills it with zeros (no data on the wire)',
+      };
     const method = d.summary.method ?? s.index.method ?? 'none';
     if (method === 'none') {
       const at = d.summary.payloadOffset + slot * ps;
       const bytes = await s.bytes.read(at, at + ps);
-      return { ...base, source: 'payload', bytes, streamOffset: at, note: bytes.length < ps ? `the capture ends ${bytes.length} bytes into this page` : undefined };
+      return {
+        ...base,
+        source: 'payload',
+        bytes,
+        streamOffset: at,
+        note: bytes.length < ps ? `the capture ends ${bytes.length} bytes into this page` : undefined,
+      };
     }
     try {
-      const progress = onProgress && ((r: number, target: number) => onProgress(`decoding channel ${s.channel}: packet ${r} of ${target}`));
+      const progress =
+        onProgress &&
+        ((r: number, target: number) => onProgress(`decoding channel ${s.channel}: packet ${r} of ${target}`));
       const all = await this.decoder(s).decode(ref.index, progress);
-      return { ...base, source: 'decoded', bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)), note: STREAM_CODECS.has(method) ? `decoded from the channel's ${method} stream` : `decoded from the packet's ${method} payload${await this.compressedSizeNote(s, d.summary, method, slot)}` };
+      return {
+        ...base,
+        source: 'decoded',
+        bytes: new Uint8Array(all.subarray(slot * ps, (slot + 1) * ps)),
+        note: STREAM_CODECS.has(method)
+          ? `decoded from the channel's ${method} stream`
+          : `decoded from the packet's ${method} payload${await this.compressedSizeNote(s, d.summary, method, slot)}`,
+      };
     } catch (e) {
       return { ...base, source: 'unavailable', note: `decoding the channel failed: ${errorMessage(e)}` };
     }
   }
 
   /** qpl/uadk: how the page travelled, from the size array (", 1234 compressed bytes" or ", sent raw"). */
-  private async compressedSizeNote(s: PacketSource, p: Parameters<typeof readPacketFraming>[1], method: string, slot: number): Promise<string> {
+  private async compressedSizeNote(
+    s: PacketSource,
+    p: Parameters<typeof readPacketFraming>[1],
+    method: string,
+    slot: number,
+  ): Promise<string> {
     if (method !== 'qpl' && method !== 'uadk') return '';
     const f = await readPacketFraming(s.bytes, { ...p, method }, this.analysis.pageSize).catch(() => undefined);
     const page = f?.pages?.[slot];
     if (!page) return '';
-    return page.raw ? ': the size array gives it the page size, so it was sent raw' : `: ${page.size} compressed bytes at payload byte ${page.start}`;
+    return page.raw
+      ? ': the size array gives it the page size, so it was sent raw'
+      : `: ${page.size} compressed bytes at payload byte ${page.start}`;
   }
 
   private decoder(s: PacketSource): ChannelDecoder {
     let c = this.channels.get(s);
-    if (!c) this.channels.set(s, (c = new ChannelDecoder(s.index, s.bytes, { randomAccess: true, keep: DECODED_CACHE })));
+    if (!c)
+      this.channels.set(s, (c = new ChannelDecoder(s.index, s.bytes, { randomAccess: true, keep: DECODED_CACHE })));
     return c;
   }
 

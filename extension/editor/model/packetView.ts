@@ -71,7 +71,9 @@ export class PacketView {
     const ramblockRank = () => {
       if (!rank) {
         const values = this.packets.analysis.names.values;
-        const order = values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
+        const order = values
+          .map((_, i) => i)
+          .sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
         rank = new Map(order.map((id, r) => [id, r]));
       }
       return rank;
@@ -100,7 +102,8 @@ export class PacketView {
    */
   async setView(spec: ViewSpec, onProgress?: (message: string) => void): Promise<ViewInfo> {
     // The webview restores saved views: one saved by an older version may name a column that is gone.
-    if (!isSortColumn(spec.sort.column)) throw new Error(`the packet list cannot be sorted by "${String(spec.sort.column)}"`);
+    if (!isSortColumn(spec.sort.column))
+      throw new Error(`the packet list cannot be sorted by "${String(spec.sort.column)}"`);
     const gen = ++this.generation;
     const parsed = parseFilter(spec.filter);
     if (!parsed.ok) return this.unchanged({ error: parsed.error });
@@ -151,8 +154,18 @@ export class PacketView {
   private async filterRowWithOffsets(g: number, cursor: ReadAhead): Promise<FilterRow> {
     const s = this.packets.sourceOfId(g);
     const row = g - s.base;
-    const { normalOffsets, zeroOffsets } = await readPacketPages((o, n) => cursor.bytes(o, n), s.index.packets, row, this.packets.analysis.pageSize);
-    return { summary: s.index.packets.row(row), channel: s.channel, uuid: s.uuid, offsets: { normal: normalOffsets, zero: zeroOffsets } };
+    const { normalOffsets, zeroOffsets } = await readPacketPages(
+      (o, n) => cursor.bytes(o, n),
+      s.index.packets,
+      row,
+      this.packets.analysis.pageSize,
+    );
+    return {
+      summary: s.index.packets.row(row),
+      channel: s.channel,
+      uuid: s.uuid,
+      offsets: { normal: normalOffsets, zero: zeroOffsets },
+    };
   }
 
   /** Rows [start, start+count) of the current view (at most 2000). */

@@ -18,10 +18,14 @@ export class PageLookup {
   }
 
   async pageMap(block: string, onProgress?: (message: string) => void): Promise<PageMapInfo> {
-    const base = await this.usage.buildPageMap(block, (done, total) => onProgress?.(`page map: ${done} of ${total} writes`));
+    const base = await this.usage.buildPageMap(block, (done, total) =>
+      onProgress?.(`page map: ${done} of ${total} writes`),
+    );
     const states = new Uint8Array(base);
     const ps = this.pageSize;
-    for (const r of this.mismatches.get(block) ?? []) for (let p = Math.floor(r.start / ps); p < Math.ceil(r.end / ps) && p < states.length; p++) states[p] = PageState.Mismatch;
+    for (const r of this.mismatches.get(block) ?? [])
+      for (let p = Math.floor(r.start / ps); p < Math.ceil(r.end / ps) && p < states.length; p++)
+        states[p] = PageState.Mismatch;
     const counts = PAGE_STATES.map(() => 0);
     for (let i = 0; i < states.length; i++) counts[states[i]]++;
     return { block, pageSize: ps, states, counts, compared: this.mismatches.size > 0 };
@@ -34,7 +38,14 @@ export class PageLookup {
 }
 
 export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo {
-  const what = w.kind === 'zero' ? 'zero page' : w.kind === 'normal' ? 'data' : w.kind === 'main-zero' ? 'ZERO record' : 'PAGE record';
+  const what =
+    w.kind === 'zero'
+      ? 'zero page'
+      : w.kind === 'normal'
+        ? 'data'
+        : w.kind === 'main-zero'
+          ? 'ZERO record'
+          : 'PAGE record';
   if (w.packet !== undefined) {
     return {
       block: w.block,
@@ -45,6 +56,18 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
       label: `${what} in ${w.block}: stream ${w.stream} (channel ${w.channel ?? '?'}) packet ${w.packet}, packet_num ${w.packetNum}, epoch ${w.epoch}`,
     };
   }
-  if (w.kind === 'mapped-ram') return { block: w.block, kind: w.kind, epoch: w.epoch, label: `page in ${w.block} from the mapped-ram image (its bitmap bit set), read in place: replay window ${w.record}` };
-  return { block: w.block, record: w.record, kind: w.kind, epoch: w.epoch, label: `${what} in ${w.block}: main channel (stream ${w.stream}) RAM record ${w.record}, epoch ${w.epoch}` };
+  if (w.kind === 'mapped-ram')
+    return {
+      block: w.block,
+      kind: w.kind,
+      epoch: w.epoch,
+      label: `page in ${w.block} from the mapped-ram image (its bitmap bit set), read in place: replay window ${w.record}`,
+    };
+  return {
+    block: w.block,
+    record: w.record,
+    kind: w.kind,
+    epoch: w.epoch,
+    label: `${what} in ${w.block}: main channel (stream ${w.stream}) RAM record ${w.record}, epoch ${w.epoch}`,
+  };
 }

@@ -61,7 +61,10 @@ export class SchedulePageUsage implements PageUsageSource {
 
   private cursors = new Map<number, ReadAhead>();
 
-  private async stepOffsets(step: number, sequential = false): Promise<{ block: string; normal: number[]; zero: number[] }> {
+  private async stepOffsets(
+    step: number,
+    sequential = false,
+  ): Promise<{ block: string; normal: number[]; zero: number[] }> {
     const s = this.a.schedule;
     const row = s.row[step];
     if (s.kind[step] === WriterKind.Multifd) {
@@ -73,7 +76,12 @@ export class SchedulePageUsage implements PageUsageSource {
         const cursor = c;
         read = (o, n) => cursor.bytes(o, n);
       } else read = headerReader(this.streamOf(source));
-      const { block, normalOffsets, zeroOffsets } = await readPacketPages(read, this.a.multifd[source].packets, row, this.a.pageSize);
+      const { block, normalOffsets, zeroOffsets } = await readPacketPages(
+        read,
+        this.a.multifd[source].packets,
+        row,
+        this.a.pageSize,
+      );
       return { block, normal: normalOffsets, zero: zeroOffsets };
     }
     if (s.kind[step] === WriterKind.MappedRam && this.a.mappedRam) {
@@ -86,7 +94,9 @@ export class SchedulePageUsage implements PageUsageSource {
     const blockIndex = r.block.get(row);
     const block = this.a.ramblocks[blockIndex]?.name ?? '';
     const off = r.offset.get(row);
-    return r.kind.get(row) === MainRecordKind.Zero ? { block, normal: [], zero: [off] } : { block, normal: [off], zero: [] };
+    return r.kind.get(row) === MainRecordKind.Zero
+      ? { block, normal: [], zero: [off] }
+      : { block, normal: [off], zero: [] };
   }
 
   private describe(step: number, zero: boolean): PageWrite {
@@ -94,11 +104,26 @@ export class SchedulePageUsage implements PageUsageSource {
     const row = s.row[step];
     if (s.kind[step] === WriterKind.Multifd) {
       const m = this.a.multifd[s.source[step]];
-      return { kind: zero ? 'zero' : 'normal', stream: m.streamId, packet: row, epoch: s.epoch[step], packetNum: m.packets.packetNum.get(row), channel: m.handshake?.channelId, step };
+      return {
+        kind: zero ? 'zero' : 'normal',
+        stream: m.streamId,
+        packet: row,
+        epoch: s.epoch[step],
+        packetNum: m.packets.packetNum.get(row),
+        channel: m.handshake?.channelId,
+        step,
+      };
     }
     // mapped-ram: record is the window of pages read in place from the image.
-    if (s.kind[step] === WriterKind.MappedRam) return { kind: 'mapped-ram', stream: this.a.mappedRam?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
-    return { kind: zero ? 'main-zero' : 'main-page', stream: this.a.main?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
+    if (s.kind[step] === WriterKind.MappedRam)
+      return { kind: 'mapped-ram', stream: this.a.mappedRam?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
+    return {
+      kind: zero ? 'main-zero' : 'main-page',
+      stream: this.a.main?.streamId ?? -1,
+      record: row,
+      epoch: s.epoch[step],
+      step,
+    };
   }
 
   private blockIds = new Map<string, number>();

@@ -5,7 +5,10 @@ export function parsePageQuery(text: string): { offset: number; block?: string }
   const t = text.trim();
   if (!t) return { error: 'enter a page offset (hex 0x… or decimal), optionally with a ramblock: pc.ram:0x1f000' };
   const num = /^(0x[0-9a-f_]+|\d[\d_]*)$/i;
-  const parts = t.includes(':') && !/^0x/i.test(t) ? [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)] : t.split(/\s+/);
+  const parts =
+    t.includes(':') && !/^0x/i.test(t)
+      ? [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)]
+      : t.split(/\s+/);
   if (parts.length === 1) {
     if (!num.test(parts[0])) return { error: `"${parts[0]}" is not an offset (hex 0x… or decimal)` };
     return { offset: toNumber(parts[0]) };
@@ -23,7 +26,9 @@ function toNumber(s: string): number {
 }
 
 /** Parses Go to Packet input: "3:12" / "stream 3 packet 12" / "#45" (packet_num) / "12" (view row). */
-export function parsePacketQuery(text: string): { ref: PacketRef } | { packetNum: number } | { viewIndex: number } | { error: string } {
+export function parsePacketQuery(
+  text: string,
+): { ref: PacketRef } | { packetNum: number } | { viewIndex: number } | { error: string } {
   const t = text.trim().toLowerCase();
   let m = /^(?:stream\s*)?(\d+)\s*[:/ ]\s*(?:packet\s*)?(\d+)$/.exec(t);
   if (m) return { ref: { stream: Number(m[1]), index: Number(m[2]) } };

@@ -62,7 +62,17 @@ export function sampleStream(o: SampleOptions = {}): Uint8Array {
   if (o.device) e.sectionFull(2, 'timer', 0, 2).raw([0, 0, 0, 1, 0, 0, 0, 2]).footer(2);
   e.eof();
   // The timer's body above, as QEMU's VM description describes a device: its fields in order, with type and size.
-  const timer = { name: 'timer', instance_id: 0, vmsd_name: 'timer', version: 2, fields: [{ name: 'cpu_ticks_offset', type: 'int32', size: 4 }, { name: 'cpu_clock_offset', type: 'int32', size: 4 }] };
-  if (o.vmdesc !== false) e.vmDescription({ page_size: ps, devices: o.device && o.describeDevices !== false ? [timer] : [] });
+  const timer = {
+    name: 'timer',
+    instance_id: 0,
+    vmsd_name: 'timer',
+    version: 2,
+    fields: [
+      { name: 'cpu_ticks_offset', type: 'int32', size: 4 },
+      { name: 'cpu_clock_offset', type: 'int32', size: 4 },
+    ],
+  };
+  if (o.vmdesc !== false)
+    e.vmDescription({ page_size: ps, devices: o.device && o.describeDevices !== false ? [timer] : [] });
   return e.bytes();
 }

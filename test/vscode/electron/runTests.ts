@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { ROOT, buildExtension, buildExtensionHostTests } from '../harness';
 
-const NETWORK = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo|socket hang up|status code 4\d\d|status code 5\d\d/i;
+const NETWORK =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo|socket hang up|status code 4\d\d|status code 5\d\d/i;
 
 async function main(): Promise<number> {
   buildExtension();
@@ -17,7 +18,15 @@ async function main(): Promise<number> {
   const workspace = mkdtempSync(join(tmpdir(), 'mfd-electron-ws-'));
   const userData = mkdtempSync(join(tmpdir(), 'mfd-electron-ud-'));
   const version = process.env.MFD_VSCODE_VERSION ?? 'stable';
-  const launchArgs = [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', `--user-data-dir=${userData}`, '--disable-gpu'];
+  const launchArgs = [
+    workspace,
+    '--disable-extensions',
+    '--disable-workspace-trust',
+    '--skip-welcome',
+    '--skip-release-notes',
+    `--user-data-dir=${userData}`,
+    '--disable-gpu',
+  ];
   if (process.getuid?.() === 0) launchArgs.push('--no-sandbox');
   try {
     return await runTests({ version, extensionDevelopmentPath: ROOT, extensionTestsPath: runner, launchArgs });

@@ -26,11 +26,20 @@ describe('capture editor', () => {
   before(async () => {
     await vscode.extensions.getExtension(EXTENSION_ID)!.activate();
     const enc = new MultifdChannelEncoder({ version: '9.2', pageSize: 4096, channelId: 0 });
-    await enc.packet({ ramblock: 'pc.ram', normal: [{ offset: 0x1000, data: page(4096, 1) }], zero: [0x2000], packetNum: 1 });
+    await enc.packet({
+      ramblock: 'pc.ram',
+      normal: [{ offset: 0x1000, data: page(4096, 1) }],
+      zero: [0x2000],
+      packetNum: 1,
+    });
     await enc.packet({ ramblock: 'pc.ram', normal: [{ offset: 0x3000, data: page(4096, 2) }], packetNum: 2 });
     const bytes = enc.bytes();
     // Cut the last payload short: a truncated-payload diagnostic on packet 1.
-    const b = new MfdBuilder().meta({ pageSize: 4096 }).open(1, { label: 'ch0' }).data(1, bytes.subarray(0, bytes.length - 100)).close(1);
+    const b = new MfdBuilder()
+      .meta({ pageSize: 4096 })
+      .open(1, { label: 'ch0' })
+      .data(1, bytes.subarray(0, bytes.length - 100))
+      .close(1);
     const dir = mkdtempSync(join(tmpdir(), 'mfd-exthost-'));
     const path = join(dir, 'truncated.mfd');
     writeFileSync(path, b.build());
@@ -39,7 +48,17 @@ describe('capture editor', () => {
 
   it('registers the Multifd commands', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const c of ['multifd.replayCapture', 'multifd.compareWithReference', 'multifd.goToPacket', 'multifd.findPage', 'multifd.exportPacketList', 'multifd.recordMigration', 'multifd.sendCapture', 'multifd.revealPacket']) assert.ok(all.includes(c), c);
+    for (const c of [
+      'multifd.replayCapture',
+      'multifd.compareWithReference',
+      'multifd.goToPacket',
+      'multifd.findPage',
+      'multifd.exportPacketList',
+      'multifd.recordMigration',
+      'multifd.sendCapture',
+      'multifd.revealPacket',
+    ])
+      assert.ok(all.includes(c), c);
   });
 
   it('opens a .mfd in the custom editor by default', async () => {

@@ -76,7 +76,13 @@ export function freePort(): Promise<number> {
 function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(VSCODE_|ELECTRON_|CODE_SERVER_)/.test(k) || k === 'PASSWORD' || k === 'HASHED_PASSWORD' || k === 'NODE_OPTIONS') continue;
+    if (
+      /^(VSCODE_|ELECTRON_|CODE_SERVER_)/.test(k) ||
+      k === 'PASSWORD' ||
+      k === 'HASHED_PASSWORD' ||
+      k === 'NODE_OPTIONS'
+    )
+      continue;
     env[k] = v;
   }
   // No extension gallery: keeps the server from reaching out to a marketplace (loopback only).
@@ -103,13 +109,23 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     mkdirSync(join(userDataDir, 'User'), { recursive: true });
     mkdirSync(extensionsDir, { recursive: true });
     writeFileSync(configFile, 'auth: none\ncert: false\n');
-    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2));
+    writeFileSync(
+      join(userDataDir, 'User', 'settings.json'),
+      JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2),
+    );
     const env = serverEnv(opts.env);
     const common = baseArgs(configFile, userDataDir, extensionsDir);
 
     for (const ext of opts.installExtensions ?? []) {
-      const r = spawnSync(CODE_SERVER_BIN, [...common, '--install-extension', resolve(ext), '--force'], { env, encoding: 'utf8', timeout: 120_000 });
-      if (r.status !== 0) throw new Error(`code-server --install-extension ${ext} failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
+      const r = spawnSync(CODE_SERVER_BIN, [...common, '--install-extension', resolve(ext), '--force'], {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      if (r.status !== 0)
+        throw new Error(
+          `code-server --install-extension ${ext} failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`,
+        );
     }
 
     // A free port can be taken between probing and binding: retry a few times.
@@ -144,8 +160,10 @@ interface LaunchArgs {
 async function launch({ tmp, cleanupTmp, common, env, port, opts }: LaunchArgs): Promise<CodeServer> {
   const args = [
     ...common,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -157,7 +175,12 @@ async function launch({ tmp, cleanupTmp, common, env, port, opts }: LaunchArgs):
   const logFile = join(LOGS_DIR, `${opts.logName ?? 'code-server'}-${stamp()}-${port}.log`);
   const logStream: WriteStream = createWriteStream(logFile);
   let output = '';
-  const child: ChildProcess = spawn(CODE_SERVER_BIN, args, { env, cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(CODE_SERVER_BIN, args, {
+    env,
+    cwd: tmp,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pid = child.pid!;
 
   let stopped = false;
@@ -200,7 +223,10 @@ async function launch({ tmp, cleanupTmp, common, env, port, opts }: LaunchArgs):
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   try {
     await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`code-server did not report "HTTP server listening" within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+      const timer = setTimeout(
+        () => rej(new Error(`code-server did not report "HTTP server listening" within ${timeoutMs} ms:\n${output}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (READY.test(output)) {
           clearTimeout(timer);

@@ -98,7 +98,11 @@ export async function runExtensionHostTests(opts: ExtensionHostTestOptions): Pro
         if (wb && opts.timeoutScreenshot !== '') {
           await wb.screenshot(opts.timeoutScreenshot ?? 'exthost-timeout').catch(() => {});
         }
-        rej(new Error(`extension-host tests did not finish within ${timeoutMs} ms. code-server log (${srv.logFile}):\n${tail(srv.log())}\n${tail(wb?.pageErrors.join('\n') ?? '')}`));
+        rej(
+          new Error(
+            `extension-host tests did not finish within ${timeoutMs} ms. code-server log (${srv.logFile}):\n${tail(srv.log())}\n${tail(wb?.pageErrors.join('\n') ?? '')}`,
+          ),
+        );
       }, timeoutMs);
     });
     const serverDied = srv.exited.then((code) => {

@@ -21,13 +21,15 @@ export const RUNNER_JS = resolve(TEST_OUT_DIR, 'runner.js');
 export const EXTENSION_ID = 'qemu-multifd-inspector.qemu-multifd-inspector';
 export const VSIX_PATH = resolve(ROOT, 'dist-vsix', 'qemu-multifd-inspector.vsix');
 
-const INSTALL_HINT = 'Run `bash scripts/install-code-server.sh` (installs chromium, ripgrep, build headers and code-server@4.100.3).';
+const INSTALL_HINT =
+  'Run `bash scripts/install-code-server.sh` (installs chromium, ripgrep, build headers and code-server@4.100.3).';
 
 /** Throws a clear error when code-server or chromium is missing. Tests call this so they fail rather than skip. */
 export function assertPrerequisites(opts: { browser?: boolean } = {}): void {
   const problems: string[] = [];
   if (!existsSync(CODE_SERVER_BIN)) problems.push(`code-server not found at ${CODE_SERVER_BIN}.`);
-  if (opts.browser !== false && !(existsSync(CHROMIUM) && statSync(CHROMIUM).isFile())) problems.push(`chromium not found at ${CHROMIUM}.`);
+  if (opts.browser !== false && !(existsSync(CHROMIUM) && statSync(CHROMIUM).isFile()))
+    problems.push(`chromium not found at ${CHROMIUM}.`);
   try {
     require.resolve('playwright-core');
   } catch {

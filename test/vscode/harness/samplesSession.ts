@@ -12,11 +12,16 @@ import type { Workbench } from './workbench';
  * keeps a screenshot named `<name>-failure` and says where code-server's log is; code-server always stops.
  *   MFD_UI_SAMPLES=<dir>   open another folder than samples/
  */
-export async function withSamplesWorkbench(name: string, body: (wb: Workbench, mfd: string) => Promise<void>): Promise<void> {
+export async function withSamplesWorkbench(
+  name: string,
+  body: (wb: Workbench, mfd: string) => Promise<void>,
+): Promise<void> {
   assertPrerequisites();
   const samples = resolve(process.env.MFD_UI_SAMPLES ?? resolve(ROOT, 'samples'));
   assert.ok(existsSync(samples), `no samples folder at ${samples}`);
-  const mfd = readdirSync(samples).filter((f) => f.endsWith('.mfd')).sort()[0];
+  const mfd = readdirSync(samples)
+    .filter((f) => f.endsWith('.mfd'))
+    .sort()[0];
   assert.ok(mfd, `no .mfd file in ${samples}`);
   const dev = process.env.MFD_UI_EXTENSION === 'dev';
   if (dev) buildExtension();

@@ -46,7 +46,9 @@ function writeThrowawayExtension(dir: string): void {
         activationEvents: [],
         contributes: {
           commands: [{ command: 'selfcheck.hello', title: 'Selfcheck: Say Hello' }],
-          customEditors: [{ viewType: 'selfcheck.mfd', displayName: 'Selfcheck', selector: [{ filenamePattern: '*.mfd' }] }],
+          customEditors: [
+            { viewType: 'selfcheck.mfd', displayName: 'Selfcheck', selector: [{ filenamePattern: '*.mfd' }] },
+          ],
         },
       },
       null,
@@ -60,7 +62,15 @@ function packageThrowaway(dir: string): string {
   writeFileSync(join(dir, 'README.md'), '# Selfcheck\n\nThrowaway extension used to check the VS Code test harness.\n');
   const out = join(dir, 'selfcheck.vsix');
   const vsce = join(ROOT, 'node_modules', '.bin', 'vsce');
-  const args = ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out];
+  const args = [
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--skip-license',
+    '--no-rewrite-relative-links',
+    '--out',
+    out,
+  ];
   const r = spawnSync(vsce, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   if (r.status !== 0 || !existsSync(out)) throw new Error(`vsce package failed:\n${r.stdout}\n${r.stderr}`);
   return out;
@@ -79,7 +89,11 @@ async function main(): Promise<void> {
   try {
     // 1. extension-host suite
     const runner = await buildExtensionHostTests();
-    const code = await runExtensionHostTests({ extensionDevelopmentPath: ext, extensionTestsPath: runner, workspace: ws });
+    const code = await runExtensionHostTests({
+      extensionDevelopmentPath: ext,
+      extensionTestsPath: runner,
+      workspace: ws,
+    });
     console.log(`[selfcheck] extension-host suite exit code ${code} (${secs()})`);
     assert.equal(code, 0, 'extension-host suite failed');
 

@@ -42,7 +42,8 @@ export function workbenchUrl(server: CodeServer, opts: WorkbenchUrlOptions = {})
   if (opts.folder) q.set('folder', resolve(opts.folder));
   else q.set('ew', 'true');
   const payload: [string, string][] = [];
-  const devPaths = opts.extensionDevelopmentPath === undefined ? [] : ([] as string[]).concat(opts.extensionDevelopmentPath);
+  const devPaths =
+    opts.extensionDevelopmentPath === undefined ? [] : ([] as string[]).concat(opts.extensionDevelopmentPath);
   for (const p of devPaths) payload.push(['extensionDevelopmentPath', server.remoteUri(p)]);
   if (opts.extensionTestsPath) payload.push(['extensionTestsPath', server.remoteUri(opts.extensionTestsPath)]);
   if (payload.length) q.set('payload', JSON.stringify(payload));
@@ -94,9 +95,15 @@ export class Workbench {
   async quickOpen(fileName: string, timeoutMs = 30_000): Promise<void> {
     await this.openQuickInput('Control+P', timeoutMs);
     await this.page.locator(SEL.quickInputBox).fill(fileName);
-    await this.page.locator(SEL.quickInputFocusedRow).filter({ hasText: fileName }).waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page
+      .locator(SEL.quickInputFocusedRow)
+      .filter({ hasText: fileName })
+      .waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.keyboard.press('Enter');
-    await this.page.locator(SEL.activeTab).filter({ hasText: fileName }).waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page
+      .locator(SEL.activeTab)
+      .filter({ hasText: fileName })
+      .waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
   /**
@@ -106,10 +113,17 @@ export class Workbench {
   async runCommand(title: string, timeoutMs = 30_000, opts: { opensQuickInput?: boolean } = {}): Promise<void> {
     await this.openQuickInput('F1', timeoutMs);
     await this.page.locator(SEL.quickInputBox).fill(`>${title}`);
-    await this.page.locator(SEL.quickInputFocusedRow).filter({ hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page
+      .locator(SEL.quickInputFocusedRow)
+      .filter({ hasText: title })
+      .waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.keyboard.press('Enter');
     if (opts.opensQuickInput) {
-      await this.page.waitForFunction((sel) => !(document.querySelector(sel) as HTMLInputElement | null)?.value.startsWith('>'), SEL.quickInputBox, { timeout: timeoutMs });
+      await this.page.waitForFunction(
+        (sel) => !(document.querySelector(sel) as HTMLInputElement | null)?.value.startsWith('>'),
+        SEL.quickInputBox,
+        { timeout: timeoutMs },
+      );
       return;
     }
     await this.page.locator(SEL.quickInput).waitFor({ state: 'hidden', timeout: timeoutMs });
@@ -164,7 +178,10 @@ export class Workbench {
       } catch (e) {
         if (attempt >= 3) throw e;
         // Give the workbench itself keyboard focus, then try again.
-        await this.page.locator('.monaco-workbench .part.statusbar').focus().catch(() => {});
+        await this.page
+          .locator('.monaco-workbench .part.statusbar')
+          .focus()
+          .catch(() => {});
       }
     }
   }

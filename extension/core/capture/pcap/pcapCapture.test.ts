@@ -59,7 +59,12 @@ describe('pcap reader', () => {
 
   it('reads pcapng with nanosecond timestamps, the same bytes as pcap', async () => {
     const toServer = mainLike(3000);
-    const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, startUs: 1_700_000_000_123_456 });
+    const frames = tcpConnection({
+      client: ['127.0.0.1', 50000],
+      server: ['127.0.0.1', 4444],
+      toServer,
+      startUs: 1_700_000_000_123_456,
+    });
     const cap = await open(pcapngFile('ethernet', frames));
     assert.equal(cap.format, 'pcapng');
     assert.deepEqual(await all(cap.streams[0].toDestination), toServer);
@@ -68,7 +73,13 @@ describe('pcap reader', () => {
 
   it('puts out-of-order segments in place, keeps the first copy of a retransmission, and unwraps sequence numbers past 2^32', async () => {
     const toServer = mainLike(8000);
-    const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, isn: [2 ** 32 - 3000, 7], mss: 1000 });
+    const frames = tcpConnection({
+      client: ['127.0.0.1', 50000],
+      server: ['127.0.0.1', 4444],
+      toServer,
+      isn: [2 ** 32 - 3000, 7],
+      mss: 1000,
+    });
     const data = frames.slice(3, 11);
     // Swap two segments, and send one again.
     [data[2], data[5]] = [data[5], data[2]];
@@ -93,12 +104,20 @@ describe('pcap reader', () => {
   it('a dropped segment is a hole at its exact stream offset: the stream ends there, with an error', async () => {
     const toServer = mainLike(5000);
     const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1000 });
-    const cap = await open(pcapFile('ethernet', frames.filter((_, i) => i !== 5)));
+    const cap = await open(
+      pcapFile(
+        'ethernet',
+        frames.filter((_, i) => i !== 5),
+      ),
+    );
     const d = cap.diagnostics.find((x) => x.code === 'pcap.hole');
     assert.ok(d);
     assert.equal(d.severity, 'error');
     assert.equal(d.location.streamOffset, 2000);
-    assert.match(d.message, /1000 byte\(s\) at stream offset 2000 are missing from the pcap \(not captured\); 3000 byte\(s\) from there on are not decoded/);
+    assert.match(
+      d.message,
+      /1000 byte\(s\) at stream offset 2000 are missing from the pcap \(not captured\); 3000 byte\(s\) from there on are not decoded/,
+    );
     assert.equal(cap.streams[0].toDestination.length, 2000);
     assert.deepEqual(await all(cap.streams[0].toDestination), toServer.subarray(0, 2000));
   });
@@ -115,10 +134,26 @@ describe('pcap reader', () => {
   });
 
   it('tells migrations apart by destination endpoint and main channel, and asks which one when there are several', async () => {
-    const one = [...tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer: mainLike(2000, 1) }), ...tcpConnection({ client: ['127.0.0.1', 50001], server: ['127.0.0.1', 4444], toServer: multifdLike(3000, 2), startUs: 1_700_000_000_001_000 })];
-    const two = tcpConnection({ client: ['127.0.0.1', 50002], server: ['127.0.0.1', 5555], toServer: mainLike(1000, 3), startUs: 1_700_000_000_002_000 });
+    const one = [
+      ...tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer: mainLike(2000, 1) }),
+      ...tcpConnection({
+        client: ['127.0.0.1', 50001],
+        server: ['127.0.0.1', 4444],
+        toServer: multifdLike(3000, 2),
+        startUs: 1_700_000_000_001_000,
+      }),
+    ];
+    const two = tcpConnection({
+      client: ['127.0.0.1', 50002],
+      server: ['127.0.0.1', 5555],
+      toServer: mainLike(1000, 3),
+      startUs: 1_700_000_000_002_000,
+    });
     const file = pcapFile('ethernet', [...one, ...two]);
-    await assert.rejects(open(file), (e: unknown) => e instanceof PcapChoiceNeeded && e.migrations.length === 2 && /--port/.test(e.message));
+    await assert.rejects(
+      open(file),
+      (e: unknown) => e instanceof PcapChoiceNeeded && e.migrations.length === 2 && /--port/.test(e.message),
+    );
     const a = await open(file, { port: 4444 });
     assert.equal(a.streams.length, 2);
     assert.deepEqual(await all(a.streams[1].toDestination), multifdLike(3000, 2));
@@ -131,7 +166,12 @@ describe('pcap reader', () => {
   it('a connection still open when the capture ended is a warning: bytes may be missing after it', async () => {
     const toServer = mainLike(3000);
     const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1000 });
-    const cap = await open(pcapFile('ethernet', frames.filter((f) => !f.flags.fin)));
+    const cap = await open(
+      pcapFile(
+        'ethernet',
+        frames.filter((f) => !f.flags.fin),
+      ),
+    );
     const d = cap.diagnostics.find((x) => x.code === 'pcap.open-at-end');
     assert.ok(d, JSON.stringify(cap.diagnostics));
     assert.equal(d.severity, 'warning');
@@ -140,12 +180,22 @@ describe('pcap reader', () => {
 
   it('a main channel carried in a pcap decodes as it does from a dump', async () => {
     const toServer = sampleStream();
-    const cap = await open(pcapFile('ethernet', tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1460 })));
+    const cap = await open(
+      pcapFile(
+        'ethernet',
+        tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer, mss: 1460 }),
+      ),
+    );
     assert.deepEqual(await all(cap.streams[0].toDestination), toServer);
   });
 
   it('refuses nothing silently: a file cut inside a record, a 4 GiB captured length, and frames that are not TCP', async () => {
-    const frames = tcpConnection({ client: ['127.0.0.1', 50000], server: ['127.0.0.1', 4444], toServer: mainLike(3000), mss: 1000 });
+    const frames = tcpConnection({
+      client: ['127.0.0.1', 50000],
+      server: ['127.0.0.1', 4444],
+      toServer: mainLike(3000),
+      mss: 1000,
+    });
     const file = pcapFile('ethernet', frames);
     const cut = await open(file.subarray(0, file.length - 30));
     assert.ok(cut.diagnostics.some((d) => d.code === 'pcap.truncated-file'));

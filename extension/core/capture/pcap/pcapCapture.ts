@@ -35,7 +35,14 @@ export interface PcapMigration {
 export class PcapChoiceNeeded extends CaptureFormatError {
   constructor(
     message: string,
-    readonly migrations: { index: number; server: string; port: number; startTime: string; connections: number; bytes: number }[],
+    readonly migrations: {
+      index: number;
+      server: string;
+      port: number;
+      startTime: string;
+      connections: number;
+      bytes: number;
+    }[],
   ) {
     super(message);
   }
@@ -43,28 +50,56 @@ export class PcapChoiceNeeded extends CaptureFormatError {
 
 const CHECKED_OVERLAP_BYTES = 64 << 20;
 
-export async function openPcapCapture(source: ByteSource, path: string, options: PcapOpenOptions = {}): Promise<Capture> {
+export async function openPcapCapture(
+  source: ByteSource,
+  path: string,
+  options: PcapOpenOptions = {},
+): Promise<Capture> {
   const head = await source.read(0, 4);
   const flavour = pcapFlavourOf(head) ?? 'pcap';
   const scan = await scanTcpConnections(source);
   const sink = new DiagnosticSink();
-  if (scan.problem) sink.report('pcap.truncated-file', `${flavour} structure: ${scan.problem.message}; frames after it are not read`, { fileOffset: scan.problem.fileOffset });
+  if (scan.problem)
+    sink.report('pcap.truncated-file', `${flavour} structure: ${scan.problem.message}; frames after it are not read`, {
+      fileOffset: scan.problem.fileOffset,
+    });
   if (scan.unreadable.count > 0 && scan.unreadable.first)
-    sink.report('pcap.unreadable-frames', `${scan.unreadable.count} frame(s) whose link, IP or TCP headers could not be read; the first: ${scan.unreadable.first.reason}`, { fileOffset: scan.unreadable.first.fileOffset });
+    sink.report(
+      'pcap.unreadable-frames',
+      `${scan.unreadable.count} frame(s) whose link, IP or TCP headers could not be read; the first: ${scan.unreadable.first.reason}`,
+      { fileOffset: scan.unreadable.first.fileOffset },
+    );
 
   const migrations = await groupMigrations(source, scan);
   const chosen = choose(migrations, options, path);
   const streams: CaptureStream[] = [];
   if (!chosen) {
-    sink.report('pcap.no-migration', `no TCP connection in the file starts with QEVM or the multifd magic (${scan.connections.length} connection(s), ${scan.frames} frame(s) read)`, { fileOffset: 0 });
+    sink.report(
+      'pcap.no-migration',
+      `no TCP connection in the file starts with QEVM or the multifd magic (${scan.connections.length} connection(s), ${scan.frames} frame(s) read)`,
+      { fileOffset: 0 },
+    );
   } else {
     for (const [id, c] of chosen.connections.entries()) {
       const toDestination = await directionBytes(source, c.toServer, id, sink, scan.firstNs);
       const toSource = await directionBytes(source, c.toClient, id, sink, scan.firstNs, 'the return path');
-      if (!c.sawSyn) sink.report('pcap.no-syn', `stream ${id} (${c.client} → ${c.server}) was already open when the capture began: its offsets count from the first byte captured, so a stream that does not start with a magic cannot be decoded`, { stream: id, streamOffset: 0, fileOffset: c.firstFrameOffset });
-      if (c.reset) sink.report('capture.stream-reset', `stream ${id} (${c.client} → ${c.server}) was reset (RST)`, { stream: id, fileOffset: c.firstFrameOffset });
+      if (!c.sawSyn)
+        sink.report(
+          'pcap.no-syn',
+          `stream ${id} (${c.client} → ${c.server}) was already open when the capture began: its offsets count from the first byte captured, so a stream that does not start with a magic cannot be decoded`,
+          { stream: id, streamOffset: 0, fileOffset: c.firstFrameOffset },
+        );
+      if (c.reset)
+        sink.report('capture.stream-reset', `stream ${id} (${c.client} → ${c.server}) was reset (RST)`, {
+          stream: id,
+          fileOffset: c.firstFrameOffset,
+        });
       else if (c.toServer.finAt === undefined)
-        sink.report('pcap.open-at-end', `stream ${id} (${c.client} → ${c.server}): the capture ends before the connection closed (no FIN or RST): the source may have sent more than the ${toDestination.length} bytes captured`, { stream: id, streamOffset: toDestination.length });
+        sink.report(
+          'pcap.open-at-end',
+          `stream ${id} (${c.client} → ${c.server}): the capture ends before the connection closed (no FIN or RST): the source may have sent more than the ${toDestination.length} bytes captured`,
+          { stream: id, streamOffset: toDestination.length },
+        );
       streams.push({
         id,
         open: { client: c.client, server: c.server },
@@ -103,13 +138,22 @@ export async function openPcapCapture(source: ByteSource, path: string, options:
  * One direction as stream bytes. A hole ends the stream where it starts: nothing after it can be framed with
  * certainty, and the bytes it hides would otherwise be read as the bytes after it.
  */
-async function directionBytes(source: ByteSource, d: ReassembledDirection, id: number, sink: DiagnosticSink, t0: number, what = 'the stream'): Promise<StreamBytes> {
+async function directionBytes(
+  source: ByteSource,
+  d: ReassembledDirection,
+  id: number,
+  sink: DiagnosticSink,
+  t0: number,
+  what = 'the stream',
+): Promise<StreamBytes> {
   const hole = d.holes[0];
   const length = hole ? hole.streamOffset : d.length;
   const pieces = d.pieces.filter((p) => p.streamOffset < length);
   if (hole) {
     const lost = d.length - hole.streamOffset;
-    const fileOffset = pieces.length ? pieces[pieces.length - 1].fileOffset + pieces[pieces.length - 1].length : undefined;
+    const fileOffset = pieces.length
+      ? pieces[pieces.length - 1].fileOffset + pieces[pieces.length - 1].length
+      : undefined;
     sink.report(
       'pcap.hole',
       `${what} of stream ${id}: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are missing from the pcap (${hole.why}); ${lost} byte(s) from there on are not decoded${d.holes.length > 1 ? ` (${d.holes.length} holes in all)` : ''}`,
@@ -124,7 +168,11 @@ async function directionBytes(source: ByteSource, d: ReassembledDirection, id: n
     const [x, y] = await Promise.all([source.read(o.firstFileOffset, n), source.read(o.laterFileOffset, n)]);
     const at = firstDifference(x, y);
     if (at >= 0)
-      sink.report('pcap.retransmission-differs', `${what} of stream ${id}: two captured copies of stream offset ${o.streamOffset + at} disagree (file offsets ${o.firstFileOffset + at} and ${o.laterFileOffset + at}); the first copy is used`, { stream: id, streamOffset: o.streamOffset + at, fileOffset: o.laterFileOffset + at });
+      sink.report(
+        'pcap.retransmission-differs',
+        `${what} of stream ${id}: two captured copies of stream offset ${o.streamOffset + at} disagree (file offsets ${o.firstFileOffset + at} and ${o.laterFileOffset + at}); the first copy is used`,
+        { stream: id, streamOffset: o.streamOffset + at, fileOffset: o.laterFileOffset + at },
+      );
   }
   if (pieces.length === 0) return StreamBytes.empty(source);
   return new StreamBytes(
@@ -148,7 +196,10 @@ async function groupMigrations(source: ByteSource, scan: PcapScan): Promise<Pcap
   const out: PcapMigration[] = [];
   for (const c of scan.connections) {
     const first = c.toServer.pieces[0];
-    const head = first && first.streamOffset === 0 ? await source.read(first.fileOffset, Math.min(4, first.length)) : new Uint8Array(0);
+    const head =
+      first && first.streamOffset === 0
+        ? await source.read(first.fileOffset, Math.min(4, first.length))
+        : new Uint8Array(0);
     const kind = streamKindOf(head);
     const list = byServer.get(c.server) ?? [];
     byServer.set(c.server, list);
@@ -177,16 +228,35 @@ function choose(migrations: PcapMigration[], options: PcapOpenOptions, path: str
   if (options.port !== undefined) candidates = candidates.filter((m) => portOf(m.server) === options.port);
   if (options.migration !== undefined) {
     const m = candidates[options.migration - 1];
-    if (!m) throw new PcapChoiceNeeded(`${path}: there is no migration ${options.migration}${options.port !== undefined ? ` to port ${options.port}` : ''}: ${describe(candidates.length ? candidates : migrations)}`, summary(candidates.length ? candidates : migrations));
+    if (!m)
+      throw new PcapChoiceNeeded(
+        `${path}: there is no migration ${options.migration}${options.port !== undefined ? ` to port ${options.port}` : ''}: ${describe(candidates.length ? candidates : migrations)}`,
+        summary(candidates.length ? candidates : migrations),
+      );
     return m;
   }
-  if (options.port !== undefined && candidates.length === 0) throw new PcapChoiceNeeded(`${path}: no migration goes to port ${options.port}: ${describe(migrations)}`, summary(migrations));
-  if (candidates.length > 1) throw new PcapChoiceNeeded(`${path}: the file holds ${candidates.length} migrations; choose one with --port PORT (and --migration N): ${describe(candidates)}`, summary(candidates));
+  if (options.port !== undefined && candidates.length === 0)
+    throw new PcapChoiceNeeded(
+      `${path}: no migration goes to port ${options.port}: ${describe(migrations)}`,
+      summary(migrations),
+    );
+  if (candidates.length > 1)
+    throw new PcapChoiceNeeded(
+      `${path}: the file holds ${candidates.length} migrations; choose one with --port PORT (and --migration N): ${describe(candidates)}`,
+      summary(candidates),
+    );
   return candidates[0];
 }
 
 function summary(ms: PcapMigration[]): PcapChoiceNeeded['migrations'] {
-  return ms.map((m) => ({ index: m.index, server: m.server, port: portOf(m.server), startTime: new Date(m.startNs / 1e6).toISOString(), connections: m.connections.length, bytes: m.bytes }));
+  return ms.map((m) => ({
+    index: m.index,
+    server: m.server,
+    port: portOf(m.server),
+    startTime: new Date(m.startNs / 1e6).toISOString(),
+    connections: m.connections.length,
+    bytes: m.bytes,
+  }));
 }
 
 function describe(ms: PcapMigration[]): string {

@@ -57,12 +57,17 @@ function view(b: Uint8Array): DataView {
  * Every frame of the file in order. Returns the problem that stopped the walk, if any (a truncated last
  * record is the common case: tcpdump killed mid-write).
  */
-export async function walkPcapFrames(source: ByteSource, onFrame: FrameHandler, headBytes = 256): Promise<PcapStructureProblem | undefined> {
+export async function walkPcapFrames(
+  source: ByteSource,
+  onFrame: FrameHandler,
+  headBytes = 256,
+): Promise<PcapStructureProblem | undefined> {
   const head = await source.read(0, 4);
   const flavour = pcapFlavourOf(head);
   const reader = new ReadAhead(source);
   // The frame's first bytes come from the same read-ahead window as its record header.
-  const withHead = async (f: PcapFrame): Promise<void> => onFrame(f, (await reader.bytes(f.dataOffset, Math.min(f.capturedLength, headBytes))).slice());
+  const withHead = async (f: PcapFrame): Promise<void> =>
+    onFrame(f, (await reader.bytes(f.dataOffset, Math.min(f.capturedLength, headBytes))).slice());
   if (flavour === 'pcap') return walkPcap(source, reader, withHead);
   if (flavour === 'pcapng') return walkPcapng(source, reader, withHead);
   return { fileOffset: 0, message: 'neither a pcap nor a pcapng file' };
@@ -71,9 +76,14 @@ export async function walkPcapFrames(source: ByteSource, onFrame: FrameHandler, 
 /** Called with each frame and its first bytes (up to the walk's headBytes), in file order. */
 export type FrameHandler = (f: PcapFrame, head: Uint8Array) => void | Promise<void>;
 
-async function walkPcap(source: ByteSource, reader: ReadAhead, onFrame: (f: PcapFrame) => Promise<void>): Promise<PcapStructureProblem | undefined> {
+async function walkPcap(
+  source: ByteSource,
+  reader: ReadAhead,
+  onFrame: (f: PcapFrame) => Promise<void>,
+): Promise<PcapStructureProblem | undefined> {
   const header = await source.read(0, 24);
-  if (header.length < 24) return { fileOffset: header.length, message: `the pcap file header is cut short: ${header.length} of 24 bytes` };
+  if (header.length < 24)
+    return { fileOffset: header.length, message: `the pcap file header is cut short: ${header.length} of 24 bytes` };
   const dv = view(header);
   const magicLe = dv.getUint32(0, true);
   const little = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
@@ -83,15 +93,31 @@ async function walkPcap(source: ByteSource, reader: ReadAhead, onFrame: (f: Pcap
   let index = 0;
   while (pos < source.size) {
     const rec = await reader.bytes(pos, 16);
-    if (rec.length < 16) return { fileOffset: pos, message: `frame ${index}: its record header is cut short (${rec.length} of 16 bytes)` };
+    if (rec.length < 16)
+      return { fileOffset: pos, message: `frame ${index}: its record header is cut short (${rec.length} of 16 bytes)` };
     const r = view(rec);
     const sec = r.getUint32(0, little);
     const frac = r.getUint32(4, little);
     const capturedLength = r.getUint32(8, little);
     const originalLength = r.getUint32(12, little);
-    if (capturedLength > MAX_FRAME_LENGTH) return { fileOffset: pos + 8, message: `frame ${index}: captured length ${capturedLength} is beyond any snaplen (${MAX_FRAME_LENGTH})` };
-    if (pos + 16 + capturedLength > source.size) return { fileOffset: pos, message: `frame ${index}: ${capturedLength} bytes announced, ${source.size - pos - 16} present (the file ends inside it)` };
-    await onFrame({ index, timeNs: sec * 1e9 + (nanos ? frac : frac * 1000), linkType, capturedLength, originalLength, dataOffset: pos + 16 });
+    if (capturedLength > MAX_FRAME_LENGTH)
+      return {
+        fileOffset: pos + 8,
+        message: `frame ${index}: captured length ${capturedLength} is beyond any snaplen (${MAX_FRAME_LENGTH})`,
+      };
+    if (pos + 16 + capturedLength > source.size)
+      return {
+        fileOffset: pos,
+        message: `frame ${index}: ${capturedLength} bytes announced, ${source.size - pos - 16} present (the file ends inside it)`,
+      };
+    await onFrame({
+      index,
+      timeNs: sec * 1e9 + (nanos ? frac : frac * 1000),
+      linkType,
+      capturedLength,
+      originalLength,
+      dataOffset: pos + 16,
+    });
     index++;
     pos += 16 + capturedLength;
   }
@@ -106,7 +132,11 @@ interface Interface {
   snapLength: number;
 }
 
-async function walkPcapng(source: ByteSource, reader: ReadAhead, onFrame: (f: PcapFrame) => Promise<void>): Promise<PcapStructureProblem | undefined> {
+async function walkPcapng(
+  source: ByteSource,
+  reader: ReadAhead,
+  onFrame: (f: PcapFrame) => Promise<void>,
+): Promise<PcapStructureProblem | undefined> {
   let little = true;
   let interfaces: Interface[] = [];
   let pos = 0;
@@ -125,9 +155,15 @@ async function walkPcapng(source: ByteSource, reader: ReadAhead, onFrame: (f: Pc
       interfaces = [];
     }
     const length = view(bh).getUint32(4, little);
-    if (length < 12 || length % 4 !== 0) return { fileOffset: pos + 4, message: `block length ${length} is not a multiple of 4 of at least 12` };
-    if (length > MAX_FRAME_LENGTH + 64) return { fileOffset: pos + 4, message: `block length ${length} is beyond any snaplen` };
-    if (pos + length > source.size) return { fileOffset: pos, message: `block of ${length} bytes announced, ${source.size - pos} present (the file ends inside it)` };
+    if (length < 12 || length % 4 !== 0)
+      return { fileOffset: pos + 4, message: `block length ${length} is not a multiple of 4 of at least 12` };
+    if (length > MAX_FRAME_LENGTH + 64)
+      return { fileOffset: pos + 4, message: `block length ${length} is beyond any snaplen` };
+    if (pos + length > source.size)
+      return {
+        fileOffset: pos,
+        message: `block of ${length} bytes announced, ${source.size - pos} present (the file ends inside it)`,
+      };
     const blockType = view(bh).getUint32(0, little);
     if (blockType === PCAPNG_IDB) {
       const body = await reader.bytes(pos + 8, length - 12);
@@ -136,19 +172,41 @@ async function walkPcapng(source: ByteSource, reader: ReadAhead, onFrame: (f: Pc
       const b = view(await reader.bytes(pos + 8, 20));
       const ifId = blockType === PCAPNG_EPB ? b.getUint32(0, little) : b.getUint16(0, little);
       const itf = interfaces[ifId];
-      if (!itf) return { fileOffset: pos + 8, message: `packet block names interface ${ifId}, which no interface description block declared` };
+      if (!itf)
+        return {
+          fileOffset: pos + 8,
+          message: `packet block names interface ${ifId}, which no interface description block declared`,
+        };
       const ts = b.getUint32(4, little) * 2 ** 32 + b.getUint32(8, little);
       const capturedLength = b.getUint32(12, little);
-      if (28 + capturedLength > length) return { fileOffset: pos + 20, message: `captured length ${capturedLength} does not fit the block's ${length} bytes` };
+      if (28 + capturedLength > length)
+        return {
+          fileOffset: pos + 20,
+          message: `captured length ${capturedLength} does not fit the block's ${length} bytes`,
+        };
       lastTimeNs = ts * itf.unitNs + itf.offsetSec * 1e9;
-      await onFrame({ index, timeNs: lastTimeNs, linkType: itf.linkType, capturedLength, originalLength: b.getUint32(16, little), dataOffset: pos + 28 });
+      await onFrame({
+        index,
+        timeNs: lastTimeNs,
+        linkType: itf.linkType,
+        capturedLength,
+        originalLength: b.getUint32(16, little),
+        dataOffset: pos + 28,
+      });
       index++;
     } else if (blockType === PCAPNG_SPB) {
       const itf = interfaces[0];
       if (!itf) return { fileOffset: pos, message: 'simple packet block before any interface description block' };
       const originalLength = view(await reader.bytes(pos + 8, 4)).getUint32(0, little);
       const capturedLength = Math.min(originalLength, length - 16, itf.snapLength || Infinity);
-      await onFrame({ index, timeNs: lastTimeNs, linkType: itf.linkType, capturedLength, originalLength, dataOffset: pos + 12 });
+      await onFrame({
+        index,
+        timeNs: lastTimeNs,
+        linkType: itf.linkType,
+        capturedLength,
+        originalLength,
+        dataOffset: pos + 12,
+      });
       index++;
     }
     pos += length;
@@ -159,7 +217,12 @@ async function walkPcapng(source: ByteSource, reader: ReadAhead, onFrame: (f: Pc
 /** An interface description block's body: link type, snaplen, and the timestamp options tcpdump may set. */
 function readInterface(body: Uint8Array, little: boolean): Interface {
   const dv = view(body);
-  const itf: Interface = { linkType: dv.getUint16(0, little), snapLength: dv.getUint32(4, little), unitNs: 1000, offsetSec: 0 };
+  const itf: Interface = {
+    linkType: dv.getUint16(0, little),
+    snapLength: dv.getUint32(4, little),
+    unitNs: 1000,
+    offsetSec: 0,
+  };
   let o = 8;
   while (o + 4 <= body.length) {
     const code = dv.getUint16(o, little);

@@ -64,7 +64,8 @@ export async function scanTcpConnections(source: ByteSource): Promise<PcapScan> 
       frames++;
       if (Number.isNaN(firstNs)) firstNs = f.timeNs;
       linkTypes.add(f.linkType);
-      if (!isSupportedLinkType(f.linkType)) return unreadableFrame(f.dataOffset, `link type ${f.linkType} is not one tcpdump writes on Linux`);
+      if (!isSupportedLinkType(f.linkType))
+        return unreadableFrame(f.dataOffset, `link type ${f.linkType} is not one tcpdump writes on Linux`);
       const seg = parseTcpSegment(f.linkType, head);
       if ('reason' in seg) {
         if (seg.skip) skipped++;
@@ -80,7 +81,15 @@ export async function scanTcpConnections(source: ByteSource): Promise<PcapScan> 
         c = undefined;
       }
       if (!c) {
-        c = { a, b, firstNs: f.timeNs, lastNs: f.timeNs, reset: false, firstFrameOffset: f.dataOffset, dirs: new Map() };
+        c = {
+          a,
+          b,
+          firstNs: f.timeNs,
+          lastNs: f.timeNs,
+          reset: false,
+          firstFrameOffset: f.dataOffset,
+          dirs: new Map(),
+        };
         open.set(key, c);
       }
       c.lastNs = f.timeNs;
@@ -109,10 +118,28 @@ export async function scanTcpConnections(source: ByteSource): Promise<PcapScan> 
       const server = client === c.a ? c.b : c.a;
       const toServer = c.dirs.get(client)?.finish() ?? emptyDirection();
       const toClient = c.dirs.get(server)?.finish() ?? emptyDirection();
-      return { client, server, firstNs: c.firstNs, lastNs: c.lastNs, sawSyn: c.client !== undefined, reset: c.reset, toServer, toClient, firstFrameOffset: c.firstFrameOffset };
+      return {
+        client,
+        server,
+        firstNs: c.firstNs,
+        lastNs: c.lastNs,
+        sawSyn: c.client !== undefined,
+        reset: c.reset,
+        toServer,
+        toClient,
+        firstFrameOffset: c.firstFrameOffset,
+      };
     })
     .sort((x, y) => x.firstNs - y.firstNs || x.firstFrameOffset - y.firstFrameOffset);
-  return { connections, frames, skipped, unreadable, linkTypes: [...linkTypes], problem, firstNs: Number.isNaN(firstNs) ? 0 : firstNs };
+  return {
+    connections,
+    frames,
+    skipped,
+    unreadable,
+    linkTypes: [...linkTypes],
+    problem,
+    firstNs: Number.isNaN(firstNs) ? 0 : firstNs,
+  };
 }
 
 function guessClient(c: Building, endpointUse: Map<string, number>): string {

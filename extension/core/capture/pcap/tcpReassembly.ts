@@ -82,7 +82,14 @@ export class DirectionAssembler {
     const rel = this.unwrap(seq);
     if (rel < 0) return; // before the SYN: a stray, or a retransmitted SYN's data
     this.highest = Math.max(this.highest, rel + wire);
-    this.segments.push({ rel, captured: Math.min(captured, wire), wire, fileOffset, timeNs, order: this.segments.length });
+    this.segments.push({
+      rel,
+      captured: Math.min(captured, wire),
+      wire,
+      fileOffset,
+      timeNs,
+      order: this.segments.length,
+    });
   }
 
   fin(seq: number, payload: number): void {
@@ -115,7 +122,12 @@ export class DirectionAssembler {
       if (end > covered) {
         if (s.rel < covered) overlaps.push(overlapOf(pieces, s, covered));
         const skip = covered - s.rel;
-        pieces.push({ streamOffset: covered, fileOffset: s.fileOffset + skip, length: end - covered, timeNs: s.timeNs });
+        pieces.push({
+          streamOffset: covered,
+          fileOffset: s.fileOffset + skip,
+          length: end - covered,
+          timeNs: s.timeNs,
+        });
         covered = end;
       } else if (s.captured > 0) {
         overlaps.push(overlapOf(pieces, s, end));
@@ -125,7 +137,14 @@ export class DirectionAssembler {
     const length = Math.max(covered, cutUntil, this.finAt ?? 0);
     addHole(covered, Math.min(length, Math.max(covered, cutUntil)), 'cut by the snaplen');
     addHole(Math.max(covered, cutUntil), length, 'not captured');
-    return { pieces, holes, overlaps: overlaps.filter((o) => o.length > 0), length, sawSyn: this.sawSyn, finAt: this.finAt };
+    return {
+      pieces,
+      holes,
+      overlaps: overlaps.filter((o) => o.length > 0),
+      length,
+      sawSyn: this.sawSyn,
+      finAt: this.finAt,
+    };
   }
 }
 
@@ -136,7 +155,12 @@ function overlapOf(pieces: Piece[], s: Segment, until: number): Overlap {
     const p = pieces[i];
     if (p.streamOffset <= s.rel && s.rel < p.streamOffset + p.length) {
       const length = Math.min(until, p.streamOffset + p.length) - s.rel;
-      return { streamOffset: s.rel, length, firstFileOffset: p.fileOffset + (s.rel - p.streamOffset), laterFileOffset: s.fileOffset };
+      return {
+        streamOffset: s.rel,
+        length,
+        firstFileOffset: p.fileOffset + (s.rel - p.streamOffset),
+        laterFileOffset: s.fileOffset,
+      };
     }
     if (p.streamOffset + p.length <= s.rel) break;
   }

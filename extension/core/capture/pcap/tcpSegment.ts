@@ -22,7 +22,16 @@ export interface TcpSegment {
 /** Why a frame carries no usable TCP segment; `skip` frames are simply not TCP (ARP, UDP, …). */
 export type NotTcp = { skip: true; reason: string } | { skip: false; reason: string };
 
-export const LINKTYPE = { NULL: 0, ETHERNET: 1, RAW: 101, LOOP: 108, LINUX_SLL: 113, IPV4: 228, IPV6: 229, LINUX_SLL2: 276 } as const;
+export const LINKTYPE = {
+  NULL: 0,
+  ETHERNET: 1,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
 /** Older numbers some systems write for raw IP. */
 const RAW_ALIASES = new Set([12, 14]);
 const ETHERTYPE_IPV4 = 0x0800;
@@ -43,7 +52,11 @@ export function isSupportedLinkType(t: number): boolean {
 function ipStart(linkType: number, b: Uint8Array): { at: number; version?: 4 | 6 } | NotTcp {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const byEthertype = (t: number, at: number): { at: number; version: 4 | 6 } | NotTcp =>
-    t === ETHERTYPE_IPV4 ? { at, version: 4 } : t === ETHERTYPE_IPV6 ? { at, version: 6 } : { skip: true, reason: `ethertype 0x${t.toString(16)}` };
+    t === ETHERTYPE_IPV4
+      ? { at, version: 4 }
+      : t === ETHERTYPE_IPV6
+        ? { at, version: 6 }
+        : { skip: true, reason: `ethertype 0x${t.toString(16)}` };
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
       if (b.length < 14) return { skip: false, reason: 'Ethernet header cut short' };
@@ -91,7 +104,7 @@ export function parseTcpSegment(linkType: number, b: Uint8Array): TcpSegment | N
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let at = start.at;
   if (b.length < at + 1) return { skip: false, reason: 'IP header cut short' };
-  const version = start.version ?? (b[at] >> 4);
+  const version = start.version ?? b[at] >> 4;
   let proto: number;
   let payloadEnd: number;
   let src: string;
@@ -157,7 +170,7 @@ function ipv6Text(a: Uint8Array): string {
   // The longest run of zero groups becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
