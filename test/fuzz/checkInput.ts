@@ -8,6 +8,8 @@ import { buildCaptureReport } from '../../extension/core/captureReport';
 import { renderReport } from '../../extension/cli/commands/inspect';
 import { pageSizeProblem } from '../../extension/core/pageSizeCheck';
 import { escapeControls } from '../../extension/cli/terminalText';
+import { buildSectionList } from '../../extension/core/mainchannel/sectionList';
+import { buildStateJson } from '../../extension/core/vmstate/deviceStates';
 
 export type FindingKind = 'exception' | 'hang' | 'memory' | 'escape' | 'contract';
 
@@ -79,6 +81,9 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   // Terminal text shows what the capture holds, never obeys it: no raw control character but the line ends.
   const raw = text.split('\n').find((line) => escapeControls(line) !== line);
   if (raw !== undefined) throw new ContractError(`inspect's text output holds a raw control character: ${JSON.stringify(raw)}`);
+  // The device-state readers of mfd sections / devices / extract, on the same input.
+  JSON.stringify(await buildSectionList(analysis), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+  JSON.stringify((await buildStateJson(analysis)).state);
   const r = await replayCapture(analysis, { outDir, workers: false, force: false });
   for (const b of r.blocks) assertInside(outDir, b.file, `ramblock ${JSON.stringify(b.name)}`);
   for (const d of r.deviceState) assertInside(outDir, d.file, `device state ${JSON.stringify(d.idstr)}`);

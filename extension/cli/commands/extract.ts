@@ -27,8 +27,11 @@ export const extractCommand: CliCommand = {
       const flag = values.force ? 'w' : 'wx';
       const desc = analysis.main?.vmDescription;
       if (desc !== undefined) {
-        writeFileSync(insideFolder(values.out, 'desc.json'), pythonJson(desc), { flag });
-        written.push('desc.json');
+        const text = descriptionText(desc);
+        if (typeof text === 'string') {
+          writeFileSync(insideFolder(values.out, 'desc.json'), text, { flag });
+          written.push('desc.json');
+        } else problems.push(`desc.json not written: ${text.problem}`);
       } else problems.push('no VM description in the main channel: desc.json and the device fields of state.json are not written');
       const { state, devices } = await buildStateJson(analysis);
       if (devices.unavailable && desc !== undefined) problems.push(`device state not decoded: ${devices.unavailable}`);
@@ -70,3 +73,13 @@ export const extractCommand: CliCommand = {
     }
   },
 };
+
+/** The VM description re-encoded; JSON nested deeper than the stack allows is reported, not thrown. */
+function descriptionText(desc: unknown): string | { problem: string } {
+  try {
+    return pythonJson(desc);
+  } catch (e) {
+    if (e instanceof RangeError) return { problem: `the VM description is nested too deeply to re-encode (${e.message})` };
+    throw e;
+  }
+}

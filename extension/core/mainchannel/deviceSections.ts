@@ -53,7 +53,7 @@ export class DeviceSections {
     const full = instanceId !== undefined && versionId !== undefined;
     if (this.descriptions && full) {
       this.seen.add(`${idstr}/${instanceId}`);
-      const r = await decodeDeviceSection(this.stream, { idstr, instanceId, versionId, sectionId: id, bodyOffset: bodyAt }, this.descriptions);
+      const r = await decodeDeviceSection(this.stream, { idstr, instanceId, versionId, sectionId: id, bodyOffset: bodyAt }, this.descriptions, { keepFields: false });
       for (const p of r.problems) {
         const code = p.kind === 'not-described' ? 'main.device-not-described' : p.kind === 'version' ? 'main.device-version' : 'main.device-mismatch';
         this.report(code, `section "${idstr}" (id ${id}, instance ${instanceId}): ${p.message}`, p.offset);

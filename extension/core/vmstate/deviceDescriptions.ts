@@ -11,6 +11,11 @@ export interface FieldDescription {
   size: number;
   /** Set on the copies an `array_len` field unfolds into. */
   index?: number;
+  /**
+   * `array_len`: this many elements of the field in a row. Kept as a count, not unfolded into copies, so a
+   * description of 10^6 elements costs one entry; readDeviceState numbers the elements (`index`).
+   */
+  arrayLen?: number;
   struct?: StructDescription;
 }
 
@@ -77,13 +82,13 @@ function struct(o: Record<string, unknown>, path: string, budget: { fields: numb
     if (size > DESCRIPTION_LIMITS.maxFieldSize) throw new DescriptionError(`${fp}.size ${size} is larger than any device state`);
     const base: FieldDescription = { name: string(fo.name, `${fp}.name`), type: string(fo.type, `${fp}.type`), size };
     if (fo.struct !== undefined) base.struct = struct(object(fo.struct, `${fp}.struct`), `${fp}.struct`, budget, depth + 1);
-    // QEMU compresses runs of equal array elements into one entry with array_len: unfold them, numbered.
+    // QEMU compresses runs of equal array elements into one entry with array_len; the reader unfolds them, numbered.
     const len = fo.array_len === undefined ? undefined : integer(fo.array_len, `${fp}.array_len`);
     if (len !== undefined && len > DESCRIPTION_LIMITS.maxArrayLen) throw new DescriptionError(`${fp}.array_len ${len} is beyond ${DESCRIPTION_LIMITS.maxArrayLen}`);
-    const copies = len === undefined ? [base] : Array.from({ length: len }, (_, k) => ({ ...base, index: k }));
-    budget.fields += copies.length * (1 + (base.struct ? countFields(base.struct) : 0));
+    if (len !== undefined) base.arrayLen = len;
+    budget.fields += (len ?? 1) * (1 + (base.struct ? countFields(base.struct) : 0));
     if (budget.fields > DESCRIPTION_LIMITS.maxFields) throw new DescriptionError(`${fp}: the description unfolds to more than ${DESCRIPTION_LIMITS.maxFields} fields`);
-    fields.push(...copies);
+    fields.push(base);
   });
   const subsJson = o.subsections ?? [];
   if (!Array.isArray(subsJson)) throw new DescriptionError(`${path}.subsections is not an array`);
@@ -97,7 +102,7 @@ function struct(o: Record<string, unknown>, path: string, budget: { fields: numb
 
 function countFields(s: StructDescription): number {
   let n = 0;
-  for (const f of s.fields) n += 1 + (f.struct ? countFields(f.struct) : 0);
+  for (const f of s.fields) n += (f.arrayLen ?? 1) * (1 + (f.struct ? countFields(f.struct) : 0));
   for (const sub of s.subsections) n += countFields(sub);
   return n;
 }

@@ -31,12 +31,13 @@ export interface DecodedDeviceSection {
   problems: (DecodeProblem & { kind: 'not-described' | 'version' | 'decode' | 'footer' })[];
 }
 
-export async function decodeDeviceSection(stream: StreamBytes, h: DeviceSectionHeader, descriptions: DeviceDescriptions): Promise<DecodedDeviceSection> {
+/** `keepFields: false`: only delimit the section and check its footer (the index's walk keeps no fields). */
+export async function decodeDeviceSection(stream: StreamBytes, h: DeviceSectionHeader, descriptions: DeviceDescriptions, options: { keepFields?: boolean } = {}): Promise<DecodedDeviceSection> {
   const desc = descriptions.byKey.get(deviceKey(h.idstr, h.instanceId));
   if (!desc) return { fields: [], bodyEnd: h.bodyOffset, problems: [{ kind: 'not-described', offset: h.bodyOffset, message: `the VM description has no device "${h.idstr}" instance ${h.instanceId}` }] };
   const problems: DecodedDeviceSection['problems'] = [];
   if (desc.version !== h.versionId) problems.push({ kind: 'version', offset: h.bodyOffset, message: `section "${h.idstr}" has version_id ${h.versionId}, its description version ${desc.version}` });
-  const state = await readDeviceState(stream, h.bodyOffset, desc);
+  const state = await readDeviceState(stream, h.bodyOffset, desc, options);
   if (state.problem) problems.push({ kind: 'decode', ...state.problem });
   const footerAt = state.end;
   if (!state.problem && (await isFooter(stream, footerAt, h.sectionId))) return { fields: state.fields, bodyEnd: footerAt, next: footerAt + 5, problems };

@@ -44,8 +44,17 @@ export interface DecodedState {
 const QEMU_VM_SUBSECTION = 0x05;
 /** Raw bytes kept per field for display; larger fields keep only their offset and length. */
 const KEEP_BYTES = 1 << 20;
+/**
+ * Fields one section keeps when decoded for display (a real device has at most a few thousand): past it the
+ * section's decoding stops with a problem at that offset, so a description of 10^6 elements cannot make
+ * `mfd devices` or `mfd extract` hold 10^6 objects. Delimiting (keepFields: false) has no such limit.
+ */
+export const MAX_KEPT_FIELDS = 100_000;
 
 class Cursor {
+  /** Set when fields are only delimited: readStruct then keeps nothing. */
+  delimitOnly = false;
+  kept = 0;
   private buf: Uint8Array = new Uint8Array(0);
   private bufStart = 0;
   constructor(
@@ -85,10 +94,15 @@ class Mismatch extends Error {
   }
 }
 
-/** Decodes one section body (after its header) that `desc` describes, starting at stream offset `start`. */
-export async function readDeviceState(stream: StreamBytes, start: number, desc: StructDescription): Promise<DecodedState> {
+/**
+ * Decodes one section body (after its header) that `desc` describes, starting at stream offset `start`.
+ * `keepFields: false` only delimits it (the index's walk): no field is kept, so memory does not grow with
+ * the number of fields a description lists.
+ */
+export async function readDeviceState(stream: StreamBytes, start: number, desc: StructDescription, options: { keepFields?: boolean } = {}): Promise<DecodedState> {
   const cursor = new Cursor(stream, start);
   const fields: DecodedField[] = [];
+  if (options.keepFields === false) cursor.delimitOnly = true;
   try {
     await readStruct(cursor, desc, fields);
     return { fields, end: cursor.pos };
@@ -100,7 +114,20 @@ export async function readDeviceState(stream: StreamBytes, start: number, desc: 
 }
 
 async function readStruct(c: Cursor, desc: StructDescription, out: DecodedField[]): Promise<void> {
-  for (const f of desc.fields) out.push(await readField(c, f));
+  for (const f of desc.fields) {
+    if (f.arrayLen === undefined) {
+      const d = await readField(c, f, f.index);
+      if (!c.delimitOnly) out.push(d);
+      continue;
+    }
+    for (let k = 0; k < f.arrayLen; k++) {
+      if (c.delimitOnly && skippable(f)) await c.take(f.size, false);
+      else {
+        const d = await readField(c, f, k);
+        if (!c.delimitOnly) out.push(d);
+      }
+    }
+  }
   for (const sub of desc.subsections) {
     const at = c.pos;
     const head = await c.take(1, true);
@@ -117,10 +144,17 @@ async function readStruct(c: Cursor, desc: StructDescription, out: DecodedField[
   }
 }
 
-async function readField(c: Cursor, f: FieldDescription): Promise<DecodedField> {
+/** A field whose bytes need no look when only delimiting: its size is all there is to it. */
+function skippable(f: FieldDescription): boolean {
+  const k = fieldKind(f.type).kind;
+  return k === 'int' || k === 'bool' || k === 'bytes';
+}
+
+async function readField(c: Cursor, f: FieldDescription, index: number | undefined): Promise<DecodedField> {
   const offset = c.pos;
+  if (!c.delimitOnly && ++c.kept > MAX_KEPT_FIELDS) throw new Mismatch(offset, `more than ${MAX_KEPT_FIELDS} fields in one section; decoding stops at ${offset} (field "${f.name}") to keep memory bounded`);
   const kind = fieldKind(f.type);
-  const base = { name: f.name, type: f.type, offset, ...(f.index !== undefined ? { index: f.index } : {}) };
+  const base = { name: f.name, type: f.type, offset, ...(index !== undefined ? { index } : {}) };
   switch (kind.kind) {
     case 'struct': {
       if (!f.struct) throw new Mismatch(offset, `field "${f.name}" is a struct without a description`);
@@ -139,11 +173,12 @@ async function readField(c: Cursor, f: FieldDescription): Promise<DecodedField> 
       return { ...base, length: f.size, bytes: b };
     }
     case 'bool': {
-      const b = (await c.take(f.size, true))?.slice() ?? new Uint8Array(0);
+      const b = (await c.take(f.size, true)) ?? new Uint8Array(0);
       return { ...base, length: f.size, value: b.length > 0 && b[0] !== 0, bytes: b };
     }
     case 'int': {
-      const b = (await c.take(f.size, true))?.slice() ?? new Uint8Array(0);
+      // A view of the read-ahead window, not a copy: small fields share their 64 KiB buffer.
+      const b = (await c.take(f.size, true)) ?? new Uint8Array(0);
       return { ...base, length: f.size, value: integerOf(b, kind.signed), bytes: b };
     }
     case 'bytes': {

@@ -15,13 +15,16 @@ export type StateValue = string | boolean | StateJson | StateValue[];
 
 export function fieldsAsStateJson(fields: DecodedField[]): StateJson {
   const out: StateJson = {};
+  // Names whose value is a list made here (the elements of that name so far): appended to in place, so a
+  // 10^6-element array costs linear time.
+  const lists = new Set<string>();
   for (const f of fields) {
     const v = valueOf(f);
-    if (!(f.name in out)) out[f.name] = v;
+    if (!Object.prototype.hasOwnProperty.call(out, f.name)) out[f.name] = v;
+    else if (lists.has(f.name)) (out[f.name] as StateValue[]).push(v);
     else {
-      const prev = out[f.name];
-      // A field value is never a list itself, so a list here is the elements of this name seen so far.
-      out[f.name] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+      out[f.name] = [out[f.name], v];
+      lists.add(f.name);
     }
   }
   return out;
