@@ -49,13 +49,22 @@ export async function checkInput(bytes: Uint8Array, o: CheckOptions): Promise<Ch
   try {
     result = await Promise.race([run(bytes, outDir), bound]);
   } catch (e) {
-    if (e instanceof Timeout) result = { outcome: 'decoded', diagnostics: 0, finding: { kind: 'hang', message: `no result within ${o.timeoutMs} ms` } };
+    if (e instanceof Timeout)
+      result = {
+        outcome: 'decoded',
+        diagnostics: 0,
+        finding: { kind: 'hang', message: `no result within ${o.timeoutMs} ms` },
+      };
     else result = { outcome: 'decoded', diagnostics: 0, finding: { kind: 'exception', message: describe(e) } };
   } finally {
     clearTimeout(timer);
   }
   const growth = process.memoryUsage.rss() - rssBefore;
-  if (!result.finding && growth > o.maxRssGrowth) result.finding = { kind: 'memory', message: `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB on one input (bound ${(o.maxRssGrowth / 2 ** 20).toFixed(0)} MiB)` };
+  if (!result.finding && growth > o.maxRssGrowth)
+    result.finding = {
+      kind: 'memory',
+      message: `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB on one input (bound ${(o.maxRssGrowth / 2 ** 20).toFixed(0)} MiB)`,
+    };
   if (!result.finding) {
     const escaped = await filesOutside(join(outDir, '..'), outDir);
     if (escaped) result.finding = { kind: 'escape', message: escaped };
@@ -80,7 +89,8 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   const text = renderReport(report);
   // Terminal text shows what the capture holds, never obeys it: no raw control character but the line ends.
   const raw = text.split('\n').find((line) => escapeControls(line) !== line);
-  if (raw !== undefined) throw new ContractError(`inspect's text output holds a raw control character: ${JSON.stringify(raw)}`);
+  if (raw !== undefined)
+    throw new ContractError(`inspect's text output holds a raw control character: ${JSON.stringify(raw)}`);
   // The device-state readers of mfd sections / devices / extract, on the same input.
   JSON.stringify(await buildSectionList(analysis), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
   JSON.stringify((await buildStateJson(analysis)).state);
@@ -88,7 +98,8 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   for (const b of r.blocks) assertInside(outDir, b.file, `ramblock ${JSON.stringify(b.name)}`);
   for (const d of r.deviceState) assertInside(outDir, d.file, `device state ${JSON.stringify(d.idstr)}`);
   for (const d of r.diagnostics) {
-    if (typeof d.message !== 'string' || !d.code) throw new ContractError(`diagnostic without code or message: ${JSON.stringify(d)}`);
+    if (typeof d.message !== 'string' || !d.code)
+      throw new ContractError(`diagnostic without code or message: ${JSON.stringify(d)}`);
   }
   // A decompressed input holds a temporary file open until its source is closed.
   await capture.source.close();
@@ -99,8 +110,11 @@ class ContractError extends Error {}
 
 function assertInside(outDir: string, file: string, what: string): void {
   const rel = relative(resolve(outDir), resolve(file));
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new ContractError(`${what} written to ${file}, outside ${outDir}`);
-  for (const part of rel.split(sep)) if (!/^[A-Za-z0-9._@+-]+$/.test(part) || part.startsWith('.')) throw new ContractError(`${what}: unsafe file name ${JSON.stringify(part)}`);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel))
+    throw new ContractError(`${what} written to ${file}, outside ${outDir}`);
+  for (const part of rel.split(sep))
+    if (!/^[A-Za-z0-9._@+-]+$/.test(part) || part.startsWith('.'))
+      throw new ContractError(`${what}: unsafe file name ${JSON.stringify(part)}`);
 }
 
 /** Anything in the input's folder other than `out/` was written outside the output folder. */

@@ -31,8 +31,25 @@ const ANALYZE = join(ROOT, '.qemu', 'src', 'analyze-migration.py');
 
 const CASES: (Omit<MigrationOptions, 'out'> & { name: string })[] = [
   { name: '7.2 none, static', qemu: '7.2', channels: 2, compression: 'none', ramMiB: 32, live: false },
-  { name: '10.0 zlib, live guest, return-path', qemu: '10.0', channels: 2, compression: 'zlib', zeroPageDetection: 'legacy', ramMiB: 32, live: true, capabilities: ['return-path'] },
-  { name: '11.1 zstd, static, return-path', qemu: '11.1', channels: 2, compression: 'zstd', ramMiB: 32, live: false, capabilities: ['return-path'] },
+  {
+    name: '10.0 zlib, live guest, return-path',
+    qemu: '10.0',
+    channels: 2,
+    compression: 'zlib',
+    zeroPageDetection: 'legacy',
+    ramMiB: 32,
+    live: true,
+    capabilities: ['return-path'],
+  },
+  {
+    name: '11.1 zstd, static, return-path',
+    qemu: '11.1',
+    channels: 2,
+    compression: 'zstd',
+    ramMiB: 32,
+    live: false,
+    capabilities: ['return-path'],
+  },
 ];
 
 /** Types analyze-migration.py reads signed although QEMU's loader reads them unsigned (vmstate-types.c). */
@@ -47,12 +64,25 @@ async function mfd(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 /** Where two JSON values differ, as paths with both values. */
-function differences(a: unknown, b: unknown, path: string[] = [], out: { path: string[]; ours: unknown; theirs: unknown }[] = []) {
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+function differences(
+  a: unknown,
+  b: unknown,
+  path: string[] = [],
+  out: { path: string[]; ours: unknown; theirs: unknown }[] = [],
+) {
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    Array.isArray(a) === Array.isArray(b)
+  ) {
     const ka = Object.keys(a as object);
     const kb = Object.keys(b as object);
     if (ka.join('\u0000') !== kb.join('\u0000')) out.push({ path, ours: ka, theirs: kb });
-    else for (const k of ka) differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...path, k], out);
+    else
+      for (const k of ka)
+        differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...path, k], out);
   } else if (a !== b) out.push({ path, ours: a, theirs: b });
   return out;
 }
@@ -91,7 +121,10 @@ function withoutCommands(bytes: Uint8Array, sections: MainSectionEntry[]): Uint8
 
 before(() => {
   assert.ok(existsSync(ANALYZE), `${ANALYZE} is missing: run bash scripts/setup.sh (scripts/install-qemu-source.sh)`);
-  assert.ok(qemuAvailable('7.2') && qemuAvailable('11.1') && spawnSync('qemu-system-x86_64', ['--version']).status === 0, 'QEMU 7.2, 10.0 and 11.1 are needed: run bash scripts/setup.sh');
+  assert.ok(
+    qemuAvailable('7.2') && qemuAvailable('11.1') && spawnSync('qemu-system-x86_64', ['--version']).status === 0,
+    'QEMU 7.2, 10.0 and 11.1 are needed: run bash scripts/setup.sh',
+  );
 });
 
 for (const c of CASES) {
@@ -116,7 +149,11 @@ for (const c of CASES) {
         await analysis.capture.source.close();
       }
       mkdirSync(pyDir);
-      const py = spawnSync('python3', [ANALYZE, '-f', join(dir, 'main.bin'), '-x'], { cwd: pyDir, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const py = spawnSync('python3', [ANALYZE, '-f', join(dir, 'main.bin'), '-x'], {
+        cwd: pyDir,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       assert.equal(py.status, 0, `analyze-migration.py failed: ${py.stderr.slice(-2000)}`);
     });
     after(async () => {
@@ -139,18 +176,26 @@ for (const c of CASES) {
       const diffs = differences(JSON.parse(stateText), JSON.parse(pyText));
       const explained = diffs.filter((d) => {
         const field = d.path.filter((p) => !/^\d+$/.test(p)).at(-1) ?? '';
-        if (!allowed.has(`${d.path[0]}\u0000${field}`) || typeof d.ours !== 'string' || typeof d.theirs !== 'string') return false;
+        if (!allowed.has(`${d.path[0]}\u0000${field}`) || typeof d.ours !== 'string' || typeof d.theirs !== 'string')
+          return false;
         // Same bytes; analyze-migration.py adds the signed reading, which QEMU never makes.
         const m = /^(0x[0-9a-f]+) \(-\d+\)$/.exec(d.theirs);
         return m !== null && m[1] === d.ours && BigInt(d.ours) >= 128n;
       });
-      assert.deepEqual(diffs.filter((d) => !explained.includes(d)), [], 'differences other than the documented ones');
+      assert.deepEqual(
+        diffs.filter((d) => !explained.includes(d)),
+        [],
+        'differences other than the documented ones',
+      );
       if (explained.length === 0) assert.equal(stateText, pyText, 'state.json byte for byte');
-      console.log(`${c.name}: ${Object.keys(JSON.parse(stateText)).length} sections equal; uint8/16 equal values >= 128 read signed by analyze-migration.py: ${explained.length ? explained.map((d) => d.path.join('.')).join(', ') : 'none occurred'}`);
+      console.log(
+        `${c.name}: ${Object.keys(JSON.parse(stateText)).length} sections equal; uint8/16 equal values >= 128 read signed by analyze-migration.py: ${explained.length ? explained.map((d) => d.path.join('.')).join(', ') : 'none occurred'}`,
+      );
     });
 
-    test('mfd extract: the RAM image equals the destination QEMU\'s RAM', async () => {
-      if (!existsSync(join(ours, 'mem.ram'))) assert.equal((await mfd('extract', capture, '--out', ours, '--force')).code, 0);
+    test("mfd extract: the RAM image equals the destination QEMU's RAM", async () => {
+      if (!existsSync(join(ours, 'mem.ram')))
+        assert.equal((await mfd('extract', capture, '--out', ours, '--force')).code, 0);
       const cmp = await compareRamFiles(join(ours, 'mem.ram'), result.destinationRam);
       assert.equal(cmp.equal, true, JSON.stringify(cmp));
     });
@@ -165,16 +210,26 @@ for (const c of CASES) {
       assert.equal(list.rows.at(-2).kind, 'EOF');
       assert.equal(list.rows.length, list.recordCount);
       assert.equal(j.diagnosticCounts.error, 0, JSON.stringify(j.diagnostics));
-      const devices = list.rows.filter((x: { kind: string; body?: unknown; idstr?: string }) => x.kind === 'FULL' && x.idstr !== 'ram');
-      assert.ok(devices.length >= 20 && devices.every((x: { body?: unknown }) => x.body), `${devices.length} device sections, each delimited`);
+      const devices = list.rows.filter(
+        (x: { kind: string; body?: unknown; idstr?: string }) => x.kind === 'FULL' && x.idstr !== 'ram',
+      );
+      assert.ok(
+        devices.length >= 20 && devices.every((x: { body?: unknown }) => x.body),
+        `${devices.length} device sections, each delimited`,
+      );
       assert.deepEqual(list.returnPath.problems, []);
       if (c.capabilities?.includes('return-path')) {
         assert.ok(list.returnPath.messages.length > 0, 'with return-path on, the destination answers');
         assert.ok(list.rows.some((x: { command?: { name: string } }) => x.command?.name === 'OPEN_RETURN_PATH'));
-        assert.ok(list.pings.length > 0 && list.pings.every((p: { pong?: unknown }) => p.pong), 'every PING has its PONG');
+        assert.ok(
+          list.pings.length > 0 && list.pings.every((p: { pong?: unknown }) => p.pong),
+          'every PING has its PONG',
+        );
         assert.equal(list.returnPath.messages.at(-1).name, 'SHUT');
       }
-      console.log(`${c.name}: ${list.rows.length} records, return path ${list.returnPath.messages.map((m: { name: string }) => m.name).join(', ') || 'empty'}; pings ${JSON.stringify(list.pings)}`);
+      console.log(
+        `${c.name}: ${list.rows.length} records, return path ${list.returnPath.messages.map((m: { name: string }) => m.name).join(', ') || 'empty'}; pings ${JSON.stringify(list.pings)}`,
+      );
     });
   });
 }

@@ -41,7 +41,11 @@ const DESCRIPTION = {
 function capture(name: string, opts: { lyingDescription?: boolean } = {}): string {
   const m = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
   m.command(1);
-  m.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: 4 * PS }]).page(0, 'pc.ram', new Uint8Array(PS).fill(9)).eos().footer(2);
+  m.sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: 4 * PS }])
+    .page(0, 'pc.ram', new Uint8Array(PS).fill(9))
+    .eos()
+    .footer(2);
   m.command(2, [0, 0, 0, 7]);
   m.command(6, [0, 6, ...Buffer.from('pc.ram'), 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
   m.command(10, [6, ...Buffer.from('pc.ram')]);
@@ -49,10 +53,17 @@ function capture(name: string, opts: { lyingDescription?: boolean } = {}): strin
   m.sectionEnd(2).eos().footer(2);
   m.sectionFull(3, 'dév', 0, 1).raw([0, 0, 0, 5, 0xc8, 0xff, 0xfe, 0, 3]).footer(3);
   m.eof();
-  const desc = opts.lyingDescription ? { ...DESCRIPTION, devices: [{ ...DESCRIPTION.devices[0], fields: [{ name: 'a', type: 'buffer', size: 6 }] }] } : DESCRIPTION;
+  const desc = opts.lyingDescription
+    ? { ...DESCRIPTION, devices: [{ ...DESCRIPTION.devices[0], fields: [{ name: 'a', type: 'buffer', size: 6 }] }] }
+    : DESCRIPTION;
   m.vmDescription(desc);
   const pong = Uint8Array.from([0, 2, 0, 4, 0, 0, 0, 7]);
-  const file = new MfdBuilder().meta({ tool: 'test', pageSize: PS }).open(0, { client: 'a', server: 'b' }).data(0, m.bytes(), 'toDestination', 1_000_000).data(0, pong, 'toSource', 3_500_000).build();
+  const file = new MfdBuilder()
+    .meta({ tool: 'test', pageSize: PS })
+    .open(0, { client: 'a', server: 'b' })
+    .data(0, m.bytes(), 'toDestination', 1_000_000)
+    .data(0, pong, 'toSource', 3_500_000)
+    .build();
   const path = join(dir, name);
   writeFileSync(path, file);
   return path;
@@ -62,16 +73,46 @@ test('mfd sections --json: every record with its range, command arguments, the r
   const r = await run('sections', capture('ok.mfd'), '--json');
   assert.equal(r.code, 0, r.out + r.err);
   const j = JSON.parse(r.out);
-  const rows = j.mainChannel.rows as { kind: string; start: number; end: number; idstr?: string; command?: { name: string; arguments: Record<string, unknown> }; body?: unknown }[];
-  assert.deepEqual(rows.map((x) => x.command?.name ?? x.kind), ['CONFIGURATION', 'OPEN_RETURN_PATH', 'START', 'PING', 'POSTCOPY_RAM_DISCARD', 'RECV_BITMAP', 'SWITCHOVER_START', 'END', 'FULL', 'EOF', 'VMDESCRIPTION']);
-  for (let i = 0; i + 1 < rows.length; i++) assert.equal(rows[i].end, rows[i + 1].start, `row ${i} ends where the next starts`);
+  const rows = j.mainChannel.rows as {
+    kind: string;
+    start: number;
+    end: number;
+    idstr?: string;
+    command?: { name: string; arguments: Record<string, unknown> };
+    body?: unknown;
+  }[];
+  assert.deepEqual(
+    rows.map((x) => x.command?.name ?? x.kind),
+    [
+      'CONFIGURATION',
+      'OPEN_RETURN_PATH',
+      'START',
+      'PING',
+      'POSTCOPY_RAM_DISCARD',
+      'RECV_BITMAP',
+      'SWITCHOVER_START',
+      'END',
+      'FULL',
+      'EOF',
+      'VMDESCRIPTION',
+    ],
+  );
+  for (let i = 0; i + 1 < rows.length; i++)
+    assert.equal(rows[i].end, rows[i + 1].start, `row ${i} ends where the next starts`);
   assert.deepEqual(rows[3].command?.arguments, { value: 7 });
-  assert.deepEqual(rows[4].command?.arguments, { version: 0, ramblock: 'pc.ram', ranges: [{ start: '4096', length: '2' }] });
+  assert.deepEqual(rows[4].command?.arguments, {
+    version: 0,
+    ramblock: 'pc.ram',
+    ranges: [{ start: '4096', length: '2' }],
+  });
   assert.deepEqual(rows[5].command?.arguments, { ramblock: 'pc.ram' });
   assert.equal(rows[8].idstr, 'dév');
   assert.ok(rows[8].body);
   assert.equal(j.mainChannel.complete, true);
-  assert.deepEqual(j.mainChannel.returnPath.messages.map((m: { name: string; answers?: number }) => [m.name, m.answers]), [['PONG', rows[3].start]]);
+  assert.deepEqual(
+    j.mainChannel.returnPath.messages.map((m: { name: string; answers?: number }) => [m.name, m.answers]),
+    [['PONG', rows[3].start]],
+  );
   assert.equal(j.mainChannel.pings[0].pong.timeNs - j.mainChannel.pings[0].timeNs, 2_500_000);
   assert.equal(j.diagnosticCounts.error, 0);
   const text = await run('sections', capture('ok.mfd'));
@@ -86,7 +127,15 @@ test('mfd devices: the decoded tree with offsets; --device filters; an unknown d
   const d = JSON.parse(r.out).devices;
   assert.equal(d.length, 1);
   assert.equal(d[0].key, 'dév (3)');
-  assert.deepEqual(d[0].fields.map((x: { name: string; value: unknown; index?: number }) => [x.name, x.value, x.index]), [['a', 5, undefined], ['b', 200, undefined], ['r', -2, 0], ['r', 3, 1]]);
+  assert.deepEqual(
+    d[0].fields.map((x: { name: string; value: unknown; index?: number }) => [x.name, x.value, x.index]),
+    [
+      ['a', 5, undefined],
+      ['b', 200, undefined],
+      ['r', -2, 0],
+      ['r', 3, 1],
+    ],
+  );
   assert.equal(d[0].fields[1].offset - d[0].fields[0].offset, 4);
   const t = await run('devices', f, '--device', 'dév');
   assert.match(t.out, /b \(uint8 equal\) @\d+ \+1: 0xc8/);
@@ -96,7 +145,7 @@ test('mfd devices: the decoded tree with offsets; --device filters; an unknown d
   assert.match(u.err, /no decoded device section of that name \(devices: dév\)/);
 });
 
-test('mfd extract: desc.json and state.json in analyze-migration.py\'s layout, the RAM image, refusal without --force', async () => {
+test("mfd extract: desc.json and state.json in analyze-migration.py's layout, the RAM image, refusal without --force", async () => {
   const f = capture('ok.mfd');
   const out = join(dir, 'x');
   const r = await run('extract', f, '--out', out);

@@ -13,11 +13,17 @@ import { parseCaptureArgs } from './inspect';
 export const extractCommand: CliCommand = {
   name: 'extract',
   usage: 'mfd extract <capture> --out DIR [--force] [--json] [--page-size N] [--offset N] [--port P] [--migration N]',
-  summary: "write what analyze-migration.py -x writes (desc.json, state.json), one RAM image per block and the device-state blobs",
+  summary:
+    'write what analyze-migration.py -x writes (desc.json, state.json), one RAM image per block and the device-state blobs',
   async run(argv, io) {
-    const { values, positionals } = parseCaptureArgs(argv, { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCaptureArgs(argv, {
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
     if (!values.out) throw new UsageError('--out DIR is required');
-    if (existsSync(values.out) && !statSync(values.out).isDirectory()) throw new UsageError(`--out ${values.out} exists and is not a folder`);
+    if (existsSync(values.out) && !statSync(values.out).isDirectory())
+      throw new UsageError(`--out ${values.out} exists and is not a folder`);
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     try {
       // The images first: replay claims the folder and refuses what it must not overwrite.
@@ -32,10 +38,15 @@ export const extractCommand: CliCommand = {
           writeFileSync(insideFolder(values.out, 'desc.json'), text, { flag });
           written.push('desc.json');
         } else problems.push(`desc.json not written: ${text.problem}`);
-      } else problems.push('no VM description in the main channel: desc.json and the device fields of state.json are not written');
+      } else
+        problems.push(
+          'no VM description in the main channel: desc.json and the device fields of state.json are not written',
+        );
       const { state, devices } = await buildStateJson(analysis);
       if (devices.unavailable && desc !== undefined) problems.push(`device state not decoded: ${devices.unavailable}`);
-      for (const d of devices.devices) for (const p of d.decoded.problems) if (p.kind !== 'version') problems.push(`${d.key}: @${p.offset}: ${p.message}`);
+      for (const d of devices.devices)
+        for (const p of d.decoded.problems)
+          if (p.kind !== 'version') problems.push(`${d.key}: @${p.offset}: ${p.message}`);
       writeFileSync(insideFolder(values.out, 'state.json'), pythonJson(state), { flag });
       written.push('state.json');
       const counts = countBySeverity(result.diagnostics);
@@ -55,9 +66,17 @@ export const extractCommand: CliCommand = {
           }) + '\n',
         );
       else {
-        const lines = [`extracted into ${values.out}: ${written.join(', ')} (${Object.keys(state).length} section(s))${result.complete ? '' : `; INCOMPLETE: ${result.incomplete?.reason}`}`];
-        for (const b of result.blocks) lines.push(`  ${b.name}: ${b.file} ${b.size} bytes; pages written ${b.pagesWritten}, never written ${b.neverWritten}`);
-        for (const d of result.deviceState) lines.push(`  device state ${JSON.stringify(d.idstr)} instance ${d.instanceId}: ${d.bytes} bytes -> ${d.file}`);
+        const lines = [
+          `extracted into ${values.out}: ${written.join(', ')} (${Object.keys(state).length} section(s))${result.complete ? '' : `; INCOMPLETE: ${result.incomplete?.reason}`}`,
+        ];
+        for (const b of result.blocks)
+          lines.push(
+            `  ${b.name}: ${b.file} ${b.size} bytes; pages written ${b.pagesWritten}, never written ${b.neverWritten}`,
+          );
+        for (const d of result.deviceState)
+          lines.push(
+            `  device state ${JSON.stringify(d.idstr)} instance ${d.instanceId}: ${d.bytes} bytes -> ${d.file}`,
+          );
         for (const p of problems) lines.push(`  ! ${p}`);
         lines.push(`diagnostics: ${counts.error} error(s), ${counts.warning} warning(s), ${counts.info} info`);
         for (const d of result.diagnostics) if (d.severity !== 'info') lines.push('  ' + formatDiagnostic(d));
@@ -66,7 +85,10 @@ export const extractCommand: CliCommand = {
       return failed ? EXIT_FINDINGS : EXIT_OK;
     } catch (e) {
       if (e instanceof ReplayRefused) throw new UsageError(e.message);
-      if ((e as { code?: string }).code === 'EEXIST') throw new UsageError(`${(e as Error).message.replace(/^EEXIST: /, '')}: the output exists; pass --force to replace it`);
+      if ((e as { code?: string }).code === 'EEXIST')
+        throw new UsageError(
+          `${(e as Error).message.replace(/^EEXIST: /, '')}: the output exists; pass --force to replace it`,
+        );
       throw e;
     } finally {
       await analysis.capture.source.close();
@@ -79,7 +101,8 @@ function descriptionText(desc: unknown): string | { problem: string } {
   try {
     return pythonJson(desc);
   } catch (e) {
-    if (e instanceof RangeError) return { problem: `the VM description is nested too deeply to re-encode (${e.message})` };
+    if (e instanceof RangeError)
+      return { problem: `the VM description is nested too deeply to re-encode (${e.message})` };
     throw e;
   }
 }

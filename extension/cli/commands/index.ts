@@ -10,4 +10,14 @@ import { sectionsCommand } from './sections';
 import { sendCommand } from './send';
 
 /** Every `mfd` subcommand; add one line per command. */
-export const COMMANDS: CliCommand[] = [inspectCommand, packetsCommand, replayCommand, recordCommand, sendCommand, explainCommand, sectionsCommand, devicesCommand, extractCommand];
+export const COMMANDS: CliCommand[] = [
+  inspectCommand,
+  packetsCommand,
+  replayCommand,
+  recordCommand,
+  sendCommand,
+  explainCommand,
+  sectionsCommand,
+  devicesCommand,
+  extractCommand,
+];

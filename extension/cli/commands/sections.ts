@@ -8,15 +8,24 @@ import { parseCaptureArgs } from './inspect';
 export const sectionsCommand: CliCommand = {
   name: 'sections',
   usage: 'mfd sections <capture> [--json] [--page-size N] [--offset N] [--port P] [--migration N]',
-  summary: "every record of the main channel (sections, commands with their arguments, EOF, VM description) and the return path's messages",
+  summary:
+    "every record of the main channel (sections, commands with their arguments, EOF, VM description) and the return path's messages",
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' } });
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     try {
       const list = await buildSectionList(analysis);
-      const mainDiagnostics = analysis.diagnostics.filter((d) => d.location.stream === analysis.main?.streamId || d.location.stream === undefined);
+      const mainDiagnostics = analysis.diagnostics.filter(
+        (d) => d.location.stream === analysis.main?.streamId || d.location.stream === undefined,
+      );
       const counts = countBySeverity(mainDiagnostics);
-      if (values.json) io.out(JSON.stringify({ mainChannel: list ?? null, diagnosticCounts: counts, diagnostics: mainDiagnostics }, jsonValue) + '\n');
+      if (values.json)
+        io.out(
+          JSON.stringify(
+            { mainChannel: list ?? null, diagnosticCounts: counts, diagnostics: mainDiagnostics },
+            jsonValue,
+          ) + '\n',
+        );
       else io.out(renderSections(list, mainDiagnostics.map(formatDiagnostic), counts));
       return !list || counts.error > 0 ? EXIT_FINDINGS : EXIT_OK;
     } finally {
@@ -33,7 +42,8 @@ export function jsonValue(_key: string, v: unknown): unknown {
 function argumentText(a: Record<string, unknown>): string {
   return Object.entries(a)
     .map(([k, v]) => {
-      if (Array.isArray(v)) return `${k} [${v.map((r: { start: bigint; length: bigint }) => `0x${r.start.toString(16)}+0x${r.length.toString(16)}`).join(', ')}]`;
+      if (Array.isArray(v))
+        return `${k} [${v.map((r: { start: bigint; length: bigint }) => `0x${r.start.toString(16)}+0x${r.length.toString(16)}`).join(', ')}]`;
       if (typeof v === 'string') return `${k} ${JSON.stringify(v)}`;
       return `${k} ${typeof v === 'bigint' || (typeof v === 'number' && v > 9) ? `0x${v.toString(16)}` : String(v)}`;
     })
@@ -52,21 +62,35 @@ function rowText(r: SectionListRow): string {
   return `${where} ${r.kind.padEnd(5)} id ${r.sectionId} ${JSON.stringify(r.idstr ?? '?')}${head}${body}`;
 }
 
-export function renderSections(list: SectionList | undefined, diagnostics: string[], counts: { error: number; warning: number; info: number }): string {
+export function renderSections(
+  list: SectionList | undefined,
+  diagnostics: string[],
+  counts: { error: number; warning: number; info: number },
+): string {
   if (!list) return terminalLines(['no main channel in this capture', ...diagnostics.map((d) => '  ' + d)]);
-  const lines = [`main channel: stream ${list.streamId}, ${list.bytes} bytes, ${list.recordCount} record(s)${list.complete ? ', walked to QEMU_VM_EOF' : ''}${list.stoppedAt ? `; stopped at ${list.stoppedAt.streamOffset}: ${list.stoppedAt.reason}` : ''}`];
+  const lines = [
+    `main channel: stream ${list.streamId}, ${list.bytes} bytes, ${list.recordCount} record(s)${list.complete ? ', walked to QEMU_VM_EOF' : ''}${list.stoppedAt ? `; stopped at ${list.stoppedAt.streamOffset}: ${list.stoppedAt.reason}` : ''}`,
+  ];
   for (const r of list.rows) lines.push('  ' + rowText(r));
-  if (list.recordCount > list.rows.length) lines.push(`  … ${list.recordCount - list.rows.length} more record(s) past the index's cap`);
+  if (list.recordCount > list.rows.length)
+    lines.push(`  … ${list.recordCount - list.rows.length} more record(s) past the index's cap`);
   const rp = list.returnPath;
   lines.push(`return path: ${rp.bytes} bytes, ${rp.messages.length} message(s)`);
   const ms = (ns: number | undefined) => (ns === undefined ? '' : ` at ${(ns / 1e6).toFixed(3)} ms`);
   for (const m of rp.messages) {
-    const fields = Object.entries(m.fields).map(([k, v]) => `${k} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`).join(', ');
-    lines.push(`  @${m.offset} (file ${m.fileOffset})${ms(m.timeNs)} ${m.name}${fields ? `: ${fields}` : ''}${m.answers !== undefined ? ` (answers the PING at ${m.answers})` : ''}`);
+    const fields = Object.entries(m.fields)
+      .map(([k, v]) => `${k} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
+      .join(', ');
+    lines.push(
+      `  @${m.offset} (file ${m.fileOffset})${ms(m.timeNs)} ${m.name}${fields ? `: ${fields}` : ''}${m.answers !== undefined ? ` (answers the PING at ${m.answers})` : ''}`,
+    );
   }
   for (const p of rp.problems) lines.push(`  ! @${p.offset} (file ${p.fileOffset}): ${p.message}`);
   for (const p of list.pings) {
-    const rtt = p.pong && p.timeNs !== undefined && p.pong.timeNs !== undefined ? `, ${((p.pong.timeNs - p.timeNs) / 1e6).toFixed(3)} ms later` : '';
+    const rtt =
+      p.pong && p.timeNs !== undefined && p.pong.timeNs !== undefined
+        ? `, ${((p.pong.timeNs - p.timeNs) / 1e6).toFixed(3)} ms later`
+        : '';
     lines.push(`  PING ${p.value} at ${p.offset}: ${p.pong ? `PONG at ${p.pong.offset}${rtt}` : 'no PONG'}`);
   }
   lines.push(`diagnostics (main channel): ${counts.error} error(s), ${counts.warning} warning(s), ${counts.info} info`);

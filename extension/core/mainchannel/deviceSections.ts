@@ -36,7 +36,11 @@ export class DeviceSections {
       this.descriptions = parseDeviceDescriptions(json);
     } catch (e) {
       this.descriptionError = e instanceof DescriptionError ? e.message : String(e);
-      this.report('main.vmdesc-invalid', `the VM description does not describe devices as QEMU writes it: ${this.descriptionError}; device state cannot be decoded`, at);
+      this.report(
+        'main.vmdesc-invalid',
+        `the VM description does not describe devices as QEMU writes it: ${this.descriptionError}; device state cannot be decoded`,
+        at,
+      );
     }
   }
 
@@ -48,14 +52,28 @@ export class DeviceSections {
    * One device section whose header was read; `bodyAt` is its first body byte. `packageEnd`: the end of the
    * PACKAGED blob the section sits in, if any.
    */
-  async section(entry: MainSectionEntry, bodyAt: number, packageEnd: number | undefined): Promise<DeviceSectionOutcome> {
+  async section(
+    entry: MainSectionEntry,
+    bodyAt: number,
+    packageEnd: number | undefined,
+  ): Promise<DeviceSectionOutcome> {
     const { idstr = '', instanceId, versionId, id } = entry;
     const full = instanceId !== undefined && versionId !== undefined;
     if (this.descriptions && full) {
       this.seen.add(`${idstr}/${instanceId}`);
-      const r = await decodeDeviceSection(this.stream, { idstr, instanceId, versionId, sectionId: id, bodyOffset: bodyAt }, this.descriptions, { keepFields: false });
+      const r = await decodeDeviceSection(
+        this.stream,
+        { idstr, instanceId, versionId, sectionId: id, bodyOffset: bodyAt },
+        this.descriptions,
+        { keepFields: false },
+      );
       for (const p of r.problems) {
-        const code = p.kind === 'not-described' ? 'main.device-not-described' : p.kind === 'version' ? 'main.device-version' : 'main.device-mismatch';
+        const code =
+          p.kind === 'not-described'
+            ? 'main.device-not-described'
+            : p.kind === 'version'
+              ? 'main.device-version'
+              : 'main.device-mismatch';
         this.report(code, `section "${idstr}" (id ${id}, instance ${instanceId}): ${p.message}`, p.offset);
       }
       entry.bodyOffset = bodyAt;
@@ -81,7 +99,8 @@ export class DeviceSections {
 
   private why(): string {
     if (this.descriptionError) return `the VM description is unusable (${this.descriptionError})`;
-    if (!this.descriptions) return 'the stream carries no VM description (suppress-vmdesc, a postcopy package, or a capture cut before its end)';
+    if (!this.descriptions)
+      return 'the stream carries no VM description (suppress-vmdesc, a postcopy package, or a capture cut before its end)';
     return 'the VM description does not delimit it';
   }
 

@@ -57,21 +57,34 @@ export function parseDeviceDescriptions(json: unknown): DeviceDescriptions {
   const devices = devicesJson.map((d, i) => {
     const o = object(d, `$.devices[${i}]`);
     const s = struct(o, `$.devices[${i}]`, budget, 0);
-    return { ...s, name: string(o.name, `$.devices[${i}].name`), instanceId: integer(o.instance_id, `$.devices[${i}].instance_id`) };
+    return {
+      ...s,
+      name: string(o.name, `$.devices[${i}].name`),
+      instanceId: integer(o.instance_id, `$.devices[${i}].instance_id`),
+    };
   });
   const byKey = new Map<string, DeviceDescription>();
   for (const d of devices) byKey.set(deviceKey(d.name, d.instanceId), d);
   const ps = root.page_size;
   return {
     pageSize: typeof ps === 'number' ? ps : undefined,
-    configuration: root.configuration === undefined ? undefined : struct(object(root.configuration, '$.configuration'), '$.configuration', budget, 0),
+    configuration:
+      root.configuration === undefined
+        ? undefined
+        : struct(object(root.configuration, '$.configuration'), '$.configuration', budget, 0),
     devices,
     byKey,
   };
 }
 
-function struct(o: Record<string, unknown>, path: string, budget: { fields: number }, depth: number): StructDescription {
-  if (depth > DESCRIPTION_LIMITS.maxDepth) throw new DescriptionError(`${path}: nested deeper than ${DESCRIPTION_LIMITS.maxDepth} levels`);
+function struct(
+  o: Record<string, unknown>,
+  path: string,
+  budget: { fields: number },
+  depth: number,
+): StructDescription {
+  if (depth > DESCRIPTION_LIMITS.maxDepth)
+    throw new DescriptionError(`${path}: nested deeper than ${DESCRIPTION_LIMITS.maxDepth} levels`);
   const fieldsJson = o.fields ?? [];
   if (!Array.isArray(fieldsJson)) throw new DescriptionError(`${path}.fields is not an array`);
   const fields: FieldDescription[] = [];
@@ -79,15 +92,19 @@ function struct(o: Record<string, unknown>, path: string, budget: { fields: numb
     const fp = `${path}.fields[${i}]`;
     const fo = object(f, fp);
     const size = integer(fo.size ?? 0, `${fp}.size`);
-    if (size > DESCRIPTION_LIMITS.maxFieldSize) throw new DescriptionError(`${fp}.size ${size} is larger than any device state`);
+    if (size > DESCRIPTION_LIMITS.maxFieldSize)
+      throw new DescriptionError(`${fp}.size ${size} is larger than any device state`);
     const base: FieldDescription = { name: string(fo.name, `${fp}.name`), type: string(fo.type, `${fp}.type`), size };
-    if (fo.struct !== undefined) base.struct = struct(object(fo.struct, `${fp}.struct`), `${fp}.struct`, budget, depth + 1);
+    if (fo.struct !== undefined)
+      base.struct = struct(object(fo.struct, `${fp}.struct`), `${fp}.struct`, budget, depth + 1);
     // QEMU compresses runs of equal array elements into one entry with array_len; the reader unfolds them, numbered.
     const len = fo.array_len === undefined ? undefined : integer(fo.array_len, `${fp}.array_len`);
-    if (len !== undefined && len > DESCRIPTION_LIMITS.maxArrayLen) throw new DescriptionError(`${fp}.array_len ${len} is beyond ${DESCRIPTION_LIMITS.maxArrayLen}`);
+    if (len !== undefined && len > DESCRIPTION_LIMITS.maxArrayLen)
+      throw new DescriptionError(`${fp}.array_len ${len} is beyond ${DESCRIPTION_LIMITS.maxArrayLen}`);
     if (len !== undefined) base.arrayLen = len;
     budget.fields += (len ?? 1) * (1 + (base.struct ? countFields(base.struct) : 0));
-    if (budget.fields > DESCRIPTION_LIMITS.maxFields) throw new DescriptionError(`${fp}: the description unfolds to more than ${DESCRIPTION_LIMITS.maxFields} fields`);
+    if (budget.fields > DESCRIPTION_LIMITS.maxFields)
+      throw new DescriptionError(`${fp}: the description unfolds to more than ${DESCRIPTION_LIMITS.maxFields} fields`);
     fields.push(base);
   });
   const subsJson = o.subsections ?? [];
@@ -96,7 +113,9 @@ function struct(o: Record<string, unknown>, path: string, budget: { fields: numb
     vmsdName: typeof o.vmsd_name === 'string' ? o.vmsd_name : '',
     version: typeof o.version === 'number' ? o.version : 0,
     fields,
-    subsections: subsJson.map((s, i) => struct(object(s, `${path}.subsections[${i}]`), `${path}.subsections[${i}]`, budget, depth + 1)),
+    subsections: subsJson.map((s, i) =>
+      struct(object(s, `${path}.subsections[${i}]`), `${path}.subsections[${i}]`, budget, depth + 1),
+    ),
   };
 }
 
@@ -118,6 +137,7 @@ function string(v: unknown, path: string): string {
 }
 
 function integer(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new DescriptionError(`${path} is not a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new DescriptionError(`${path} is not a non-negative integer`);
   return v;
 }

@@ -32,28 +32,59 @@ export interface DecodedDeviceSection {
 }
 
 /** `keepFields: false`: only delimit the section and check its footer (the index's walk keeps no fields). */
-export async function decodeDeviceSection(stream: StreamBytes, h: DeviceSectionHeader, descriptions: DeviceDescriptions, options: { keepFields?: boolean } = {}): Promise<DecodedDeviceSection> {
+export async function decodeDeviceSection(
+  stream: StreamBytes,
+  h: DeviceSectionHeader,
+  descriptions: DeviceDescriptions,
+  options: { keepFields?: boolean } = {},
+): Promise<DecodedDeviceSection> {
   const desc = descriptions.byKey.get(deviceKey(h.idstr, h.instanceId));
-  if (!desc) return { fields: [], bodyEnd: h.bodyOffset, problems: [{ kind: 'not-described', offset: h.bodyOffset, message: `the VM description has no device "${h.idstr}" instance ${h.instanceId}` }] };
+  if (!desc)
+    return {
+      fields: [],
+      bodyEnd: h.bodyOffset,
+      problems: [
+        {
+          kind: 'not-described',
+          offset: h.bodyOffset,
+          message: `the VM description has no device "${h.idstr}" instance ${h.instanceId}`,
+        },
+      ],
+    };
   const problems: DecodedDeviceSection['problems'] = [];
-  if (desc.version !== h.versionId) problems.push({ kind: 'version', offset: h.bodyOffset, message: `section "${h.idstr}" has version_id ${h.versionId}, its description version ${desc.version}` });
+  if (desc.version !== h.versionId)
+    problems.push({
+      kind: 'version',
+      offset: h.bodyOffset,
+      message: `section "${h.idstr}" has version_id ${h.versionId}, its description version ${desc.version}`,
+    });
   const state = await readDeviceState(stream, h.bodyOffset, desc, options);
   if (state.problem) problems.push({ kind: 'decode', ...state.problem });
   const footerAt = state.end;
-  if (!state.problem && (await isFooter(stream, footerAt, h.sectionId))) return { fields: state.fields, bodyEnd: footerAt, next: footerAt + 5, problems };
+  if (!state.problem && (await isFooter(stream, footerAt, h.sectionId)))
+    return { fields: state.fields, bodyEnd: footerAt, next: footerAt + 5, problems };
   const found = await findFooter(stream, footerAt, h.sectionId);
-  const what = state.problem ? 'the description does not fit the bytes' : `the footer of section ${h.sectionId} is not at ${footerAt}, where the description of "${h.idstr}" ends`;
+  const what = state.problem
+    ? 'the description does not fit the bytes'
+    : `the footer of section ${h.sectionId} is not at ${footerAt}, where the description of "${h.idstr}" ends`;
   problems.push({
     kind: 'footer',
     offset: footerAt,
-    message: found === undefined ? `${what}; no footer for section ${h.sectionId} within ${FOOTER_SEARCH} bytes after it, so decoding cannot go on safely` : `${what}; the footer is at ${found} (${found - footerAt} byte(s) further), decoding goes on after it`,
+    message:
+      found === undefined
+        ? `${what}; no footer for section ${h.sectionId} within ${FOOTER_SEARCH} bytes after it, so decoding cannot go on safely`
+        : `${what}; the footer is at ${found} (${found - footerAt} byte(s) further), decoding goes on after it`,
   });
   return { fields: state.fields, bodyEnd: footerAt, next: found === undefined ? undefined : found + 5, problems };
 }
 
 async function isFooter(stream: StreamBytes, at: number, sectionId: number): Promise<boolean> {
   const b = await stream.read(at, at + 5);
-  return b.length === 5 && b[0] === QEMU_VM_SECTION_FOOTER && new DataView(b.buffer, b.byteOffset, 5).getUint32(1) === sectionId;
+  return (
+    b.length === 5 &&
+    b[0] === QEMU_VM_SECTION_FOOTER &&
+    new DataView(b.buffer, b.byteOffset, 5).getUint32(1) === sectionId
+  );
 }
 
 async function findFooter(stream: StreamBytes, from: number, sectionId: number): Promise<number | undefined> {

@@ -40,7 +40,8 @@ export async function readDeviceStates(analysis: CaptureAnalysis, only?: string)
   if (!main) return { streamId: -1, unavailable: 'the capture has no main channel', devices: [] };
   const out: DeviceStates = { streamId: main.streamId, devices: [] };
   if (main.vmDescription === undefined) {
-    out.unavailable = 'the main channel carries no VM description (suppress-vmdesc, a postcopy package, or a capture cut before its end)';
+    out.unavailable =
+      'the main channel carries no VM description (suppress-vmdesc, a postcopy package, or a capture cut before its end)';
     return out;
   }
   try {
@@ -52,9 +53,24 @@ export async function readDeviceStates(analysis: CaptureAnalysis, only?: string)
   const stream = analysis.streams.find((s) => s.id === main.streamId)!.stream.toDestination;
   for (const e of deviceEntries(main.sections)) {
     if (only !== undefined && e.idstr !== only) continue;
-    const h = { idstr: e.idstr ?? '', instanceId: e.instanceId ?? 0, versionId: e.versionId ?? 0, sectionId: e.id, bodyOffset: e.bodyOffset! };
+    const h = {
+      idstr: e.idstr ?? '',
+      instanceId: e.instanceId ?? 0,
+      versionId: e.versionId ?? 0,
+      sectionId: e.id,
+      bodyOffset: e.bodyOffset!,
+    };
     const decoded = await decodeDeviceSection(stream, h, out.descriptions);
-    out.devices.push({ key: sectionKey(h.idstr, e.id), idstr: h.idstr, sectionId: e.id, instanceId: h.instanceId, versionId: h.versionId, kind: e.typeName, offset: e.streamOffset, decoded });
+    out.devices.push({
+      key: sectionKey(h.idstr, e.id),
+      idstr: h.idstr,
+      sectionId: e.id,
+      instanceId: h.instanceId,
+      versionId: h.versionId,
+      kind: e.typeName,
+      offset: e.streamOffset,
+      decoded,
+    });
   }
   return out;
 }

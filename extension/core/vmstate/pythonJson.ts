@@ -4,5 +4,8 @@
  * ASCII need escaping as \uXXXX. No trailing newline, as the script writes none.
  */
 export function pythonJson(value: unknown): string {
-  return JSON.stringify(value, null, 4).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.stringify(value, null, 4).replace(
+    /[\u0080-\uffff]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
 }

@@ -89,7 +89,10 @@ class EndOfStream extends Error {
 }
 
 class Mismatch extends Error {
-  constructor(readonly at: number, message: string) {
+  constructor(
+    readonly at: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -99,7 +102,12 @@ class Mismatch extends Error {
  * `keepFields: false` only delimits it (the index's walk): no field is kept, so memory does not grow with
  * the number of fields a description lists.
  */
-export async function readDeviceState(stream: StreamBytes, start: number, desc: StructDescription, options: { keepFields?: boolean } = {}): Promise<DecodedState> {
+export async function readDeviceState(
+  stream: StreamBytes,
+  start: number,
+  desc: StructDescription,
+  options: { keepFields?: boolean } = {},
+): Promise<DecodedState> {
   const cursor = new Cursor(stream, start);
   const fields: DecodedField[] = [];
   if (options.keepFields === false) cursor.delimitOnly = true;
@@ -107,7 +115,15 @@ export async function readDeviceState(stream: StreamBytes, start: number, desc: 
     await readStruct(cursor, desc, fields);
     return { fields, end: cursor.pos };
   } catch (e) {
-    if (e instanceof EndOfStream) return { fields, end: cursor.pos, problem: { offset: e.at, message: `${e.message}: the description of "${desc.vmsdName}" runs past the end of the stream` } };
+    if (e instanceof EndOfStream)
+      return {
+        fields,
+        end: cursor.pos,
+        problem: {
+          offset: e.at,
+          message: `${e.message}: the description of "${desc.vmsdName}" runs past the end of the stream`,
+        },
+      };
     if (e instanceof Mismatch) return { fields, end: cursor.pos, problem: { offset: e.at, message: e.message } };
     throw e;
   }
@@ -132,12 +148,16 @@ async function readStruct(c: Cursor, desc: StructDescription, out: DecodedField[
     const at = c.pos;
     const head = await c.take(1, true);
     if (!head || head[0] !== QEMU_VM_SUBSECTION)
-      throw new Mismatch(at, `subsection "${sub.vmsdName}" of "${desc.vmsdName}" expected at ${at} (0x05), found 0x${(head?.[0] ?? 0).toString(16).padStart(2, '0')}`);
+      throw new Mismatch(
+        at,
+        `subsection "${sub.vmsdName}" of "${desc.vmsdName}" expected at ${at} (0x05), found 0x${(head?.[0] ?? 0).toString(16).padStart(2, '0')}`,
+      );
     const nameLen = (await c.take(1, true))?.[0] ?? 0;
     const name = new TextDecoder().decode((await c.take(nameLen, true))?.slice());
     const v = await c.take(4, true);
     const version = v ? new DataView(v.buffer, v.byteOffset, 4).getUint32(0) : 0;
-    if (name !== sub.vmsdName) throw new Mismatch(at, `subsection "${name}" found at ${at}, where the description has "${sub.vmsdName}"`);
+    if (name !== sub.vmsdName)
+      throw new Mismatch(at, `subsection "${name}" found at ${at}, where the description has "${sub.vmsdName}"`);
     const children: DecodedField[] = [];
     await readStruct(c, sub, children);
     out.push({ name, type: 'subsection', offset: at, length: c.pos - at, children, version, subsection: true });
@@ -152,7 +172,11 @@ function skippable(f: FieldDescription): boolean {
 
 async function readField(c: Cursor, f: FieldDescription, index: number | undefined): Promise<DecodedField> {
   const offset = c.pos;
-  if (!c.delimitOnly && ++c.kept > MAX_KEPT_FIELDS) throw new Mismatch(offset, `more than ${MAX_KEPT_FIELDS} fields in one section; decoding stops at ${offset} (field "${f.name}") to keep memory bounded`);
+  if (!c.delimitOnly && ++c.kept > MAX_KEPT_FIELDS)
+    throw new Mismatch(
+      offset,
+      `more than ${MAX_KEPT_FIELDS} fields in one section; decoding stops at ${offset} (field "${f.name}") to keep memory bounded`,
+    );
   const kind = fieldKind(f.type);
   const base = { name: f.name, type: f.type, offset, ...(index !== undefined ? { index } : {}) };
   switch (kind.kind) {
@@ -169,7 +193,8 @@ async function readField(c: Cursor, f: FieldDescription, index: number | undefin
     }
     case 'nullptr': {
       const b = (await c.take(f.size, true))?.slice();
-      if (!b || b[0] !== NULLPTR_MARKER) throw new Mismatch(offset, `field "${f.name}" is a NULL pointer, whose marker 0x30 is not at ${offset}`);
+      if (!b || b[0] !== NULLPTR_MARKER)
+        throw new Mismatch(offset, `field "${f.name}" is a NULL pointer, whose marker 0x30 is not at ${offset}`);
       return { ...base, length: f.size, bytes: b };
     }
     case 'bool': {

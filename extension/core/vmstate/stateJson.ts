@@ -57,5 +57,9 @@ export function hexBytes(b: Uint8Array | undefined): string {
 
 /** "section sizes" of the RAM section, as analyze-migration.py writes them: each block's used_length as 0x%016x. */
 export function ramSectionSizes(blocks: { name: string; usedLength: number }[]): StateJson {
-  return { 'section sizes': Object.fromEntries(blocks.map((b) => ['' + b.name, '0x' + b.usedLength.toString(16).padStart(16, '0')])) };
+  return {
+    'section sizes': Object.fromEntries(
+      blocks.map((b) => ['' + b.name, '0x' + b.usedLength.toString(16).padStart(16, '0')]),
+    ),
+  };
 }
