@@ -20,7 +20,7 @@ import { escapeControls, terminalLines } from '../terminalText';
 export const sendCommand: CliCommand = {
   name: 'send',
   usage:
-    'mfd send <capture> --to HOST:PORT [--qmp PATH] [--rate BYTES/S] [--pause-at STREAM:PACKET|STREAM:@OFFSET] [--timeout SECONDS] [--close-timeout SECONDS] [--json] [--page-size N]',
+    'mfd send <capture> --to HOST:PORT [--qmp PATH] [--rate BYTES/S] [--pause-at STREAM:PACKET|STREAM:@OFFSET] [--timeout SECONDS] [--close-timeout SECONDS] [--json] [--page-size N] [--port P] [--migration N] [--offset N]',
   summary: 'play a capture into a destination QEMU (-incoming), one connection per recorded stream',
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, {
@@ -52,6 +52,7 @@ export const sendCommand: CliCommand = {
     try {
       result = await sendCapture(positionals[0], {
         to: values.to,
+        open: values.open,
         qmpSocket: values.qmp,
         rateBytesPerSecond: rate,
         pauseAt: values['pause-at'],

@@ -1,4 +1,4 @@
-import { openCapture } from '../capture/openCapture';
+import { openCapture, type OpenOptions } from '../capture/openCapture';
 import type { Capture } from '../capture/capture';
 import { parseEndpoint, formatEndpoint } from '../record/address';
 import { destinationRequirements, describeRequirements, type DestinationRequirements } from './destinationRequirements';
@@ -20,6 +20,8 @@ import { prepareDestination, waitForDestination, type DestinationOutcome, type Q
 export interface SendCaptureOptions {
   /** The destination's migration address, "HOST:PORT" (its -incoming tcp:HOST:PORT or migrate-incoming URI). */
   to: string;
+  /** Which migration of a pcap, or where a file: stream starts (the CLI's --port, --migration, --offset). */
+  open?: OpenOptions;
   /** Caps the total of all streams, in bytes per second. Default: full speed. */
   rateBytesPerSecond?: number;
   /** Stop before a packet or byte offset; needs `onPause`. A string is parsed as `STREAM:PACKET` or `STREAM:@OFFSET`. */
@@ -96,7 +98,7 @@ const MISMATCH_HINT =
 
 export async function sendCapture(capturePath: string, options: SendCaptureOptions): Promise<SendResult> {
   const to = endpoint(options.to);
-  const capture = await openCapture(capturePath);
+  const capture = await openCapture(capturePath, options.open);
   try {
     return await sendOpenedCapture(capture, { ...options, to: formatEndpoint(to) });
   } finally {
