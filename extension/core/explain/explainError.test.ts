@@ -14,7 +14,12 @@ const SAMPLE = resolve(__dirname, '..', '..', '..', 'samples', 'qemu72-nocomp.mf
 
 async function badMagicCapture() {
   const m = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  m.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: 64 * 4096 }]).flush().eos().footer(2).eof();
+  m.sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: 64 * 4096 }])
+    .flush()
+    .eos()
+    .footer(2)
+    .eof();
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: 4096, channelId: 0 });
   ch.sync(0);
   await ch.packet({ ramblock: 'pc.ram', normal: [{ offset: 0, data: page(4096, 1) }], packetNum: 1 });
@@ -28,10 +33,24 @@ async function badMagicCapture() {
 
 describe('mfd explain', () => {
   it('recognises the destination messages QEMU prints, whatever precedes them', () => {
-    assert.equal(matchDestinationError('qemu-system-x86_64: Unknown ramblock "pc.ram", cannot accept migration')?.entry.id, 'unknown-ramblock');
-    assert.equal(matchDestinationError('failed to receive packet via multifd channel 0: multifd: received packet magic 5145564d expected 11223344')?.entry.id, 'multifd-magic');
-    assert.equal(matchDestinationError("multifd: received uuid '1' and expected uuid '2' for channel 0")?.entry.id, 'multifd-uuid');
-    assert.deepEqual(matchDestinationError("error while loading state for instance 0x0 of device 'apic'")?.groups, ['0', 'apic']);
+    assert.equal(
+      matchDestinationError('qemu-system-x86_64: Unknown ramblock "pc.ram", cannot accept migration')?.entry.id,
+      'unknown-ramblock',
+    );
+    assert.equal(
+      matchDestinationError(
+        'failed to receive packet via multifd channel 0: multifd: received packet magic 5145564d expected 11223344',
+      )?.entry.id,
+      'multifd-magic',
+    );
+    assert.equal(
+      matchDestinationError("multifd: received uuid '1' and expected uuid '2' for channel 0")?.entry.id,
+      'multifd-uuid',
+    );
+    assert.deepEqual(matchDestinationError("error while loading state for instance 0x0 of device 'apic'")?.groups, [
+      '0',
+      'apic',
+    ]);
     assert.equal(matchDestinationError('something else entirely'), undefined);
   });
 
@@ -51,7 +70,7 @@ describe('mfd explain', () => {
     }
   });
 
-  it('points at the packet where the destination\'s check fires', async () => {
+  it("points at the packet where the destination's check fires", async () => {
     const a = await badMagicCapture();
     const e = explainDestinationError('multifd: received packet magic 11223344 expected 11223344', a);
     assert.equal(e.verdict, 'fires', e.summary);

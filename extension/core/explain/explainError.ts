@@ -35,7 +35,9 @@ export function explainDestinationError(text: string, analysis: CaptureAnalysis)
   if (entry.id === 'device-load' && groups.length >= 2) {
     const [instanceHex, device] = groups;
     const named = at.filter((d) => d.message.includes(`"${device}"`));
-    const section = analysis.main?.sections.find((s) => s.idstr === device && (s.instanceId ?? 0) === parseInt(instanceHex, 16));
+    const section = analysis.main?.sections.find(
+      (s) => s.idstr === device && (s.instanceId ?? 0) === parseInt(instanceHex, 16),
+    );
     if (named.length) at = named;
     else if (section) {
       return {
@@ -51,15 +53,32 @@ export function explainDestinationError(text: string, analysis: CaptureAnalysis)
     const named = at.filter((d) => d.message.includes(block));
     if (named.length) at = named;
     else if (analysis.ramblocks.some((b) => b.name === block)) {
-      return { error, verdict: 'not-found', summary: `the capture announces ramblock "${block}" in MEM_SIZE and sends its pages: the destination lacks it, so its machine or -m/-device options differ from the source's (compare the recorded command lines: mfd inspect)`, at: [] };
+      return {
+        error,
+        verdict: 'not-found',
+        summary: `the capture announces ramblock "${block}" in MEM_SIZE and sends its pages: the destination lacks it, so its machine or -m/-device options differ from the source's (compare the recorded command lines: mfd inspect)`,
+        at: [],
+      };
     }
   }
   if (at.length) {
     const first = at[0];
-    return { error, verdict: 'fires', summary: `${entry.about}: it fires in this capture ${at.length === 1 ? 'once' : `${at.length} times`}; first at ${where(first)}: ${first.message}`, at };
+    return {
+      error,
+      verdict: 'fires',
+      summary: `${entry.about}: it fires in this capture ${at.length === 1 ? 'once' : `${at.length} times`}; first at ${where(first)}: ${first.message}`,
+      at,
+    };
   }
   const why = cannotFire(entry, analysis);
-  return { error, verdict: why ? 'cannot-fire' : 'not-found', summary: why ?? `${entry.about}: nothing in this capture trips that check (${entry.source}); the error came from bytes this capture does not hold, or from the destination's own configuration`, at: [] };
+  return {
+    error,
+    verdict: why ? 'cannot-fire' : 'not-found',
+    summary:
+      why ??
+      `${entry.about}: nothing in this capture trips that check (${entry.source}); the error came from bytes this capture does not hold, or from the destination's own configuration`,
+    at: [],
+  };
 }
 
 function where(d: Diagnostic): string {
@@ -77,13 +96,19 @@ function where(d: Diagnostic): string {
 function cannotFire(entry: DestinationError, a: CaptureAnalysis): string | undefined {
   switch (entry.needs) {
     case 'multifd':
-      return a.multifd.length === 0 ? `${entry.about}: it cannot fire on this capture, which has no multifd channel` : undefined;
+      return a.multifd.length === 0
+        ? `${entry.about}: it cannot fire on this capture, which has no multifd channel`
+        : undefined;
     case 'main':
       return a.main ? undefined : `${entry.about}: it cannot fire on this capture, which has no main channel`;
     case 'postcopy':
-      return a.main?.sections.some((s) => s.idstr === 'POSTCOPY_ADVISE') ? undefined : `${entry.about}: it cannot fire on this capture: MEM_SIZE carries page sizes only after POSTCOPY_ADVISE, which this main channel never sends`;
+      return a.main?.sections.some((s) => s.idstr === 'POSTCOPY_ADVISE')
+        ? undefined
+        : `${entry.about}: it cannot fire on this capture: MEM_SIZE carries page sizes only after POSTCOPY_ADVISE, which this main channel never sends`;
     case 'x-ignore-shared':
-      return a.main?.configuration?.capabilities?.includes('x-ignore-shared') ? undefined : `${entry.about}: it cannot fire on this capture: GPAs travel only with x-ignore-shared, which its configuration section does not name`;
+      return a.main?.configuration?.capabilities?.includes('x-ignore-shared')
+        ? undefined
+        : `${entry.about}: it cannot fire on this capture: GPAs travel only with x-ignore-shared, which its configuration section does not name`;
     default:
       return undefined;
   }

@@ -21,18 +21,43 @@ describe('return path', () => {
     ];
     const rp = await readReturnPath(memoryStream(Uint8Array.from(bytes), 3));
     assert.deepEqual(rp.problems, []);
-    assert.deepEqual(rp.messages.map((m) => m.name), ['PONG', 'REQ_PAGES_ID', 'REQ_PAGES', 'SWITCHOVER_ACK', 'SHUT']);
+    assert.deepEqual(
+      rp.messages.map((m) => m.name),
+      ['PONG', 'REQ_PAGES_ID', 'REQ_PAGES', 'SWITCHOVER_ACK', 'SHUT'],
+    );
     assert.deepEqual(rp.messages[0].fields, { value: 3 });
-    assert.deepEqual(rp.pageRequests.map((r) => [r.ramblock, r.start, r.length]), [['pc.ram', 0x1f000n, 4096], ['pc.ram', 0x20000n, 8192]]);
+    assert.deepEqual(
+      rp.pageRequests.map((r) => [r.ramblock, r.start, r.length]),
+      [
+        ['pc.ram', 0x1f000n, 4096],
+        ['pc.ram', 0x20000n, 8192],
+      ],
+    );
     assert.equal(rp.messages[2].offset, 8 + 4 + 12 + 7);
   });
 
   it('reads the received bitmap that follows RECV_BITMAP unframed, and checks its end mark', async () => {
     const bitmap = [0xff, 0, 0, 0, 0, 0, 0, 0];
-    const good = [...msg(5, named('pc.ram')), ...be64(8), ...bitmap, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, ...msg(6, be32(1))];
+    const good = [
+      ...msg(5, named('pc.ram')),
+      ...be64(8),
+      ...bitmap,
+      0x01,
+      0x23,
+      0x45,
+      0x67,
+      0x89,
+      0xab,
+      0xcd,
+      0xef,
+      ...msg(6, be32(1)),
+    ];
     const rp = await readReturnPath(memoryStream(Uint8Array.from(good)));
     assert.deepEqual(rp.problems, []);
-    assert.deepEqual(rp.messages.map((m) => m.name), ['RECV_BITMAP', 'RESUME_ACK']);
+    assert.deepEqual(
+      rp.messages.map((m) => m.name),
+      ['RECV_BITMAP', 'RESUME_ACK'],
+    );
     assert.equal(rp.messages[0].fields.bitmapBytes, 8);
     const bad = [...msg(5, named('pc.ram')), ...be64(8), ...bitmap, 0, 0, 0, 0, 0, 0, 0, 0];
     const r2 = await readReturnPath(memoryStream(Uint8Array.from(bad)));
@@ -43,7 +68,10 @@ describe('return path', () => {
 
   it('stops at an unknown type, a wrong length, or a cut message, naming the offset', async () => {
     const unknown = await readReturnPath(memoryStream(Uint8Array.from([...msg(2, be32(1)), ...msg(99, [])])));
-    assert.deepEqual(unknown.problems.map((p) => p.offset), [8]);
+    assert.deepEqual(
+      unknown.problems.map((p) => p.offset),
+      [8],
+    );
     assert.match(unknown.problems[0].message, /unknown return-path message type 99/);
     const wrongLength = await readReturnPath(memoryStream(Uint8Array.from(msg(2, [1, 2]))));
     assert.match(wrongLength.problems[0].message, /PONG with a 2-byte body; QEMU's source expects 4/);

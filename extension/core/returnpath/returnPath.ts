@@ -49,18 +49,25 @@ export interface ReturnPath {
 
 /** Reads every message; a malformed one stops the walk with a problem at its offset. */
 export async function readReturnPath(stream: StreamBytes, maxMessages = 1_000_000): Promise<ReturnPath> {
-  const timeAt = (offset: number): number | undefined => (stream.segmentCount > 0 ? stream.timestampOf(offset) : undefined);
+  const timeAt = (offset: number): number | undefined =>
+    stream.segmentCount > 0 ? stream.timestampOf(offset) : undefined;
   const out: ReturnPath = { messages: [], problems: [], pageRequests: [] };
   let pos = 0;
   let lastBlock = '';
   while (pos < stream.length) {
     if (out.messages.length >= maxMessages) {
-      out.problems.push({ offset: pos, message: `more than ${maxMessages} return-path messages; the rest are not listed` });
+      out.problems.push({
+        offset: pos,
+        message: `more than ${maxMessages} return-path messages; the rest are not listed`,
+      });
       break;
     }
     const head = await stream.read(pos, pos + 4);
     if (head.length < 4) {
-      out.problems.push({ offset: pos, message: `the return path ends inside a message header (${head.length} of 4 bytes)` });
+      out.problems.push({
+        offset: pos,
+        message: `the return path ends inside a message header (${head.length} of 4 bytes)`,
+      });
       break;
     }
     const dv = new DataView(head.buffer, head.byteOffset, 4);
@@ -68,24 +75,40 @@ export async function readReturnPath(stream: StreamBytes, maxMessages = 1_000_00
     const length = dv.getUint16(2);
     const name = RP_MESSAGE_TYPES[type];
     if (!name) {
-      out.problems.push({ offset: pos, message: `unknown return-path message type ${type} (QEMU's source fails with "Received invalid message 0x${type.toString(16).padStart(4, '0')} length 0x${length.toString(16).padStart(4, '0')}")` });
+      out.problems.push({
+        offset: pos,
+        message: `unknown return-path message type ${type} (QEMU's source fails with "Received invalid message 0x${type.toString(16).padStart(4, '0')} length 0x${length.toString(16).padStart(4, '0')}")`,
+      });
       break;
     }
     const expected = EXPECTED_LENGTH[type];
     if ((expected >= 0 && length !== expected) || length > MAX_RP_BODY) {
-      out.problems.push({ offset: pos, message: `${name} with a ${length}-byte body; QEMU's source expects ${expected >= 0 ? expected : `at most ${MAX_RP_BODY}`} and fails the migration` });
+      out.problems.push({
+        offset: pos,
+        message: `${name} with a ${length}-byte body; QEMU's source expects ${expected >= 0 ? expected : `at most ${MAX_RP_BODY}`} and fails the migration`,
+      });
       break;
     }
     const body = await stream.read(pos + 4, pos + 4 + length);
     if (body.length < length) {
-      out.problems.push({ offset: pos, message: `the return path ends inside ${name} (${body.length} of ${length} body bytes)` });
+      out.problems.push({
+        offset: pos,
+        message: `the return path ends inside ${name} (${body.length} of ${length} body bytes)`,
+      });
       break;
     }
     const fields = decodeBody(type, body);
     const timeNs = timeAt(pos);
     out.messages.push({ type, name, offset: pos, length, timeNs, fields });
     if (type === 3) lastBlock = String(fields.ramblock ?? '');
-    if (type === 3 || type === 4) out.pageRequests.push({ offset: pos, timeNs, ramblock: lastBlock, start: fields.start as bigint, length: Number(fields.length) });
+    if (type === 3 || type === 4)
+      out.pageRequests.push({
+        offset: pos,
+        timeNs,
+        ramblock: lastBlock,
+        start: fields.start as bigint,
+        length: Number(fields.length),
+      });
     pos += 4 + length;
     if (type === 5) {
       // Postcopy recovery: the received-pages bitmap follows the message unframed (ramblock_recv_bitmap_send):
@@ -102,21 +125,39 @@ export async function readReturnPath(stream: StreamBytes, maxMessages = 1_000_00
   return out;
 }
 
-async function readRecvBitmap(stream: StreamBytes, at: number, block: string): Promise<{ size: number; next: number } | { problem: ReturnPathProblem }> {
+async function readRecvBitmap(
+  stream: StreamBytes,
+  at: number,
+  block: string,
+): Promise<{ size: number; next: number } | { problem: ReturnPathProblem }> {
   const head = await stream.read(at, at + 8);
-  if (head.length < 8) return { problem: { offset: at, message: `the return path ends before the size of ${block}'s received bitmap` } };
+  if (head.length < 8)
+    return { problem: { offset: at, message: `the return path ends before the size of ${block}'s received bitmap` } };
   const size = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0);
-  if (size > BigInt(stream.length - at - 16)) return { problem: { offset: at, message: `${block}'s received bitmap claims ${size} bytes; ${Math.max(0, stream.length - at - 16)} remain` } };
+  if (size > BigInt(stream.length - at - 16))
+    return {
+      problem: {
+        offset: at,
+        message: `${block}'s received bitmap claims ${size} bytes; ${Math.max(0, stream.length - at - 16)} remain`,
+      },
+    };
   const endAt = at + 8 + Number(size);
   const mark = await stream.read(endAt, endAt + 8);
   const value = new DataView(mark.buffer, mark.byteOffset, 8).getBigUint64(0);
-  if (value !== RECV_BITMAP_END_MARK) return { problem: { offset: endAt, message: `${block}'s received bitmap does not end with the mark 0x0123456789abcdef (found 0x${value.toString(16)})` } };
+  if (value !== RECV_BITMAP_END_MARK)
+    return {
+      problem: {
+        offset: endAt,
+        message: `${block}'s received bitmap does not end with the mark 0x0123456789abcdef (found 0x${value.toString(16)})`,
+      },
+    };
   return { size: Number(size), next: endAt + 8 };
 }
 
 function decodeBody(type: number, b: Uint8Array): Record<string, number | string | bigint> {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const name = (at: number): string => new TextDecoder().decode(b.subarray(at + 1, Math.min(b.length, at + 1 + (b[at] ?? 0))));
+  const name = (at: number): string =>
+    new TextDecoder().decode(b.subarray(at + 1, Math.min(b.length, at + 1 + (b[at] ?? 0))));
   switch (type) {
     case 1:
       return { error: dv.getUint32(0) };
@@ -134,4 +175,3 @@ function decodeBody(type: number, b: Uint8Array): Record<string, number | string
       return {};
   }
 }
-
