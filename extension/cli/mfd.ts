@@ -8,8 +8,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   const command = COMMANDS.find((c) => c.name === name);
   if (!command || name === '--help' || name === '-h') {
-    const lines = ['usage: mfd <command> [options]', '', 'commands:', ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`)];
-    (name && !['--help', '-h'].includes(name) ? io.err : io.out)(lines.join('\n') + (name && !command && name !== '--help' && name !== '-h' ? `\n\nunknown command "${name}"` : '') + '\n');
+    const lines = [
+      'usage: mfd <command> [options]',
+      '',
+      'commands:',
+      ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    ];
+    (name && !['--help', '-h'].includes(name) ? io.err : io.out)(
+      lines.join('\n') +
+        (name && !command && name !== '--help' && name !== '-h' ? `\n\nunknown command "${name}"` : '') +
+        '\n',
+    );
     return name && (name === '--help' || name === '-h') ? 0 : EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -37,7 +46,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 function isFsError(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && /^E[A-Z]+$/.test((e as { code: string }).code);
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    /^E[A-Z]+$/.test((e as { code: string }).code)
+  );
 }
 
 if (require.main === module) {

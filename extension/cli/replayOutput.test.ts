@@ -77,7 +77,11 @@ test('replay onto a full disk (ENOSPC): exit 1, the image named, JSON printed, t
     const j = JSON.parse(r.out);
     assert.equal(j.complete, false);
     assert.match(j.incomplete.reason, /cannot write .*pc\.ram.*ENOSPC/);
-    assert.ok(j.diagnostics.some((d: { code: string; message: string }) => d.code === 'replay.write-failed' && /pc\.ram/.test(d.message)));
+    assert.ok(
+      j.diagnostics.some(
+        (d: { code: string; message: string }) => d.code === 'replay.write-failed' && /pc\.ram/.test(d.message),
+      ),
+    );
     assert.ok(existsSync(join(small.path, INCOMPLETE_MARKER)), 'marker left in the folder');
     assert.equal(existsSync(join(small.path, LOCK_FILE)), false, 'lock released');
   } finally {
@@ -99,7 +103,10 @@ test('a completed replay leaves no marker and no lock; an earlier marker is clea
 test('concurrent --force replays into one folder: one runs, the other is refused (the folder is locked), exit 2', async () => {
   const cap = await writeSmallCapture(join(dir, 'lock.mfd'), 256);
   const out = join(dir, 'lock');
-  const [a, b] = await Promise.all([run('replay', cap, '--out', out, '--force'), run('replay', cap, '--out', out, '--force')]);
+  const [a, b] = await Promise.all([
+    run('replay', cap, '--out', out, '--force'),
+    run('replay', cap, '--out', out, '--force'),
+  ]);
   assert.deepEqual([a.code, b.code].sort(), [0, 2], a.err + b.err);
   assert.match(a.err + b.err, /is in use by another replay \(process \d+/);
 });
@@ -119,7 +126,9 @@ test('SIGTERM during a replay: it stops cleanly, exit 1, JSON says incomplete, t
   const cap = join(dir, 'signal.mfd');
   await makeLargeCapture(cap, { packets: 40_000, channels: 2, normalEvery: 2 });
   const out = join(dir, 'signal');
-  const child = spawn(process.execPath, ['--import', 'tsx', MFD, 'replay', cap, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MFD, 'replay', cap, '--out', out, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));

@@ -15,11 +15,22 @@ import { sparseZeroPagesCapture } from './hostileShapes';
 import { bombPayloads } from './mutators';
 
 const PS = 4096;
-export const BOMB_CASES = ['next-packet-size-4gib', 'pages-alloc-max', 'mfd-data-10gib', 'zlib-bomb', 'zstd-bomb', 'sparse-zero-pages-15tib'] as const;
+export const BOMB_CASES = [
+  'next-packet-size-4gib',
+  'pages-alloc-max',
+  'mfd-data-10gib',
+  'zlib-bomb',
+  'zstd-bomb',
+  'sparse-zero-pages-15tib',
+] as const;
 export type BombCase = (typeof BOMB_CASES)[number];
 
 /** One zlib or zstd channel whose first data packet is `payload`, announced as `normal` pages. */
-async function channelWith(method: 'zlib' | 'zstd' | 'none', edit: (header: DataView) => void, payload?: Uint8Array): Promise<Uint8Array> {
+async function channelWith(
+  method: 'zlib' | 'zstd' | 'none',
+  edit: (header: DataView) => void,
+  payload?: Uint8Array,
+): Promise<Uint8Array> {
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0 });
   ch.sync(0);
   const header = new Uint8Array(320 + 8 * (524288 / PS));
@@ -34,7 +45,10 @@ async function channelWith(method: 'zlib' | 'zstd' | 'none', edit: (header: Data
   header.set(new TextEncoder().encode('pc.ram'), 64);
   edit(v);
   ch.raw(header).raw(payload ?? page(PS, 1));
-  return new MfdBuilder().meta({ pageSize: PS, parameters: { 'multifd-compression': method } }).data(1, ch.bytes()).build();
+  return new MfdBuilder()
+    .meta({ pageSize: PS, parameters: { 'multifd-compression': method } })
+    .data(1, ch.bytes())
+    .build();
 }
 
 /** A sparse file of just over 10 GiB: DATA records of 4 GiB − 1 (the largest a record length can say). */
@@ -60,19 +74,36 @@ export async function runBomb(c: BombCase): Promise<{ codes: string[]; maxRssMiB
   try {
     let analysis;
     if (c === 'mfd-data-10gib') analysis = await analyzeCaptureFile(tenGibFile(dir));
-    else if (c === 'sparse-zero-pages-15tib') analysis = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(await sparseZeroPagesCapture())));
+    else if (c === 'sparse-zero-pages-15tib')
+      analysis = await analyzeCapture(
+        await openCaptureFromSource(new MemoryByteSource(await sparseZeroPagesCapture())),
+      );
     else {
       const b = bombPayloads();
       const file =
-        c === 'next-packet-size-4gib' ? await channelWith('zlib', (v) => v.setUint32(20, 0xffffffff), b.zlib)
-        : c === 'pages-alloc-max' ? await channelWith('none', (v) => (v.setUint32(12, 0xffffffff), v.setUint32(16, 0xffffffff), v.setUint32(32, 0xffffffff)))
-        : c === 'zlib-bomb' ? await channelWith('zlib', () => undefined, b.zlib)
-        : await channelWith('zstd', () => undefined, b.zstd);
+        c === 'next-packet-size-4gib'
+          ? await channelWith('zlib', (v) => v.setUint32(20, 0xffffffff), b.zlib)
+          : c === 'pages-alloc-max'
+            ? await channelWith(
+                'none',
+                (v) => (v.setUint32(12, 0xffffffff), v.setUint32(16, 0xffffffff), v.setUint32(32, 0xffffffff)),
+              )
+            : c === 'zlib-bomb'
+              ? await channelWith('zlib', () => undefined, b.zlib)
+              : await channelWith('zstd', () => undefined, b.zstd);
       analysis = await analyzeCapture(await openCaptureFromSource(new MemoryByteSource(file)));
     }
-    const r = await replayCapture(analysis, { outDir: join(dir, 'out'), workers: false, receiver: { zstdImplementation: 'auto' } });
+    const r = await replayCapture(analysis, {
+      outDir: join(dir, 'out'),
+      workers: false,
+      receiver: { zstdImplementation: 'auto' },
+    });
     await analysis.capture.source.close();
-    return { codes: [...new Set(r.diagnostics.map((d) => d.code))], maxRssMiB: process.resourceUsage().maxRSS / 1024, streamBytes: analysis.capture.streams.map((s) => s.toDestination.length) };
+    return {
+      codes: [...new Set(r.diagnostics.map((d) => d.code))],
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      streamBytes: analysis.capture.streams.map((s) => s.toDestination.length),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

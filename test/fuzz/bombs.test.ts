@@ -19,11 +19,19 @@ const expected: Record<BombCase, string[]> = {
 
 for (const c of BOMB_CASES) {
   test(`hostile size ${c}: ends in diagnostics, peak RSS under ${BOMB_RSS_BOUND_MIB} MiB`, () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'bombRunner.ts'), c], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'bombRunner.ts'), c], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { codes: string[]; maxRssMiB: number; streamBytes: number[] };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      codes: string[];
+      maxRssMiB: number;
+      streamBytes: number[];
+    };
     for (const code of expected[c]) assert.ok(out.codes.includes(code), `${code} in ${out.codes.join(', ')}`);
     assert.ok(out.maxRssMiB < BOMB_RSS_BOUND_MIB, `peak RSS ${out.maxRssMiB.toFixed(0)} MiB`);
-    if (c === 'mfd-data-10gib') assert.ok(out.streamBytes[0] > 10 * 2 ** 30, 'the 10+ GiB stream is indexed, never read');
+    if (c === 'mfd-data-10gib')
+      assert.ok(out.streamBytes[0] > 10 * 2 ** 30, 'the 10+ GiB stream is indexed, never read');
   });
 }

@@ -29,9 +29,7 @@ interface Diag {
   location: { streamOffset?: number; fileOffset?: number };
 }
 
-async function sections(
-  name: string,
-): Promise<{
+async function sections(name: string): Promise<{
   code: number;
   j: {
     mainChannel: { rows: { kind: string }[]; complete: boolean; stoppedAt?: { streamOffset: number } };

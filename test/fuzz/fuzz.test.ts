@@ -9,7 +9,11 @@ import { mutate } from './mutators';
 import { inputSeed } from './rng';
 import { fuzz } from './fuzz';
 
-const opts = () => ({ timeoutMs: 10_000, workDir: mkdtempSync(join(tmpdir(), 'mfd-fuzz-test-')), maxRssGrowth: 256 << 20 });
+const opts = () => ({
+  timeoutMs: 10_000,
+  workDir: mkdtempSync(join(tmpdir(), 'mfd-fuzz-test-')),
+  maxRssGrowth: 256 << 20,
+});
 
 test('every corpus input (seeds, saved findings, regressions) ends in a result or diagnostics', async () => {
   const files = inputFiles(CORPUS_DIR);
@@ -36,7 +40,17 @@ test('CI-size fuzz, in process: 400 mutations of the real seeds, no findings', a
 
 test('npm run fuzz machinery: child workers, watchdog and figures', async () => {
   const findingsDir = mkdtempSync(join(tmpdir(), 'mfd-fuzz-findings-'));
-  const f = await fuzz({ runs: 200, seed: 7, jobs: 2, timeoutMs: 10_000, watchdogMs: 30_000, maxRssMiB: 512, findingsDir, coverage: false, log: () => undefined });
+  const f = await fuzz({
+    runs: 200,
+    seed: 7,
+    jobs: 2,
+    timeoutMs: 10_000,
+    watchdogMs: 30_000,
+    maxRssMiB: 512,
+    findingsDir,
+    coverage: false,
+    log: () => undefined,
+  });
   assert.equal(f.executions, 200);
   assert.deepEqual(f.findings, {});
   assert.deepEqual(readdirSync(findingsDir), []);
@@ -65,7 +79,17 @@ test('the watchdog catches an input stuck in a synchronous loop, saves it and go
   const findingsDir = mkdtempSync(join(tmpdir(), 'mfd-fuzz-hang-'));
   process.env.MFD_FUZZ_TEST_HANG_AT = '13';
   try {
-    const f = await fuzz({ runs: 30, seed: 5, jobs: 1, timeoutMs: 10_000, watchdogMs: 1500, maxRssMiB: 512, findingsDir, coverage: false, log: () => undefined });
+    const f = await fuzz({
+      runs: 30,
+      seed: 5,
+      jobs: 1,
+      timeoutMs: 10_000,
+      watchdogMs: 1500,
+      maxRssMiB: 512,
+      findingsDir,
+      coverage: false,
+      log: () => undefined,
+    });
     assert.deepEqual(f.findings, { hang: 1 });
     assert.equal(f.executions, 30);
     assert.equal(readdirSync(findingsDir).filter((n) => n.startsWith('hang-') && n.endsWith('.mfd')).length, 1);

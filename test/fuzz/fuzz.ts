@@ -26,7 +26,12 @@ export interface FuzzFigures {
   findingFiles: string[];
   peakRssMiB: number;
   rssBoundMiB: number;
-  coverage?: { lines: number; covered: number; total: number; decodePath: { lines: number; covered: number; total: number } };
+  coverage?: {
+    lines: number;
+    covered: number;
+    total: number;
+    decodePath: { lines: number; covered: number; total: number };
+  };
 }
 
 export interface FuzzOptions {
@@ -45,7 +50,16 @@ export interface FuzzOptions {
 
 async function bundleWorker(dir: string): Promise<string> {
   const outfile = join(dir, 'fuzzWorker.js');
-  await esbuild.build({ entryPoints: [join(FUZZ_DIR, 'fuzzWorker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'es2022', sourcemap: 'inline', outfile, logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [join(FUZZ_DIR, 'fuzzWorker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'es2022',
+    sourcemap: 'inline',
+    outfile,
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -67,7 +81,16 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFigures> {
   const deadline = o.maxSeconds ? Date.now() + o.maxSeconds * 1000 : undefined;
   // Replay writes small sparse images per input: tmpfs keeps that off the disk.
   const workRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/mfd-fuzz-') : join(tmp, 'work');
-  const figures: FuzzFigures = { executions: 0, seconds: 0, execPerSecond: 0, refused: 0, findings: {}, findingFiles: [], peakRssMiB: 0, rssBoundMiB: o.maxRssMiB };
+  const figures: FuzzFigures = {
+    executions: 0,
+    seconds: 0,
+    execPerSecond: 0,
+    refused: 0,
+    findings: {},
+    findingFiles: [],
+    peakRssMiB: 0,
+    rssBoundMiB: o.maxRssMiB,
+  };
   const started = Date.now();
   const add = (kind: string, file: string) => {
     figures.findings[kind] = (figures.findings[kind] ?? 0) + 1;
@@ -86,10 +109,25 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFigures> {
     while (next < end) {
       const heartbeat = join(tmp, `heartbeat-${job}`);
       rmSync(heartbeat, { force: true });
-      const args: WorkerArgs = { start: next, end, runSeed: o.seed, heartbeat, workDir: join(workRoot, `job${job}`), findingsDir: o.findingsDir, timeoutMs: o.timeoutMs, maxRssGrowth: (o.maxRssMiB / 2) * 2 ** 20, maxRss: o.maxRssMiB * 2 ** 20, deadline };
+      const args: WorkerArgs = {
+        start: next,
+        end,
+        runSeed: o.seed,
+        heartbeat,
+        workDir: join(workRoot, `job${job}`),
+        findingsDir: o.findingsDir,
+        timeoutMs: o.timeoutMs,
+        maxRssGrowth: (o.maxRssMiB / 2) * 2 ** 20,
+        maxRss: o.maxRssMiB * 2 ** 20,
+        deadline,
+      };
       const env: NodeJS.ProcessEnv = { ...process.env, MFD_FUZZ_ARGS: JSON.stringify(args), MFD_FUZZ_DIR: FUZZ_DIR };
       if (o.coverage) env.NODE_V8_COVERAGE = covDir;
-      const child = fork(worker, [], { env, execArgv: [`--max-old-space-size=${o.maxRssMiB}`, ...(o.coverage ? ['--import', 'tsx'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(worker, [], {
+        env,
+        execArgv: [`--max-old-space-size=${o.maxRssMiB}`, ...(o.coverage ? ['--import', 'tsx'] : [])],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       let doneInChild = 0;
       let finished = false;
       let lastBeat = -1;
@@ -110,7 +148,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFigures> {
           if (Date.now() - lastLog > 10_000) {
             lastLog = Date.now();
             const s = (Date.now() - started) / 1000;
-            log(`… ${figures.executions} executions, ${(figures.executions / s).toFixed(0)}/s, findings ${JSON.stringify(figures.findings)}`);
+            log(
+              `… ${figures.executions} executions, ${(figures.executions / s).toFixed(0)}/s, findings ${JSON.stringify(figures.findings)}`,
+            );
           }
         }
       });
@@ -133,7 +173,17 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFigures> {
       const kind = memoryAt >= 0 ? 'memory' : code === null ? 'hang' : 'crash';
       figures.executions += Math.max(0, at - next + 1 - doneInChild);
       const input = await regenerate(at);
-      const file = saveFinding(o.findingsDir, kind, input.bytes, input.description, kind === 'hang' ? `no progress for ${o.watchdogMs} ms (killed by the watchdog)` : kind === 'memory' ? `RSS over ${o.maxRssMiB} MiB` : `worker exited with code ${code}`);
+      const file = saveFinding(
+        o.findingsDir,
+        kind,
+        input.bytes,
+        input.description,
+        kind === 'hang'
+          ? `no progress for ${o.watchdogMs} ms (killed by the watchdog)`
+          : kind === 'memory'
+            ? `RSS over ${o.maxRssMiB} MiB`
+            : `worker exited with code ${code}`,
+      );
       add(kind, file);
       log(`finding (${kind}) at input ${at}: ${input.description}`);
       next = at + 1;
@@ -154,10 +204,35 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFigures> {
 function coverageSummary(covDir: string, tmp: string): FuzzFigures['coverage'] {
   const reportDir = join(tmp, 'report');
   const c8 = join(ROOT, 'node_modules', 'c8', 'bin', 'c8.js');
-  const r = spawnSync(process.execPath, [c8, 'report', '--temp-directory', covDir, '--reports-dir', reportDir, '--reporter', 'json-summary', '--reporter', 'text', '--all', '--src', 'extension/core', '--include', 'extension/core/**', '--exclude', '**/*.test.ts'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      c8,
+      'report',
+      '--temp-directory',
+      covDir,
+      '--reports-dir',
+      reportDir,
+      '--reporter',
+      'json-summary',
+      '--reporter',
+      'text',
+      '--all',
+      '--src',
+      'extension/core',
+      '--include',
+      'extension/core/**',
+      '--exclude',
+      '**/*.test.ts',
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`c8 report failed: ${r.stderr}`);
   if (process.env.MFD_FUZZ_COVERAGE_TEXT) console.log(r.stdout);
-  const summary = JSON.parse(readFileSync(join(reportDir, 'coverage-summary.json'), 'utf8')) as Record<string, { lines: { pct: number; covered: number; total: number } }>;
+  const summary = JSON.parse(readFileSync(join(reportDir, 'coverage-summary.json'), 'utf8')) as Record<
+    string,
+    { lines: { pct: number; covered: number; total: number } }
+  >;
   const total = summary.total.lines;
   // The decode path: what a capture's bytes reach. Recording, sending and the editor's filter language are not.
   const offPath = /extension\/core\/(record|send|filter)\/|decodeWorker\.ts/;
@@ -168,7 +243,12 @@ function coverageSummary(covDir: string, tmp: string): FuzzFigures['coverage'] {
     covered += v.lines.covered;
     all += v.lines.total;
   }
-  return { lines: total.pct, covered: total.covered, total: total.total, decodePath: { lines: (100 * covered) / Math.max(1, all), covered, total: all } };
+  return {
+    lines: total.pct,
+    covered: total.covered,
+    total: total.total,
+    decodePath: { lines: (100 * covered) / Math.max(1, all), covered, total: all },
+  };
 }
 
 function printFigures(f: FuzzFigures): void {
@@ -180,9 +260,13 @@ function printFigures(f: FuzzFigures): void {
   for (const file of f.findingFiles) console.log(`  saved ${file}`);
   console.log(`peak RSS:        ${f.peakRssMiB.toFixed(0)} MiB per worker (bound ${f.rssBoundMiB} MiB)`);
   if (f.coverage) {
-    console.log(`line coverage:   ${f.coverage.lines.toFixed(2)}% of extension/core (${f.coverage.covered}/${f.coverage.total} lines)`);
+    console.log(
+      `line coverage:   ${f.coverage.lines.toFixed(2)}% of extension/core (${f.coverage.covered}/${f.coverage.total} lines)`,
+    );
     const d = f.coverage.decodePath;
-    console.log(`                 ${d.lines.toFixed(2)}% of its decode path (${d.covered}/${d.total} lines; record/, send/, filter/ excluded)`);
+    console.log(
+      `                 ${d.lines.toFixed(2)}% of its decode path (${d.covered}/${d.total} lines; record/, send/, filter/ excluded)`,
+    );
   }
 }
 

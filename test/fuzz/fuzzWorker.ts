@@ -48,7 +48,11 @@ async function main(): Promise<void> {
     if (i === hangAt) for (;;);
     const seed = seeds[i % seeds.length];
     const input = mutate(seed, inputSeed(a.runSeed, i));
-    const r = await checkInput(input.bytes, { timeoutMs: a.timeoutMs, workDir: a.workDir, maxRssGrowth: a.maxRssGrowth });
+    const r = await checkInput(input.bytes, {
+      timeoutMs: a.timeoutMs,
+      workDir: a.workDir,
+      maxRssGrowth: a.maxRssGrowth,
+    });
     done++;
     if (r.outcome === 'refused') refused++;
     diagnostics += r.diagnostics;

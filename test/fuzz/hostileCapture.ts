@@ -6,7 +6,13 @@ import { MfdBuilder } from '../../extension/core/capture/mfdWriter';
 import { MainStreamEncoder } from '../support/mainchannel/mainStreamEncoder';
 import { MultifdChannelEncoder, page } from '../support/multifdEncoder';
 
-export const HOSTILE_RAMBLOCKS = ['../../x', '/etc/passwd', '<img src=x onerror=alert(1)>', 'ctl\u0001\u001b[31m\r\n', '..'];
+export const HOSTILE_RAMBLOCKS = [
+  '../../x',
+  '/etc/passwd',
+  '<img src=x onerror=alert(1)>',
+  'ctl\u0001\u001b[31m\r\n',
+  '..',
+];
 export const HOSTILE_IDSTRS = ['../../../tmp/escape', '<script>alert(1)</script>', '/abs/path', 'nul\u0000after'];
 export const HOSTILE_TEXT = '<img src=x onerror="document.title=\'pwned\'"><script>alert(1)</script>&amp;\u202e\u0000';
 
@@ -22,12 +28,24 @@ export async function hostileCapture(): Promise<Uint8Array> {
   let num = 0;
   ch.sync(num++);
   for (const [i, b] of blocks.entries()) {
-    await ch.packet({ ramblock: b.name, normal: [{ offset: PS * (i % PAGES), data: page(PS, i + 1) }], zero: [PS * ((i + 1) % PAGES)], packetNum: num++ });
+    await ch.packet({
+      ramblock: b.name,
+      normal: [{ offset: PS * (i % PAGES), data: page(PS, i + 1) }],
+      zero: [PS * ((i + 1) % PAGES)],
+      packetNum: num++,
+    });
   }
-  for (const [i, id] of HOSTILE_IDSTRS.entries()) ch.deviceState(id, i, new TextEncoder().encode(`${HOSTILE_TEXT} blob ${i}`));
+  for (const [i, id] of HOSTILE_IDSTRS.entries())
+    ch.deviceState(id, i, new TextEncoder().encode(`${HOSTILE_TEXT} blob ${i}`));
   ch.sync(num++);
   return new MfdBuilder()
-    .meta({ tool: HOSTILE_TEXT, source: HOSTILE_TEXT, destination: '../../etc', pageSize: PS, parameters: { 'multifd-channels': 1, 'multifd-compression': 'none', note: HOSTILE_TEXT } })
+    .meta({
+      tool: HOSTILE_TEXT,
+      source: HOSTILE_TEXT,
+      destination: '../../etc',
+      pageSize: PS,
+      parameters: { 'multifd-channels': 1, 'multifd-compression': 'none', note: HOSTILE_TEXT },
+    })
     .open(0, { client: HOSTILE_TEXT, server: '127.0.0.1:1', label: HOSTILE_TEXT })
     .open(1, { client: '127.0.0.1:2', server: '127.0.0.1:1', label: '../../label' })
     .data(0, main.bytes())

@@ -12,7 +12,16 @@ const PS = 4096;
  */
 export async function sparseZeroPagesCapture(pages = 65_536, blockBytes = 15 * 2 ** 40): Promise<Uint8Array> {
   const main = new MainStreamEncoder().header().configuration({ machineType: 'pc' });
-  main.sectionStart(2, 'ram').memSize([{ name: 'pc.ram', usedLength: blockBytes }]).flush().eos().footer(2).sectionEnd(2).eos().footer(2).eof();
+  main
+    .sectionStart(2, 'ram')
+    .memSize([{ name: 'pc.ram', usedLength: blockBytes }])
+    .flush()
+    .eos()
+    .footer(2)
+    .sectionEnd(2)
+    .eos()
+    .footer(2)
+    .eof();
   const ch = new MultifdChannelEncoder({ version: '10.0', pageSize: PS, channelId: 0 });
   ch.sync(0);
   const stride = Math.floor(blockBytes / pages / PS) * PS;
@@ -23,7 +32,11 @@ export async function sparseZeroPagesCapture(pages = 65_536, blockBytes = 15 * 2
     await ch.packet({ ramblock: 'pc.ram', zero, packetNum: num++ });
   }
   ch.sync(num);
-  return new MfdBuilder().meta({ pageSize: PS, parameters: { 'zero-page-detection': 'multifd' } }).data(0, main.bytes()).data(1, ch.bytes()).build();
+  return new MfdBuilder()
+    .meta({ pageSize: PS, parameters: { 'zero-page-detection': 'multifd' } })
+    .data(0, main.bytes())
+    .data(1, ch.bytes())
+    .build();
 }
 
 /** No main channel and `names` distinct ramblock names, one zero page each (64 KiB pages keep packets small). */

@@ -46,7 +46,7 @@ export function zstdRleBomb(blocks: number): Uint8Array {
   withWindow.set(out.subarray(0, 5), 0);
   withWindow[5] = 13 << 3;
   for (let i = 0; i < blocks; i++) {
-    const h = (128 * 1024) << 3 | (1 << 1); // Block_Size << 3 | Block_Type RLE << 1 | Last_Block 0
+    const h = ((128 * 1024) << 3) | (1 << 1); // Block_Size << 3 | Block_Type RLE << 1 | Last_Block 0
     withWindow.set([h & 0xff, (h >>> 8) & 0xff, (h >>> 16) & 0xff, 0x00], 6 + 4 * i);
   }
   return withWindow.subarray(0, 6 + 4 * blocks);
@@ -123,7 +123,16 @@ const STREAM_MUTATORS: Record<string, StreamMutator> = {
     const t = ramPacket(w);
     if (!t) return;
     const r = w.rng.int(5);
-    const v = r === 0 ? 1 << w.rng.int(32) : r === 1 ? w.rng.u32() : r === 2 ? (w.rng.pick([0, 1, 2, 4, 8, 16, 3, 31]) << 1) | w.rng.int(2) : r === 3 ? 0x40 | w.rng.int(0x40) : 0xffffffff;
+    const v =
+      r === 0
+        ? 1 << w.rng.int(32)
+        : r === 1
+          ? w.rng.u32()
+          : r === 2
+            ? (w.rng.pick([0, 1, 2, 4, 8, 16, 3, 31]) << 1) | w.rng.int(2)
+            : r === 3
+              ? 0x40 | w.rng.int(0x40)
+              : 0xffffffff;
     be32(t.s.bytes, t.p.header + 8, v);
     w.log.push(`flags=0x${(v >>> 0).toString(16)}@s${t.s.id}+${t.p.header}`);
   },
@@ -143,7 +152,19 @@ const STREAM_MUTATORS: Record<string, StreamMutator> = {
     const count = Math.max(1, Math.min(t.p.normalPages || 4, 16));
     for (let k = 0; k < 1 + w.rng.int(3); k++) {
       const i = w.rng.chance(0.7) ? w.rng.int(count) : w.rng.int(pageCount(w.m.pageSize));
-      const v = w.rng.pick([used, used - ps, used + ps, used - ps + 1n, 1n, ps / 2n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 53n, 2n ** 32n, BigInt(w.rng.u32())]);
+      const v = w.rng.pick([
+        used,
+        used - ps,
+        used + ps,
+        used - ps + 1n,
+        1n,
+        ps / 2n,
+        2n ** 63n,
+        2n ** 64n - 1n,
+        2n ** 53n,
+        2n ** 32n,
+        BigInt(w.rng.u32()),
+      ]);
       be64(t.s.bytes, t.p.header + 320 + 8 * i, v);
       w.log.push(`offset[${i}]=${v}`);
     }
@@ -190,7 +211,12 @@ const STREAM_MUTATORS: Record<string, StreamMutator> = {
     const header = s.bytes.slice(p.header, p.header + p.headerLength);
     be32(header, 20, payload.length);
     if (w.rng.chance(0.3)) be32(header, 16, w.rng.pick([1, pageCount(w.m.pageSize), 2 ** 32 - 1]));
-    s.bytes = concat(s.bytes.subarray(0, p.header), header, payload, s.bytes.subarray(p.header + p.headerLength + p.payloadLength));
+    s.bytes = concat(
+      s.bytes.subarray(0, p.header),
+      header,
+      payload,
+      s.bytes.subarray(p.header + p.headerLength + p.payloadLength),
+    );
     s.packets = [];
     w.log.push(`bomb (${s.method}) s${s.id}+${p.header}`);
   },
@@ -256,7 +282,19 @@ const STREAM_MUTATORS: Record<string, StreamMutator> = {
     const enc = new TextEncoder().encode(b.name);
     for (let i = 1; i + enc.length + 8 <= s.bytes.length; i++) {
       if (s.bytes[i - 1] !== enc.length || !enc.every((x, k) => s.bytes[i + k] === x)) continue;
-      const v = w.rng.pick([0n, 1n, 4095n, 2n ** 32n, 2n ** 40n, 2n ** 50n, 2n ** 53n + 1n, 2n ** 62n, 2n ** 64n - 1n, BigInt(b.usedLength) * 2n, BigInt(b.usedLength) + 1n]);
+      const v = w.rng.pick([
+        0n,
+        1n,
+        4095n,
+        2n ** 32n,
+        2n ** 40n,
+        2n ** 50n,
+        2n ** 53n + 1n,
+        2n ** 62n,
+        2n ** 64n - 1n,
+        BigInt(b.usedLength) * 2n,
+        BigInt(b.usedLength) + 1n,
+      ]);
       be64(s.bytes, i + enc.length, v);
       w.log.push(`MEM_SIZE ${b.name}=${v}`);
       return;
@@ -271,7 +309,10 @@ const STREAM_MUTATORS: Record<string, StreamMutator> = {
     w.log.push(`cut s${s.id} at ${cut}`);
   },
   meta(w) {
-    const m = { ...w.m.meta, parameters: { ...((w.m.meta.parameters as Record<string, unknown>) ?? {}) } } as Record<string, unknown>;
+    const m = { ...w.m.meta, parameters: { ...((w.m.meta.parameters as Record<string, unknown>) ?? {}) } } as Record<
+      string,
+      unknown
+    >;
     const p = m.parameters as Record<string, unknown>;
     const r = w.rng.int(4);
     if (r === 0) m.pageSize = w.rng.pick([0, -1, 3, 512, 1 << 16, 1 << 20, 2 ** 31, 'x', null, 1.5]);
@@ -318,7 +359,8 @@ const FILE_MUTATORS: Record<string, FileMutator> = {
     for (let k = 0; k < n; k++) {
       const at = rng.int(out.length);
       const w = rng.pick([1, 2, 4, 8]);
-      for (let i = 0; i < w && at + i < out.length; i++) out[at + i] = rng.chance(0.5) ? rng.pick([0, 0xff, 0x7f, 0x80]) : rng.int(256);
+      for (let i = 0; i < w && at + i < out.length; i++)
+        out[at + i] = rng.chance(0.5) ? rng.pick([0, 0xff, 0x7f, 0x80]) : rng.int(256);
     }
     log.push(`byte overwrites ×${n}`);
     return out;
@@ -331,7 +373,10 @@ const FILE_MUTATORS: Record<string, FileMutator> = {
     const order = rs.map((_, k) => k);
     [order[i], order[j]] = [order[j], order[i]];
     log.push(`swap records ${i} ${j}`);
-    return concat(f.subarray(0, MFD_FILE_HEADER_LENGTH), ...order.map((k) => f.subarray(rs[k].at, rs[k].at + rs[k].len)));
+    return concat(
+      f.subarray(0, MFD_FILE_HEADER_LENGTH),
+      ...order.map((k) => f.subarray(rs[k].at, rs[k].at + rs[k].len)),
+    );
   },
   duplicateRecord(f, rng, log) {
     const rs = records(f);
@@ -375,7 +420,12 @@ export const MUTATOR_NAMES = [...Object.keys(STREAM_MUTATORS), ...Object.keys(FI
 /** One fuzzing input: 1–3 stacked mutations of a seed, fully determined by `seed`. */
 export function mutate(m: SeedModel, seed: number): { bytes: Uint8Array; description: string } {
   const rng = new Rng(seed);
-  const w: Work = { rng, m, streams: m.streams.map((s) => ({ ...s, bytes: s.bytes.slice(), packets: s.packets.slice() })), log: [] };
+  const w: Work = {
+    rng,
+    m,
+    streams: m.streams.map((s) => ({ ...s, bytes: s.bytes.slice(), packets: s.packets.slice() })),
+    log: [],
+  };
   const streamOps = Object.keys(STREAM_MUTATORS);
   const fileOps = Object.keys(FILE_MUTATORS);
   const n = 1 + rng.int(3);
@@ -388,7 +438,9 @@ export function mutate(m: SeedModel, seed: number): { bytes: Uint8Array; descrip
     else if (r < 9) fileSteps.push(rng.pick(fileOps));
     else split = true;
   }
-  const splitter = split ? (len: number) => Array.from({ length: 1 + rng.int(6) }, () => rng.int(Math.max(1, len))) : undefined;
+  const splitter = split
+    ? (len: number) => Array.from({ length: 1 + rng.int(6) }, () => rng.int(Math.max(1, len)))
+    : undefined;
   if (split) w.log.push('split DATA records');
   let bytes = encodeModel({ meta: w.m.meta, notes: w.m.notes, streams: w.streams }, splitter);
   for (const op of fileSteps) bytes = FILE_MUTATORS[op](bytes, rng, w.log);

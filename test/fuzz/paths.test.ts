@@ -36,7 +36,8 @@ test('replay and device-state extraction of hostile names write only inside the 
     if (f === capture) continue;
     const rel = relative(out, f);
     assert.ok(!rel.startsWith('..') && !rel.startsWith(sep), `${f} is outside ${out}`);
-    for (const part of rel.split(sep)) assert.match(part, /^[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$/, `unsafe name ${JSON.stringify(part)}`);
+    for (const part of rel.split(sep))
+      assert.match(part, /^[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$/, `unsafe name ${JSON.stringify(part)}`);
   }
   assert.equal(new Set(r.blocks.map((b) => b.file)).size, r.blocks.length, 'distinct names keep distinct files');
   assert.deepEqual(readFileSync(capture), before, 'the capture is never written');
@@ -56,7 +57,12 @@ test('existing outputs are not overwritten without force; --force replaces them'
   await a.capture.source.close();
   // The CLI says how to proceed, with exit 2, and leaves the file alone.
   writeFileSync(victim, 'precious');
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'extension/cli/mfd.ts'), 'replay', capture, '--out', out, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const cli = (args: string[]) =>
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'extension/cli/mfd.ts'), 'replay', capture, '--out', out, ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
   const refused = cli([]);
   assert.equal(refused.status, 2, refused.stderr);
   assert.match(refused.stderr, /--force/);
@@ -67,7 +73,19 @@ test('existing outputs are not overwritten without force; --force replaces them'
 });
 
 test('every hostile name maps to one safe component, distinct names stay distinct, and none escapes', () => {
-  const names = [...HOSTILE_NAMES, ...HOSTILE_RAMBLOCKS, ...HOSTILE_IDSTRS, 'C:\\Windows\\x', '\u0000', '\u202e.ram', 'a'.repeat(4096), '.hidden', '~', '$HOME', '*?|<>:"'];
+  const names = [
+    ...HOSTILE_NAMES,
+    ...HOSTILE_RAMBLOCKS,
+    ...HOSTILE_IDSTRS,
+    'C:\\Windows\\x',
+    '\u0000',
+    '\u202e.ram',
+    'a'.repeat(4096),
+    '.hidden',
+    '~',
+    '$HOME',
+    '*?|<>:"',
+  ];
   const m = uniqueNames(names, '.ram');
   assert.equal(new Set(m.values()).size, new Set(names).size);
   for (const n of names) {

@@ -9,7 +9,9 @@ import { runMigration, removeWorkDir, type Compression } from '../qemu/migration
 import { qemuAvailable, type QemuVersion } from '../qemu/qemuBinaries';
 import { trimCapture } from './trimCapture';
 
-const { values } = parseArgs({ options: { packets: { type: 'string' }, 'main-bytes': { type: 'string' }, 'multifd-bytes': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { packets: { type: 'string' }, 'main-bytes': { type: 'string' }, 'multifd-bytes': { type: 'string' } },
+});
 const packets = Number(values.packets ?? 6);
 const mainBytes = Number(values['main-bytes'] ?? 16 * 1024);
 const multifdBytes = Number(values['multifd-bytes'] ?? 12 * 1024);
@@ -18,7 +20,8 @@ const out = join(__dirname, 'corpus', 'seeds');
 async function main(): Promise<void> {
   await fsp.mkdir(out, { recursive: true });
   const configs: { qemu: QemuVersion; compression: Compression }[] = [];
-  for (const qemu of ['10.0', '7.2'] as const) for (const compression of ['none', 'zlib', 'zstd'] as const) configs.push({ qemu, compression });
+  for (const qemu of ['10.0', '7.2'] as const)
+    for (const compression of ['none', 'zlib', 'zstd'] as const) configs.push({ qemu, compression });
   for (const c of configs) {
     if (!qemuAvailable(c.qemu)) {
       console.log(`skip ${c.qemu}: QEMU not installed`);
@@ -26,8 +29,18 @@ async function main(): Promise<void> {
     }
     const dir = mkdtempSync(join(tmpdir(), 'mfd-seed-'));
     const capture = join(dir, 'c.mfd');
-    const r = await runMigration({ qemu: c.qemu, channels: 2, compression: c.compression, ramMiB: 4, live: false, nonZeroFraction: 0.05, out: capture, workDir: join(dir, 'vm') });
-    if (r.status !== 'completed') throw new Error(`${c.qemu} ${c.compression}: migration ${r.status}: ${r.error ?? ''}`);
+    const r = await runMigration({
+      qemu: c.qemu,
+      channels: 2,
+      compression: c.compression,
+      ramMiB: 4,
+      live: false,
+      nonZeroFraction: 0.05,
+      out: capture,
+      workDir: join(dir, 'vm'),
+    });
+    if (r.status !== 'completed')
+      throw new Error(`${c.qemu} ${c.compression}: migration ${r.status}: ${r.error ?? ''}`);
     const seed = await trimCapture(readFileSync(capture), { packets, mainBytes, multifdBytes });
     const name = `real-${c.qemu}-${c.compression}.mfd`;
     await fsp.writeFile(join(out, name), seed);

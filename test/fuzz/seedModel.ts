@@ -44,16 +44,41 @@ export async function modelSeed(name: string, file: Uint8Array): Promise<SeedMod
     if (s.multifd) {
       const t = s.multifd.packets;
       for (let i = 0; i < t.length; i++) {
-        packets.push({ header: t.headerOffset.get(i), headerLength: t.headerLength.get(i), payloadLength: t.payloadLength.get(i), kind: t.isDeviceState(i) ? 'device-state' : 'ram', normalPages: t.normalPages.get(i) });
+        packets.push({
+          header: t.headerOffset.get(i),
+          headerLength: t.headerLength.get(i),
+          payloadLength: t.payloadLength.get(i),
+          kind: t.isDeviceState(i) ? 'device-state' : 'ram',
+          normalPages: t.normalPages.get(i),
+        });
       }
     }
-    streams.push({ id: s.id, kind: s.kind === 'main' ? 'main' : s.kind === 'multifd' ? 'multifd' : 'other', open: s.stream.open, closeReason: s.stream.closeReason, bytes, returnPath, packets, method: s.multifd?.method });
+    streams.push({
+      id: s.id,
+      kind: s.kind === 'main' ? 'main' : s.kind === 'multifd' ? 'multifd' : 'other',
+      open: s.stream.open,
+      closeReason: s.stream.closeReason,
+      bytes,
+      returnPath,
+      packets,
+      method: s.multifd?.method,
+    });
   }
-  return { name, meta: a.capture.meta, notes: a.capture.notes.map((n) => n.text), pageSize: a.pageSize, ramblocks: a.ramblocks.map((b) => ({ name: b.name, usedLength: b.usedLength })), streams };
+  return {
+    name,
+    meta: a.capture.meta,
+    notes: a.capture.notes.map((n) => n.text),
+    pageSize: a.pageSize,
+    ramblocks: a.ramblocks.map((b) => ({ name: b.name, usedLength: b.usedLength })),
+    streams,
+  };
 }
 
 /** Encodes a (mutated) model back into a `.mfd`: META, then per stream OPEN, DATA (optionally split), CLOSE. */
-export function encodeModel(m: Pick<SeedModel, 'meta' | 'notes' | 'streams'>, split?: (len: number) => number[]): Uint8Array {
+export function encodeModel(
+  m: Pick<SeedModel, 'meta' | 'notes' | 'streams'>,
+  split?: (len: number) => number[],
+): Uint8Array {
   const b = new MfdBuilder().meta(m.meta);
   for (const s of m.streams) if (s.open) b.open(s.id, s.open);
   for (const s of m.streams) {

@@ -29,7 +29,11 @@ export async function trimCapture(file: Uint8Array, o: TrimOptions): Promise<Uin
     const head = await s.toDestination.read(0, 4);
     let keep = Math.min(s.toDestination.length, o.mainBytes);
     if (head[0] === 0x11 && head[1] === 0x22) {
-      const idx = await indexMultifdStream(s.toDestination, s.id, { pageSize: ps, names: new StringTable(), sink: new DiagnosticSink() });
+      const idx = await indexMultifdStream(s.toDestination, s.id, {
+        pageSize: ps,
+        names: new StringTable(),
+        sink: new DiagnosticSink(),
+      });
       let n = Math.min(o.packets, idx.packets.length);
       const end = (i: number) => (i < idx.packets.length ? idx.packets.headerOffset.get(i) : s.toDestination.length);
       while (n > 1 && o.multifdBytes !== undefined && end(n) > o.multifdBytes) n--;

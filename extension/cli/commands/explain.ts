@@ -11,14 +11,19 @@ export const explainCommand: CliCommand = {
   summary: "map a destination QEMU's error message to the place in the capture where that check fires",
   async run(argv, io) {
     const text = argv[0];
-    if (text === undefined || text.startsWith('--')) throw new UsageError('the destination\'s error text comes first, quoted');
+    if (text === undefined || text.startsWith('--'))
+      throw new UsageError("the destination's error text comes first, quoted");
     const { values, positionals } = parseCaptureArgs(argv.slice(1), { json: { type: 'boolean' } });
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     try {
       const e = explainDestinationError(text, analysis);
       if (values.json) io.out(JSON.stringify(e) + '\n');
       else {
-        const lines = [e.error ? `${e.error.id} (${e.error.source})` : 'unrecognised message', e.summary, ...e.at.slice(0, 20).map((d) => '  ' + formatDiagnostic(d))];
+        const lines = [
+          e.error ? `${e.error.id} (${e.error.source})` : 'unrecognised message',
+          e.summary,
+          ...e.at.slice(0, 20).map((d) => '  ' + formatDiagnostic(d)),
+        ];
         if (e.at.length > 20) lines.push(`  … ${e.at.length - 20} more (--json lists them all)`);
         io.out(terminalLines(lines));
       }

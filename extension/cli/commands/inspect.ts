@@ -23,14 +23,29 @@ export const inspectCommand: CliCommand = {
 };
 
 /** Parses `<capture> [--page-size N] [--port P] [--migration N] [--offset N]` plus a command's own options. */
-export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>>(argv: string[], own: T) {
+export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>>(
+  argv: string[],
+  own: T,
+) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...own, 'page-size': { type: 'string' }, port: { type: 'string' }, migration: { type: 'string' }, offset: { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...own,
+        'page-size': { type: 'string' },
+        port: { type: 'string' },
+        migration: { type: 'string' },
+        offset: { type: 'string' },
+      },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'one capture file expected' : 'no capture file given');
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(parsed.positionals.length ? 'one capture file expected' : 'no capture file given');
   const ps = (parsed.values as Record<string, unknown>)['page-size'] as string | undefined;
   const pageSize = ps === undefined ? undefined : parseNumber(ps, '--page-size');
   const problem = pageSize === undefined ? undefined : pageSizeProblem(pageSize);
@@ -40,15 +55,25 @@ export function parseCaptureArgs<T extends Record<string, { type: 'boolean' | 's
   const port = raw.port === undefined ? undefined : parseNumber(raw.port as string, '--port');
   const migration = raw.migration === undefined ? undefined : parseNumber(raw.migration as string, '--migration');
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--port ${port}: not a TCP port`);
-  if (migration !== undefined && migration < 1) throw new UsageError(`--migration ${migration}: migrations count from 1`);
+  if (migration !== undefined && migration < 1)
+    throw new UsageError(`--migration ${migration}: migrations count from 1`);
   // file:path,offset=N: the QEMU stream starts N bytes into the file.
   const offset = raw.offset === undefined ? undefined : parseNumber(raw.offset as string, '--offset');
-  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new UsageError(`--offset ${offset}: a byte offset (0 or more) is expected`);
+  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0))
+    throw new UsageError(`--offset ${offset}: a byte offset (0 or more) is expected`);
   const open: OpenOptions | undefined =
     port !== undefined || migration !== undefined || offset !== undefined
-      ? { ...(port !== undefined || migration !== undefined ? { pcap: { port, migration } } : {}), ...(offset !== undefined ? { file: { offset } } : {}) }
+      ? {
+          ...(port !== undefined || migration !== undefined ? { pcap: { port, migration } } : {}),
+          ...(offset !== undefined ? { file: { offset } } : {}),
+        }
       : undefined;
-  return { values: { ...raw, pageSize, open } as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string } & { pageSize?: number; open?: OpenOptions }, positionals: parsed.positionals };
+  return {
+    values: { ...raw, pageSize, open } as {
+      [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string;
+    } & { pageSize?: number; open?: OpenOptions },
+    positionals: parsed.positionals,
+  };
 }
 
 function size(n: number): string {
@@ -62,8 +87,11 @@ export function renderReport(r: CaptureReport): string {
   const lines: string[] = [];
   lines.push(`${r.file}: ${r.formatDescription}`);
   lines.push(...inputLines(r.input));
-  lines.push(`page size ${r.pageSize} (from ${r.pageSizeSource}); ${r.channels} multifd channel(s); compression ${r.compression ?? 'n/a'}; QEMU ${r.qemuVersionHint ?? 'version not inferred'}`);
-  if (r.meta.source || r.meta.destination) lines.push(`recorded: source ${String(r.meta.source ?? '?')}, destination ${String(r.meta.destination ?? '?')}`);
+  lines.push(
+    `page size ${r.pageSize} (from ${r.pageSizeSource}); ${r.channels} multifd channel(s); compression ${r.compression ?? 'n/a'}; QEMU ${r.qemuVersionHint ?? 'version not inferred'}`,
+  );
+  if (r.meta.source || r.meta.destination)
+    lines.push(`recorded: source ${String(r.meta.source ?? '?')}, destination ${String(r.meta.destination ?? '?')}`);
   lines.push('');
   lines.push('stream  kind     channel  bytes        packets  sync  normal    zero      compression  ramblocks');
   for (const s of r.streams) {
@@ -74,7 +102,7 @@ export function renderReport(r: CaptureReport): string {
         String(s.channel ?? '-').padEnd(8),
         size(s.bytes).padEnd(12),
         String(s.packets).padEnd(8),
-        String(s.kind === 'main' ? s.main?.syncMarkers ?? 0 : s.syncPackets).padEnd(5),
+        String(s.kind === 'main' ? (s.main?.syncMarkers ?? 0) : s.syncPackets).padEnd(5),
         String(s.normalPages).padEnd(9),
         String(s.zeroPages).padEnd(9),
         String(s.compression ?? '-').padEnd(12),
@@ -83,9 +111,12 @@ export function renderReport(r: CaptureReport): string {
     );
     if (s.main) {
       const m = s.main;
-      lines.push(`        main channel: ${m.records} RAM records (${m.pageRecords} PAGE, ${m.zeroRecords} ZERO), ${m.eos} EOS, ${m.multifdFlush} MULTIFD_FLUSH; sync on ${m.syncMode}${m.machineType ? `; machine ${m.machineType}` : ''}${m.stoppedAt ? `; stopped at stream offset ${m.stoppedAt.streamOffset}: ${m.stoppedAt.reason}` : ''}`);
+      lines.push(
+        `        main channel: ${m.records} RAM records (${m.pageRecords} PAGE, ${m.zeroRecords} ZERO), ${m.eos} EOS, ${m.multifdFlush} MULTIFD_FLUSH; sync on ${m.syncMode}${m.machineType ? `; machine ${m.machineType}` : ''}${m.stoppedAt ? `; stopped at stream offset ${m.stoppedAt.streamOffset}: ${m.stoppedAt.reason}` : ''}`,
+      );
     }
-    if (s.uuid) lines.push(`        uuid ${s.uuid}${s.complete ? '' : `; decoded ${s.decodedBytes} of ${s.bytes} bytes`}`);
+    if (s.uuid)
+      lines.push(`        uuid ${s.uuid}${s.complete ? '' : `; decoded ${s.decodedBytes} of ${s.bytes} bytes`}`);
   }
   if (r.ramblocks.length) {
     lines.push('');

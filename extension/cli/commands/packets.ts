@@ -10,12 +10,19 @@ export const packetsCommand: CliCommand = {
   usage: 'mfd packets <capture> [--stream N] [--offsets] [--json] [--page-size N]',
   summary: 'list multifd packets, one per line (JSON lines with --json)',
   async run(argv, io) {
-    const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' }, stream: { type: 'string' }, offsets: { type: 'boolean' } });
+    const { values, positionals } = parseCaptureArgs(argv, {
+      json: { type: 'boolean' },
+      stream: { type: 'string' },
+      offsets: { type: 'boolean' },
+    });
     const only = values.stream === undefined ? undefined : parseNumber(values.stream, '--stream');
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
     try {
       const chosen = analysis.multifd.filter((m) => only === undefined || m.streamId === only);
-      if (only !== undefined && !analysis.streams.some((s) => s.id === only)) throw new UsageError(`--stream ${only}: the capture has streams ${analysis.streams.map((s) => s.id).join(', ')}`);
+      if (only !== undefined && !analysis.streams.some((s) => s.id === only))
+        throw new UsageError(
+          `--stream ${only}: the capture has streams ${analysis.streams.map((s) => s.id).join(', ')}`,
+        );
       for (const m of chosen) {
         const stream = sourceBytes(analysis, m.streamId);
         const channel = m.handshake?.channelId ?? null;
@@ -47,9 +54,13 @@ export const packetsCommand: CliCommand = {
               }),
             );
           } else {
-            const what = p.kind === 'device-state' ? `device-state ${JSON.stringify(p.ramblock)} instance ${p.instanceId}` : `num ${p.packetNum} ${p.ramblock ? JSON.stringify(p.ramblock) : '-'} normal ${p.normalPages} zero ${p.zeroPages}`;
+            const what =
+              p.kind === 'device-state'
+                ? `device-state ${JSON.stringify(p.ramblock)} instance ${p.instanceId}`
+                : `num ${p.packetNum} ${p.ramblock ? JSON.stringify(p.ramblock) : '-'} normal ${p.normalPages} zero ${p.zeroPages}`;
             let line = `stream ${p.stream} ch ${channel ?? '?'} #${p.index} epoch ${p.epoch} ${what} flags ${describeFlags(p.flags)} next_packet_size ${p.nextPacketSize} @${p.headerOffset}`;
-            if (offsets) line += ` normal [${offsets.normalOffsets.map((o) => '0x' + o.toString(16)).join(' ')}] zero [${offsets.zeroOffsets.map((o) => '0x' + o.toString(16)).join(' ')}]`;
+            if (offsets)
+              line += ` normal [${offsets.normalOffsets.map((o) => '0x' + o.toString(16)).join(' ')}] zero [${offsets.zeroOffsets.map((o) => '0x' + o.toString(16)).join(' ')}]`;
             lines.push(line);
           }
           if (lines.length >= 1000) {
