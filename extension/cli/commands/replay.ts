@@ -98,6 +98,7 @@ function replayJson(r: ReplayResult, seconds: number) {
     ...(r.incomplete ? { incomplete: r.incomplete } : {}),
     blocks: r.blocks,
     deviceState: r.deviceState,
+    ...(r.lost ? { lost: r.lost } : {}),
     ...(r.compare ? { compare: r.compare } : {}),
     diagnosticCounts: countBySeverity(r.diagnostics),
     diagnostics: r.diagnostics,

@@ -13,3 +13,26 @@ export class CaptureEndedError extends Error {
     super(message);
   }
 }
+
+/** Bytes of a stream the capture never held: a TCP segment tcpdump dropped, a frame the snaplen cut. */
+export interface StreamHole {
+  streamOffset: number;
+  length: number;
+}
+
+/**
+ * A read touched a hole. Readers that know the framing ask StreamBytes.holeIn() first and never see this;
+ * anything else stops with the hole named, never with bytes that are not the stream's.
+ */
+export class StreamHoleError extends Error {
+  constructor(
+    readonly hole: StreamHole,
+    /** The range that was asked for. */
+    readonly from: number,
+    readonly to: number,
+  ) {
+    super(
+      `stream bytes [${from}, ${to}) touch a hole: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are not in the capture`,
+    );
+  }
+}

@@ -1,22 +1,44 @@
 import type { ByteSource } from './fileAccessor';
 import { floorIndex } from '../util/growableArrays';
 import { ReadAhead } from './readAhead';
-import { CaptureEndedError } from './captureEnded';
+import { CaptureEndedError, StreamHoleError, type StreamHole } from './captureEnded';
 
 /**
  * The bytes of one direction of one captured connection, reassembled lazily from DATA records.
  * Reading [a, b) finds the first record by binary search over the record list, then reads the file ranges
  * with positional reads. Nothing of the stream is held in memory.
+ *
+ * A stream may have holes (a pcap's dropped segments): offsets keep counting through them, a read that
+ * touches one throws StreamHoleError, and readers that frame the stream ask holeIn() before they read.
  */
 export class StreamBytes {
-  /** streamStart[i]: stream offset of segment i; filePos[i]: where it lives in the file. */
+  /** Where each segment ends, when holes cut some short of the next one's start. */
+  private readonly segmentEnds: Float64Array | undefined;
+  private readonly holeList: readonly StreamHole[];
+
+  /**
+   * streamStart[i]: stream offset of segment i; filePos[i]: where it lives in the file. `holes`: sorted,
+   * disjoint, between segments (a segment runs up to the next segment or the next hole, whichever is first).
+   */
   constructor(
     private readonly source: ByteSource,
     private readonly streamStart: Float64Array,
     private readonly filePos: Float64Array,
     private readonly timestamps: Float64Array,
     readonly length: number,
-  ) {}
+    holes: readonly StreamHole[] = [],
+  ) {
+    this.holeList = holes.filter((h) => h.length > 0 && h.streamOffset < length);
+    if (this.holeList.length === 0) return;
+    const ends = new Float64Array(streamStart.length);
+    let h = 0;
+    for (let i = 0; i < streamStart.length; i++) {
+      while (h < this.holeList.length && this.holeList[h].streamOffset < streamStart[i]) h++;
+      const next = i + 1 < streamStart.length ? streamStart[i + 1] : length;
+      ends[i] = h < this.holeList.length ? Math.min(next, this.holeList[h].streamOffset) : next;
+    }
+    this.segmentEnds = ends;
+  }
 
   static empty(source: ByteSource): StreamBytes {
     return new StreamBytes(source, new Float64Array(0), new Float64Array(0), new Float64Array(0), 0);
@@ -32,17 +54,52 @@ export class StreamBytes {
   }
 
   private segmentEnd(i: number): number {
+    if (this.segmentEnds) return this.segmentEnds[i];
     return i + 1 < this.streamStart.length ? this.streamStart[i + 1] : this.length;
+  }
+
+  /** The holes, in stream order. */
+  holes(): readonly StreamHole[] {
+    return this.holeList;
+  }
+
+  /** The first hole that overlaps [a, b), if any. */
+  holeIn(a: number, b: number): StreamHole | undefined {
+    if (this.holeList.length === 0 || b <= a) return undefined;
+    const h = this.holeList[this.firstHoleEndingAfter(a)];
+    return h && h.streamOffset < b ? h : undefined;
+  }
+
+  /** Where the bytes that are there from `pos` on stop: the next hole's start, or the stream's end. */
+  presentUntil(pos: number): number {
+    const h = this.holeList[this.firstHoleEndingAfter(pos)];
+    return h ? Math.max(pos, Math.min(h.streamOffset, this.length)) : this.length;
+  }
+
+  /** Index of the first hole that ends after `pos` (holes.length when none does). */
+  private firstHoleEndingAfter(pos: number): number {
+    const hs = this.holeList;
+    let lo = 0;
+    let hi = hs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (hs[mid].streamOffset + hs[mid].length <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
    * Bytes [a, b) of the stream, clipped to its length. Every byte the index counts must be there: a capture
-   * that shrank since it was indexed throws CaptureEndedError naming the stream offset where it ended.
+   * that shrank since it was indexed throws CaptureEndedError naming the stream offset where it ended, and
+   * a range that touches a hole throws StreamHoleError.
    */
   async read(a: number, b: number): Promise<Uint8Array> {
     a = Math.max(0, a);
     b = Math.min(this.length, b);
     if (b <= a) return new Uint8Array(0);
+    const hole = this.holeIn(a, b);
+    if (hole) throw new StreamHoleError(hole, a, b);
     let i = floorIndex(this.streamStart, this.streamStart.length, a);
     if (b <= this.segmentEnd(i)) return this.segment(i, a, b);
     const out = new Uint8Array(b - a);
@@ -87,7 +144,9 @@ export class StreamBytes {
   fileOffsetOf(pos: number): number {
     if (this.streamStart.length === 0) return -1;
     const i = floorIndex(this.streamStart, this.streamStart.length, Math.min(pos, Math.max(0, this.length - 1)));
-    return this.filePos[i] + (pos - this.streamStart[i]);
+    if (i < 0) return this.filePos[0];
+    // In a hole: where the bytes before it end in the file.
+    return this.filePos[i] + (Math.min(pos, this.segmentEnd(i)) - this.streamStart[i]);
   }
 
   /** Capture timestamp (ns) of the DATA record that carried stream offset `pos`. */
@@ -100,5 +159,6 @@ export class StreamBytes {
 
 /** Walks a stream front to back through a read-ahead window, for indexers that read headers. */
 export function streamCursor(stream: StreamBytes, window?: number): ReadAhead {
-  return new ReadAhead({ read: (p, n) => stream.read(p, p + n) }, window);
+  // Reads stop short at a hole, as they do at the end: the indexer asks holeIn() to tell the two apart.
+  return new ReadAhead({ read: (p, n) => stream.read(p, Math.min(p + n, stream.presentUntil(p))) }, window);
 }

@@ -45,7 +45,7 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     qemu: false,
     title:
-      'Bytes of a TCP stream are missing from the pcap (a dropped segment or a snaplen cut): the stream is decoded up to the hole',
+      'Bytes of a TCP stream are missing from the pcap (a dropped segment or a snaplen cut): a multifd channel resumes at the next packet boundary that can be proved, any other stream is decoded up to the hole',
   },
   'pcap.retransmission-differs': {
     severity: 'error',
@@ -153,6 +153,16 @@ export const DIAGNOSTIC_CODES = {
   },
   'multifd.device-state.empty': { severity: 'error', qemu: true, title: 'Empty device-state packet' },
   'multifd.device-state.sync': { severity: 'error', qemu: true, title: 'SYNC set on a device-state packet' },
+  'multifd.resync': {
+    severity: 'error',
+    qemu: false,
+    title: 'After a hole in the stream, decoding resumed at the next packet boundary that could be proved',
+  },
+  'multifd.hole-unrecovered': {
+    severity: 'error',
+    qemu: false,
+    title: 'After a hole in the stream, no packet boundary could be proved: the rest of the stream is not decoded',
+  },
   'multifd.packet-num-gap': { severity: 'info', qemu: false, title: 'packet_num values are missing' },
   'multifd.packet-num-repeat': {
     severity: 'info',
@@ -298,6 +308,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'info',
     qemu: false,
     title: 'A page sent as data is all zeros (wasted bandwidth with zero-page detection on)',
+  },
+  'replay.pages-lost': {
+    severity: 'error',
+    qemu: false,
+    title: 'Pages the capture lost in a hole could not be rebuilt',
   },
   'replay.stopped': { severity: 'error', qemu: false, title: 'Replay of a channel stopped early' },
   'replay.image-size': {

@@ -38,6 +38,7 @@ import {
 } from './packetHeaders';
 import { PacketTable, type RowSeverity } from './packetTable';
 import { HINTS, type VersionHint } from './versionHints';
+import { isBoundary, provedBoundaryFrom, type MultifdHole } from './resync';
 
 export type MultifdHandshake = MultifdInit;
 
@@ -64,6 +65,8 @@ export interface MultifdStreamIndex {
   /** The same names as QEMU looks them up (cut at byte 255). */
   ramblockLookups: Set<string>;
   hints: VersionHint[];
+  /** Holes in the stream (a pcap's dropped segments), where decoding resumed after each. */
+  holes: MultifdHole[];
 }
 
 export interface MultifdIndexContext {
@@ -111,6 +114,7 @@ export async function indexMultifdStream(
     ramblocksSeen: new Set(),
     ramblockLookups: new Set(),
     hints: [],
+    holes: [],
   };
   const hint = (h: VersionHint) => {
     if (!idx.hints.includes(h)) idx.hints.push(h);
@@ -127,6 +131,16 @@ export async function indexMultifdStream(
   };
 
   // MultiFDInit_t
+  const initHole = stream.holeIn(0, MULTIFD_INIT_SIZE);
+  if (initHole) {
+    idx.holes.push({ ...initHole, rowBefore: -1, scanned: false });
+    report(
+      'multifd.hole-unrecovered',
+      `stream ${streamId}: ${initHole.length} byte(s) at stream offset ${initHole.streamOffset} are missing, inside the ${MULTIFD_INIT_SIZE}-byte handshake (MultiFDInit_t): the channel id is unknown and the stream is not decoded`,
+      at(initHole.streamOffset),
+    );
+    return idx;
+  }
   const init = await cursor.bytes(0, MULTIFD_INIT_SIZE);
   if (init.length < MULTIFD_INIT_SIZE) {
     report(
@@ -162,6 +176,11 @@ export async function indexMultifdStream(
   let firstStale = -1;
   let previousWasPagesWithSync = false;
   while (pos < stream.length) {
+    const headerHole = stream.holeIn(pos, pos + MULTIFD_PACKET_HDR_SIZE);
+    if (headerHole) {
+      if (!(await resumeAfter(headerHole))) break;
+      continue;
+    }
     const hdr = await cursor.bytes(pos, Math.max(packetLength, DEVICE_STATE_HEADER_SIZE));
     if (hdr.length < MULTIFD_PACKET_HDR_SIZE) {
       report(
@@ -181,6 +200,11 @@ export async function indexMultifdStream(
       break;
     }
     const flags = readPacketHdr(hdr).flags;
+    const fullHeaderHole = stream.holeIn(pos, pos + (isDeviceState(flags) ? DEVICE_STATE_HEADER_SIZE : packetLength));
+    if (fullHeaderHole) {
+      if (!(await resumeAfter(fullHeaderHole))) break;
+      continue;
+    }
 
     if (isDeviceState(flags)) {
       if (hdr.length < DEVICE_STATE_HEADER_SIZE) {
@@ -212,6 +236,11 @@ export async function indexMultifdStream(
       hint(HINTS.deviceState);
       reportAll(checkDeviceStateHeader(h), row);
       const end = pos + DEVICE_STATE_HEADER_SIZE + nps;
+      const blobHole = end <= stream.length ? stream.holeIn(pos + DEVICE_STATE_HEADER_SIZE, end) : undefined;
+      if (blobHole) {
+        if (!(await resumeAfter(blobHole, row, end))) break;
+        continue;
+      }
       if (end > stream.length) {
         report(
           'multifd.truncated-payload',
@@ -299,6 +328,11 @@ export async function indexMultifdStream(
       epoch++;
     }
     const end = pos + packetLength + payloadLength;
+    const payloadHole = end <= stream.length ? stream.holeIn(pos + packetLength, end) : undefined;
+    if (payloadHole) {
+      if (!(await resumeAfter(payloadHole, row, end))) break;
+      continue;
+    }
     if (end > stream.length) {
       report(
         'multifd.truncated-payload',
@@ -316,6 +350,73 @@ export async function indexMultifdStream(
   idx.complete = pos === stream.length;
   finishStale();
   return idx;
+
+  /**
+   * A hole at or after `pos`: when a packet's header survived (`row`) and the framing it gives ends on a
+   * boundary, decoding goes on there; otherwise it resumes at the first boundary provable after the hole
+   * (resync.ts). Says where, and what was skipped, as an error. False when no boundary can be proved.
+   */
+  async function resumeAfter(
+    hole: { streamOffset: number; length: number },
+    row?: number,
+    framedEnd?: number,
+  ): Promise<boolean> {
+    const holeEnd = hole.streamOffset + hole.length;
+    const rowBefore = row ?? packets.length - 1;
+    const ctxR = { pageSize, ramblocks: ctx.ramblocks };
+    let resumedAt: number | undefined;
+    let scanned = false;
+    if (framedEnd !== undefined && (await isBoundary(stream, framedEnd, ctxR))) resumedAt = framedEnd;
+    else {
+      scanned = true;
+      resumedAt = await provedBoundaryFrom(stream, Math.max(holeEnd, framedEnd ?? 0), ctxR);
+    }
+    const record: MultifdHole = {
+      streamOffset: hole.streamOffset,
+      length: hole.length,
+      rowBefore,
+      damagedRow: row,
+      resumedAt,
+      rowAfter: resumedAt === undefined ? undefined : packets.length,
+      scanned,
+    };
+    idx.holes.push(record);
+    const channel = `stream ${streamId} (channel ${hs.channelId})`;
+    const what =
+      row !== undefined
+        ? `inside the payload of packet ${row}${packets.packetNum.get(row) >= 0 ? ` (packet_num ${packets.packetNum.get(row)})` : ''}, whose header survived`
+        : `where a packet header was expected at stream offset ${pos}`;
+    const compressed = idx.method !== undefined && idx.method !== 'none';
+    const codec = compressed
+      ? `; this channel's ${idx.method} stream is one per channel and continuous, so its payloads after the hole cannot be decompressed`
+      : '';
+    const lastNum = lastPacketNum(rowBefore);
+    if (resumedAt === undefined) {
+      report(
+        'multifd.hole-unrecovered',
+        `${channel}: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are missing (${what}); no packet boundary can be proved after it, so the remaining ${stream.length - holeEnd} byte(s) are not decoded${lastNum >= 0 ? `; packets after packet_num ${lastNum} are lost` : ''}${codec}`,
+        at(hole.streamOffset, row),
+      );
+      return false;
+    }
+    const skipped = Math.max(0, resumedAt - holeEnd);
+    const follow = scanned
+      ? `decoding resumed at stream offset ${resumedAt}, the first header after the hole that passes QEMU's receiver checks and whose packet ends on another boundary; ${skipped} byte(s) after the hole were skipped, and whole packets may be lost with it (replay names them by packet_num)`
+      : `the header frames the packet, so decoding resumed at its end, stream offset ${resumedAt} (nothing skipped); the pages whose bytes are in the hole cannot be rebuilt`;
+    report(
+      'multifd.resync',
+      `${channel}: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are missing (${what}); ${follow}${codec}`,
+      { ...at(hole.streamOffset, row) },
+    );
+    pos = resumedAt;
+    previousWasPagesWithSync = false;
+    return true;
+  }
+
+  function lastPacketNum(row: number): number {
+    for (let r = row; r >= 0; r--) if (!packets.isDeviceState(r)) return packets.packetNum.get(r);
+    return -1;
+  }
 
   /** Problems of the header at `pos`, as diagnostics on its row. */
   function reportAll(problems: HeaderProblem[], row: number): void {

@@ -1,4 +1,5 @@
 import type { StreamBytes } from '../capture/streamBytes';
+import { StreamHoleError } from '../capture/captureEnded';
 import { DEVICE_STATE_HEADER_SIZE, MULTIFD_INIT_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_SIZE } from './constants';
 import { isDeviceState, packetLengthOf } from './framing';
 import { RAM_FIELDS, isPacketHdrAt, readDeviceStateHeader, readPacketHdr, readRamPacketHeader } from './packetHeaders';
@@ -24,6 +25,16 @@ export async function probeMultifdPageSize(
   stream: StreamBytes,
   maxPackets = 16,
 ): Promise<PageSizeEvidence | undefined> {
+  try {
+    return await probe(stream, maxPackets);
+  } catch (e) {
+    // A hole among the first packets (a pcap's dropped segment): no evidence here, the caller looks elsewhere.
+    if (e instanceof StreamHoleError) return undefined;
+    throw e;
+  }
+}
+
+async function probe(stream: StreamBytes, maxPackets: number): Promise<PageSizeEvidence | undefined> {
   let pos = MULTIFD_INIT_SIZE;
   // The RAM fields the probe needs end with zero_pages; the device-state header's next_packet_size is further on.
   const ramFields = RAM_FIELDS.zero_pages.offset + RAM_FIELDS.zero_pages.width;

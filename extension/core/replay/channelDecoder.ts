@@ -1,6 +1,7 @@
 import type { StreamBytes } from '../capture/streamBytes';
 import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 import { pagesInPayload } from '../multifd/framing';
+import { StreamHoleError } from '../capture/captureEnded';
 import { createReceiver, type PacketPayloadReceiver, type ReceiverOptions } from './receivers/receiver';
 
 /** Gives a channel's decoded pages packet by packet; implemented in-thread and by the worker pool. */
@@ -90,7 +91,17 @@ export class ChannelDecoder implements PacketDecoder {
       if (t.isDeviceState(r) || t.normalPages.get(r) === 0) continue;
       if (this.failure) throw this.failure;
       const start = t.headerOffset.get(r) + t.headerLength.get(r);
-      const payload = await this.stream.read(start, start + t.payloadLength.get(r));
+      const end = start + t.payloadLength.get(r);
+      // A hole: a packet on its own loses only itself (replay names its pages); a continuous codec stream
+      // (zlib, zstd) cannot go on past it, and decoding later packets with the wrong history would be garbage.
+      const hole = this.stream.holeIn(this.receiver.packetsIndependent ? start : 0, end);
+      if (hole) {
+        if (this.receiver.packetsIndependent) continue;
+        this.failure = new StreamHoleError(hole, start, end);
+        this.failedAt = r;
+        throw this.failure;
+      }
+      const payload = await this.stream.read(start, end);
       let out: Uint8Array;
       try {
         out = await this.receiver.receive(payload, pagesInPayload(t.normalPages.get(r), this.index.pageSize));

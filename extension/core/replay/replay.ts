@@ -10,6 +10,7 @@ import { insideFolder } from './safeFileName';
 import { describeProvenance, type PageProvenance } from './provenance';
 import { ReplayEngine, type ReplayEngineOptions } from './replayEngine';
 import { WriterKind } from './schedule';
+import { describePages, lostPacketRanges, type LostPacketRange, type LostPage } from './lostPages';
 
 export interface ReplayOptions extends ReplayEngineOptions {
   /** ramblock name → reference RAM image to compare with. */
@@ -45,6 +46,11 @@ export interface ReplayResult {
   complete: boolean;
   /** Why not, and the marker file left in the output folder saying so. */
   incomplete?: { reason: string; marker: string };
+  /**
+   * What holes in the capture kept replay from rebuilding: data pages named by block and offset (at most
+   * 4096 listed; `pages` counts them all), and packets lost whole, whose pages are unknown.
+   */
+  lost?: { pages: number; listed: LostPage[]; packets: LostPacketRange[] };
   /** Last writer of a page (valid until the next replay). */
   provenanceOf(block: string, offset: number): PageProvenance;
 }
@@ -141,6 +147,7 @@ async function replayInto(
   } finally {
     await engine.close();
   }
+  const lost = reportLost(analysis, engine, sink);
   if (!incomplete && analysis.diagnostics.some((d) => d.code === 'main.record-limit')) {
     sink.report(
       'replay.incomplete-index',
@@ -227,8 +234,33 @@ async function replayInto(
     cancelled,
     complete: !incomplete,
     incomplete: incomplete ? { reason: incomplete, marker: folder.markerPath } : undefined,
+    lost,
     provenanceOf: (block, offset) => describeProvenance(analysis, engine.provenance.packed(block, offset)),
   };
+}
+
+/** Names, as errors, the pages holes in the capture kept from being rebuilt. */
+function reportLost(analysis: CaptureAnalysis, engine: ReplayEngine, sink: DiagnosticSink): ReplayResult['lost'] {
+  const pages = engine.lost.unrebuilt(engine.provenance);
+  const packets = lostPacketRanges(analysis);
+  if (pages.length === 0 && engine.lost.untracked === 0 && packets.length === 0) return undefined;
+  if (pages.length || engine.lost.untracked) {
+    const first = pages[0];
+    sink.report(
+      'replay.pages-lost',
+      `${pages.length + engine.lost.untracked} page(s) could not be rebuilt: their data is in a hole in the capture and no later write replaced them, so the image holds an older value or nothing there: ${describePages(pages, analysis.pageSize)}${engine.lost.untracked ? ` (${engine.lost.untracked} more not listed)` : ''}`,
+      first ? { stream: first.stream, packet: first.packet } : {},
+    );
+  }
+  for (const p of packets)
+    sink.report(
+      'replay.pages-lost',
+      p.beforePacketNum === undefined
+        ? `stream ${p.stream} (channel ${p.channel ?? '?'}): packets after packet_num ${p.afterPacketNum} were lost in the hole at stream offset ${p.holeOffset} and what follows it; the pages they carried are unknown`
+        : `stream ${p.stream} (channel ${p.channel ?? '?'}): packets between packet_num ${p.afterPacketNum} and ${p.beforePacketNum} of channel ${p.channel ?? '?'} were lost in the hole at stream offset ${p.holeOffset} (${p.missing} packet_num value(s) in between are on no channel); the pages they carried are unknown, so any page may hold an older value`,
+      { stream: p.stream, streamOffset: p.holeOffset },
+    );
+  return { pages: pages.length + engine.lost.untracked, listed: pages.slice(0, 4096), packets };
 }
 
 function streamOfStep(analysis: CaptureAnalysis, i: number): number | undefined {

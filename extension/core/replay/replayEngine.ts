@@ -14,6 +14,9 @@ import { CaptureEndedError } from '../capture/captureEnded';
 import { WriterKind } from './schedule';
 import { MappedRamReadError, readWindow, windowPages } from '../capture/mappedRam/mappedRamIndex';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
+import { continuousCodec, LostPages } from './lostPages';
+import type { StreamBytes } from '../capture/streamBytes';
+import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 
 export interface ReplayEngineOptions {
   outDir: string;
@@ -58,6 +61,10 @@ export class ReplayEngine {
   private readonly decoders = new Map<number, PacketDecoder>();
   private pool: DecodeWorkerPool | undefined;
   private readonly stoppedChannels = new Set<number>();
+  /** Channels whose codec stream a hole broke: their zero pages still apply, their data pages are lost. */
+  private readonly holeStopped = new Set<number>();
+  /** Pages whose data a hole in the capture took (named at the end unless a later write replaced them). */
+  readonly lost = new LostPages();
   private readonly zeroPage: Uint8Array;
   private readonly fileNames: Map<string, string>;
   readonly zeroDataPages = new Map<
@@ -223,6 +230,10 @@ export class ReplayEngine {
       };
       if (this.stoppedChannels.has(source)) return result;
       const where = { stream: m.streamId, packet: row };
+      if (normalOffsets.length && this.touchesHole(m, streamBytes, row)) {
+        await this.applyAroundHole(source, m, streamBytes, row, block, normalOffsets, zeroOffsets, i);
+        return result;
+      }
       let data: Uint8Array | undefined;
       if (normalOffsets.length) {
         try {
@@ -270,6 +281,62 @@ export class ReplayEngine {
     const data = await mainStream.read(r.dataPos, r.dataPos + ps);
     if (data.length === ps) await this.applyPages(block, [r.offset], [], data, i, where);
     return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [r.offset], zeroOffsets: [] };
+  }
+
+  /** Whether packet `row`'s data is in a hole (or, for zlib/zstd, comes after one on its channel). */
+  private touchesHole(m: MultifdStreamIndex, stream: StreamBytes, row: number): boolean {
+    if (stream.holes().length === 0) return false;
+    const t = m.packets;
+    const start = t.headerOffset.get(row) + t.headerLength.get(row);
+    return stream.holeIn(continuousCodec(m.method) ? 0 : start, start + t.payloadLength.get(row)) !== undefined;
+  }
+
+  /**
+   * A packet whose data a hole took, wholly or in part. Its header survived (the index only lists those), so
+   * its zero pages apply and its data pages are known by offset: nocomp pages outside the hole are read as
+   * they are, every other data page is named as lost. zlib and zstd keep one codec stream per channel, so
+   * once a hole breaks it nothing later on the channel can be decompressed: the channel stops there.
+   */
+  private async applyAroundHole(
+    source: number,
+    m: MultifdStreamIndex,
+    stream: StreamBytes,
+    row: number,
+    block: string,
+    normal: number[],
+    zero: number[],
+    step: number,
+  ): Promise<void> {
+    const t = m.packets;
+    const ps = this.analysis.pageSize;
+    const start = t.headerOffset.get(row) + t.headerLength.get(row);
+    const where = { stream: m.streamId, packet: row };
+    const kept: number[] = [];
+    const chunks: Uint8Array[] = [];
+    if (continuousCodec(m.method)) {
+      if (!this.holeStopped.has(source)) {
+        this.holeStopped.add(source);
+        const hole = stream.holeIn(0, start + t.payloadLength.get(row))!;
+        this.sink.report(
+          'replay.stopped',
+          `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): the hole at stream offset ${hole.streamOffset} (${hole.length} bytes) broke the channel's ${m.method} stream, which QEMU keeps continuous per channel: data pages from packet ${row} (packet_num ${t.packetNum.get(row)}) on cannot be decompressed; their zero pages are applied, their data pages are named as not rebuilt`,
+          { ...where, streamOffset: hole.streamOffset, fileOffset: stream.fileOffsetOf(hole.streamOffset) },
+        );
+      }
+    } else if (m.method === undefined || m.method === 'none') {
+      // nocomp: the payload is the pages themselves, in offset[] order.
+      for (let k = 0; k < normal.length; k++) {
+        const a = start + k * ps;
+        if (stream.holeIn(a, a + ps)) continue;
+        kept.push(normal[k]);
+        chunks.push(await stream.read(a, a + ps));
+      }
+    }
+    const keptSet = new Set(kept);
+    for (const o of normal) if (!keptSet.has(o)) this.lost.add(block, o, step, m.streamId, row);
+    const data = new Uint8Array(kept.length * ps);
+    chunks.forEach((c, k) => data.set(c, k * ps));
+    await this.applyPages(block, kept, zero, kept.length ? data : undefined, step, where);
   }
 
   /** A window of a mapped-ram image: its present pages (the bitmap says which), read in place from the file. */

@@ -81,7 +81,8 @@ export async function openPcapCapture(
     );
   } else {
     for (const [id, c] of chosen.connections.entries()) {
-      const toDestination = await directionBytes(source, c.toServer, id, sink, scan.firstNs);
+      const multifd = (await streamKindOfConnection(source, c)) === 'multifd';
+      const toDestination = await directionBytes(source, c.toServer, id, sink, scan.firstNs, 'the stream', multifd);
       const toSource = await directionBytes(source, c.toClient, id, sink, scan.firstNs, 'the return path');
       if (!c.sawSyn)
         sink.report(
@@ -135,8 +136,10 @@ export async function openPcapCapture(
 }
 
 /**
- * One direction as stream bytes. A hole ends the stream where it starts: nothing after it can be framed with
- * certainty, and the bytes it hides would otherwise be read as the bytes after it.
+ * One direction as stream bytes. A multifd channel keeps its holes: offsets count through them, and the
+ * indexer resumes at the next packet boundary it can prove (multifd/resync.ts). Any other stream (the main
+ * channel, the return path) ends where its first hole starts: nothing after it can be framed with certainty
+ * there, and the bytes it hides would otherwise be read as the bytes after it.
  */
 async function directionBytes(
   source: ByteSource,
@@ -145,18 +148,23 @@ async function directionBytes(
   sink: DiagnosticSink,
   t0: number,
   what = 'the stream',
+  keepHoles = false,
 ): Promise<StreamBytes> {
-  const hole = d.holes[0];
-  const length = hole ? hole.streamOffset : d.length;
+  const first = d.holes[0];
+  const length = first && !keepHoles ? first.streamOffset : d.length;
   const pieces = d.pieces.filter((p) => p.streamOffset < length);
-  if (hole) {
-    const lost = d.length - hole.streamOffset;
-    const fileOffset = pieces.length
-      ? pieces[pieces.length - 1].fileOffset + pieces[pieces.length - 1].length
-      : undefined;
+  const holes = keepHoles ? d.holes : d.holes.slice(0, 1);
+  let j = 0;
+  for (const [n, hole] of holes.entries()) {
+    while (j < pieces.length && pieces[j].streamOffset < hole.streamOffset) j++;
+    const last = pieces[j - 1];
+    const fileOffset = last ? last.fileOffset + last.length : undefined;
+    const then = keepHoles
+      ? 'decoding resumes at the next multifd packet boundary that can be proved (multifd.resync says where)'
+      : `${d.length - hole.streamOffset} byte(s) from there on are not decoded (${what === 'the stream' ? 'only a multifd channel is resynchronised after a hole: the main channel stops there' : 'the return path is not resynchronised'})${d.holes.length > 1 ? ` (${d.holes.length} holes in all)` : ''}`;
     sink.report(
       'pcap.hole',
-      `${what} of stream ${id}: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are missing from the pcap (${hole.why}); ${lost} byte(s) from there on are not decoded${d.holes.length > 1 ? ` (${d.holes.length} holes in all)` : ''}`,
+      `${what} of stream ${id}: ${hole.length} byte(s) at stream offset ${hole.streamOffset} are missing from the pcap (${hole.why})${keepHoles && holes.length > 1 ? ` (hole ${n + 1} of ${holes.length})` : ''}; ${then}`,
       { stream: id, streamOffset: hole.streamOffset, fileOffset },
     );
   }
@@ -181,6 +189,7 @@ async function directionBytes(
     Float64Array.from(pieces, (p) => p.fileOffset),
     Float64Array.from(pieces, (p) => p.timeNs - t0),
     length,
+    keepHoles ? d.holes : [],
   );
 }
 
@@ -190,17 +199,22 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : n;
 }
 
+/** What the first captured bytes of a connection's source → destination direction say it is. */
+async function streamKindOfConnection(source: ByteSource, c: TcpConnection): Promise<ReturnType<typeof streamKindOf>> {
+  const first = c.toServer.pieces[0];
+  const head =
+    first && first.streamOffset === 0
+      ? await source.read(first.fileOffset, Math.min(4, first.length))
+      : new Uint8Array(0);
+  return streamKindOf(head);
+}
+
 /** Connections grouped by destination endpoint; each main channel (QEVM) starts a migration. */
 async function groupMigrations(source: ByteSource, scan: PcapScan): Promise<PcapMigration[]> {
   const byServer = new Map<string, PcapMigration[]>();
   const out: PcapMigration[] = [];
   for (const c of scan.connections) {
-    const first = c.toServer.pieces[0];
-    const head =
-      first && first.streamOffset === 0
-        ? await source.read(first.fileOffset, Math.min(4, first.length))
-        : new Uint8Array(0);
-    const kind = streamKindOf(head);
+    const kind = await streamKindOfConnection(source, c);
     const list = byServer.get(c.server) ?? [];
     byServer.set(c.server, list);
     let current = list[list.length - 1];

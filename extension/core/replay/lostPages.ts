@@ -1,0 +1,141 @@
+import type { CaptureAnalysis } from '../analysisTypes';
+import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
+import type { ProvenanceMap } from './provenance';
+
+/**
+ * What replay could not rebuild because the capture has holes (multifd/resync.ts): pages whose packet header
+ * survived but whose data did not (named by ramblock and offset), and packets lost whole with a header (named
+ * by the packet_num values around them, since their pages are unknown).
+ */
+
+/** Most lost pages remembered one by one; past it they are only counted. */
+const MAX_TRACKED = 1 << 20;
+
+export interface LostPage {
+  block: string;
+  offset: number;
+  stream: number;
+  packet: number;
+}
+
+export interface LostPacketRange {
+  stream: number;
+  channel: number | null;
+  holeOffset: number;
+  /** packet_num of the last packet before the hole (-1: none). */
+  afterPacketNum: number;
+  /** packet_num of the first packet after it (undefined: decoding never resumed). */
+  beforePacketNum?: number;
+  /** packet_num values strictly between the two that no channel carries. */
+  missing: number;
+}
+
+/** Whether a method's payloads continue one codec stream per channel (a hole ends what can be decoded). */
+export function continuousCodec(method: string | undefined): boolean {
+  return method === 'zlib' || method === 'zstd';
+}
+
+export class LostPages {
+  private readonly byBlock = new Map<string, Map<number, { step: number; stream: number; packet: number }>>();
+  private tracked = 0;
+  /** Lost pages past MAX_TRACKED, not checked against later writes. */
+  untracked = 0;
+
+  add(block: string, offset: number, step: number, stream: number, packet: number): void {
+    let m = this.byBlock.get(block);
+    if (!m) this.byBlock.set(block, (m = new Map()));
+    if (!m.has(offset) && this.tracked >= MAX_TRACKED) {
+      this.untracked++;
+      return;
+    }
+    if (!m.has(offset)) this.tracked++;
+    m.set(offset, { step, stream, packet });
+  }
+
+  get size(): number {
+    return this.tracked + this.untracked;
+  }
+
+  /**
+   * Lost pages no later write replaced: the image holds an older value there (or nothing). A page rewritten
+   * after its loss (a later dirty-page round) is rebuilt after all.
+   */
+  unrebuilt(provenance: ProvenanceMap): LostPage[] {
+    const out: LostPage[] = [];
+    for (const [block, m] of this.byBlock)
+      for (const [offset, l] of m) {
+        const last = provenance.packed(block, offset);
+        if (last < 0 || Math.floor(last / 2) < l.step) out.push({ block, offset, stream: l.stream, packet: l.packet });
+      }
+    return out.sort((a, b) => (a.block < b.block ? -1 : a.block > b.block ? 1 : a.offset - b.offset));
+  }
+}
+
+/** Packets lost whole in holes the indexer had to scan past, by packet_num (global across channels). */
+export function lostPacketRanges(analysis: CaptureAnalysis): LostPacketRange[] {
+  const out: LostPacketRange[] = [];
+  for (const m of analysis.multifd)
+    for (const h of m.holes) {
+      if (!h.scanned && h.resumedAt !== undefined) continue;
+      const after = packetNumAtOrBefore(m, h.rowBefore);
+      const before = h.rowAfter === undefined ? undefined : packetNumAtOrAfter(m, h.rowAfter);
+      out.push({
+        stream: m.streamId,
+        channel: m.handshake?.channelId ?? null,
+        holeOffset: h.streamOffset,
+        afterPacketNum: after,
+        beforePacketNum: before,
+        missing: before === undefined ? 0 : missingBetween(analysis.multifd, after, before),
+      });
+    }
+  return out;
+}
+
+/** How many packet_num values strictly between a and b no channel carries. */
+function missingBetween(channels: readonly MultifdStreamIndex[], a: number, b: number): number {
+  if (b <= a + 1) return 0;
+  const seen = new Set<number>();
+  for (const m of channels) {
+    const t = m.packets;
+    for (let r = 0; r < t.length; r++) {
+      const n = t.packetNum.get(r);
+      if (!t.isDeviceState(r) && n > a && n < b) seen.add(n);
+    }
+  }
+  return b - a - 1 - seen.size;
+}
+
+function packetNumAtOrBefore(m: MultifdStreamIndex, row: number): number {
+  for (let r = Math.min(row, m.packets.length - 1); r >= 0; r--)
+    if (!m.packets.isDeviceState(r)) return m.packets.packetNum.get(r);
+  return -1;
+}
+
+function packetNumAtOrAfter(m: MultifdStreamIndex, row: number): number | undefined {
+  for (let r = row; r < m.packets.length; r++) if (!m.packets.isDeviceState(r)) return m.packets.packetNum.get(r);
+  return undefined;
+}
+
+/** Runs of adjacent pages, for naming many lost pages in a few words: "mem 0x1000-0x3fff". */
+export function describePages(pages: readonly LostPage[], pageSize: number, limit = 16): string {
+  const runs: string[] = [];
+  let i = 0;
+  while (i < pages.length && runs.length < limit) {
+    let j = i + 1;
+    while (j < pages.length && pages[j].block === pages[i].block && pages[j].offset === pages[j - 1].offset + pageSize)
+      j++;
+    const last = pages[j - 1].offset + pageSize - 1;
+    runs.push(
+      `${pages[i].block} 0x${pages[i].offset.toString(16)}${j - i > 1 ? `-0x${last.toString(16)}` : ''} (stream ${pages[i].stream} packet ${pages[i].packet})`,
+    );
+    i = j;
+  }
+  return runs.join(', ') + (i < pages.length ? `, and ${countRuns(pages, i, pageSize)} more run(s)` : '');
+}
+
+function countRuns(pages: readonly LostPage[], from: number, pageSize: number): number {
+  let n = 0;
+  for (let k = from; k < pages.length; k++)
+    if (k === from || pages[k].block !== pages[k - 1].block || pages[k].offset !== pages[k - 1].offset + pageSize) n++;
+  return n;
+}
