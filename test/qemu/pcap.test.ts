@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigration, removeWorkDir, type MigrationOptions, type MigrationResult } from './migration';
@@ -12,11 +12,16 @@ import { compareRamFiles } from './guestRam';
 import { openCapture } from '../../extension/core/capture/openCapture';
 import { pcapFrames, writeWithout } from '../support/pcapEdit';
 import { inspectJson, MFD, replayJson } from '../support/mfdCli';
+import { analyzeCaptureFile } from '../../extension/core/analysis';
+import { headerReader, readPacketPages } from '../../extension/core/multifd/packetPages';
+import { FLAG_SYNC } from '../../extension/core/multifd/constants';
 
 /**
  * tcpdump, as users run it, during real migrations that `mfd record` records at the same time: the pcap's
  * reassembled streams must equal the recorded ones byte for byte, and replaying the pcap must rebuild the
- * destination's RAM. A copy of a pcap with one segment removed must report the hole at its exact offset.
+ * destination's RAM. A copy of a pcap with one segment removed must report the hole at its exact offset;
+ * with segments removed from a multifd channel, decoding resumes after each hole where the recorded capture
+ * says the next packet starts, and replay names what it could not rebuild while the rest equals the RAM.
  */
 type Case = Omit<MigrationOptions, 'out'> & { name: string };
 const CASES: Case[] = [
@@ -150,6 +155,159 @@ for (const c of CASES) {
         Number(m[1]) > 0 && Number(m[1]) <= victim.payloadLength,
         `${m[1]} of the segment's ${victim.payloadLength} bytes missing`,
       );
+    });
+
+    test('segments removed from a multifd channel: holes at the recorded offsets, decoding resumes, replay names what is lost', async () => {
+      const { file, frames } = pcapFrames(pcap);
+      const conns = [...new Set(frames.filter((f) => f.dport === port).map((f) => f.sport))];
+      const syn = frames.find((f) => f.sport === conns[1] && (f.flags & 0x12) === 0x02);
+      assert.ok(syn, 'the channel opened during the capture');
+      const offsetOf = (f: (typeof frames)[number]) => (f.seq - syn.seq - 1) >>> 0;
+      const channel = frames.filter((f) => f.sport === conns[1] && f.payloadLength > 0);
+      const once = channel.filter((f) => channel.filter((g) => g.seq === f.seq).length === 1);
+      // Where packets start and what they carry, from the capture `mfd record` made of the same migration.
+      const recorded = await analyzeCaptureFile(capture);
+      try {
+        const m = recorded.multifd.find((x) => x.streamId === 1);
+        assert.ok(m, 'stream 1 is a multifd channel');
+        const t = m.packets;
+        const rows = Array.from({ length: t.length }, (_, r) => r);
+        const head = (r: number) => t.headerOffset.get(r);
+        const payloadEnd = (r: number) => head(r) + t.headerLength.get(r) + t.payloadLength.get(r);
+        const hasData = (r: number) => !t.isDeviceState(r) && t.normalPages.get(r) > 0;
+        // Whether [a, b) overlaps row r's header.
+        const inside = (a: number, b: number, r: number) => a < head(r) + t.headerLength.get(r) && b > head(r);
+        // Victim 1: a segment wholly inside one packet's data: its header survives.
+        const inPayload = once.filter((f) => {
+          const a = offsetOf(f);
+          return rows.some(
+            (r) => hasData(r) && a > head(r) + t.headerLength.get(r) && a + f.payloadLength < payloadEnd(r),
+          );
+        });
+        // Victim 2, later in the stream: a segment holding the header of a data packet (not a SYNC, so epochs stay right).
+        // (Compressed payloads can all be shorter than a segment: then only victim 2 is taken.)
+        const first = inPayload[Math.floor(inPayload.length / 3)] as (typeof frames)[number] | undefined;
+        if (c.compression === 'none') assert.ok(first, `${inPayload.length} segments inside payloads`);
+        const overHeader = once.filter((f) => {
+          const a = offsetOf(f);
+          const hit = rows.filter((r) => inside(a, a + f.payloadLength, r));
+          return (
+            (!first || a > offsetOf(first) + first.payloadLength) &&
+            hit.length > 0 &&
+            hit.every((r) => hasData(r) && (t.flags.get(r) & FLAG_SYNC) === 0)
+          );
+        });
+        const second = overHeader[Math.floor(overHeader.length / 2)];
+        assert.ok(second, `${overHeader.length} segments over a data packet's header`);
+        const victims = first ? [first, second] : [second];
+        const holes = victims.map((f) => ({ at: offsetOf(f), length: f.payloadLength }));
+        const last = holes[holes.length - 1];
+        const holed = join(dir, 'holed-multifd.pcap');
+        writeWithout(file, victims, holed);
+
+        const inspect = inspectJson([holed]);
+        assert.equal(inspect.code, 1, inspect.stderr);
+        const diags = inspect.json?.diagnostics ?? [];
+        for (const h of holes) {
+          const d = diags.find((x) => x.code === 'pcap.hole' && x.location.streamOffset === h.at);
+          assert.ok(d, `a pcap.hole at ${h.at}: ${JSON.stringify(diags.filter((x) => x.severity !== 'info'))}`);
+          assert.equal(d.location.stream, 1);
+          assert.match(d.message, new RegExp(`${h.length} byte\\(s\\) at stream offset ${h.at} are missing`));
+        }
+        const resyncs = diags.filter((x) => x.code === 'multifd.resync' && x.location.stream === 1);
+        // Hole 1: its packet's header frames it, decoding goes on at the packet's end.
+        const r1 = rows.find((r) => head(r) < holes[0].at && holes[0].at < payloadEnd(r))!;
+        if (first)
+          assert.ok(
+            resyncs.some(
+              (d) =>
+                d.location.streamOffset === holes[0].at &&
+                d.message.includes(`resumed at its end, stream offset ${payloadEnd(r1)}`),
+            ),
+            JSON.stringify(resyncs),
+          );
+        // Hole 2: at the first packet the recording has after the hole.
+        const lostRows = rows.filter((r) => inside(last.at, last.at + last.length, r));
+        const next = rows.find((r) => head(r) >= last.at + last.length)!;
+        assert.ok(
+          resyncs.some(
+            (d) =>
+              d.location.streamOffset === last.at &&
+              d.message.includes(`decoding resumed at stream offset ${head(next)}`),
+          ),
+          JSON.stringify(resyncs),
+        );
+        const s1 = inspect.json?.streams.find((x) => x.id === 1);
+        assert.equal(s1?.packets, t.length - lostRows.length, 'every packet but those whose header was in a hole');
+
+        const out = join(dir, 'replay-holed');
+        const r = replayJson([holed, '--out', out]);
+        assert.equal(r.code, 1, r.stderr);
+        const lost = r.json?.diagnostics.filter((d) => d.code === 'replay.pages-lost') ?? [];
+        assert.ok(lost.length > 0 && lost.every((d) => d.severity === 'error'), JSON.stringify(lost));
+        const before = t.packetNum.get(lostRows[0] - 1);
+        const after = t.packetNum.get(lostRows[lostRows.length - 1] + 1);
+        assert.ok(
+          r.json?.lost?.packets.some(
+            (p) => p.stream === 1 && p.afterPacketNum === before && p.beforePacketNum === after,
+          ),
+          JSON.stringify(r.json?.lost?.packets),
+        );
+        assert.ok(
+          lost.some((d) => d.message.includes(`packets between packet_num ${before} and ${after}`)),
+          JSON.stringify(lost),
+        );
+        if (c.compression !== 'none') {
+          const stopped = r.json?.diagnostics.find((d) => d.code === 'replay.stopped' && d.location.stream === 1);
+          assert.ok(stopped, JSON.stringify(r.json?.diagnostics.filter((d) => d.severity === 'error')));
+          assert.match(stopped.message, new RegExp(`broke the channel's ${c.compression} stream`));
+          return;
+        }
+        // nocomp: the pages in the first hole are named by offset; every page not lost equals the destination's.
+        const ps = recorded.pageSize;
+        const named = new Set((r.json?.lost?.listed ?? []).filter((l) => l.block === 'mem').map((l) => l.offset));
+        const { normalOffsets } = await readPacketPages(
+          headerReader(recorded.streams[1].stream.toDestination),
+          t,
+          r1,
+          ps,
+        );
+        const inHole1 = normalOffsets.filter((_, k) => {
+          const a = head(r1) + t.headerLength.get(r1) + k * ps;
+          return a < holes[0].at + holes[0].length && holes[0].at < a + ps;
+        });
+        assert.ok(inHole1.length > 0);
+        // Named: pages of the packets whose data a hole took (no later write replaced them), nothing else.
+        const damaged = new Set(inHole1);
+        const prev = await readPacketPages(
+          headerReader(recorded.streams[1].stream.toDestination),
+          t,
+          lostRows[0] - 1,
+          ps,
+        );
+        for (const o of prev.normalOffsets) damaged.add(o);
+        assert.ok(named.size > 0, 'some page of the first hole is named');
+        for (const o of named) assert.ok(damaged.has(o), `0x${o.toString(16)} named but not in a damaged packet`);
+        const excluded = new Set(named);
+        for (const lr of lostRows) {
+          const p = await readPacketPages(headerReader(recorded.streams[1].stream.toDestination), t, lr, ps);
+          for (const o of [...p.normalOffsets, ...p.zeroOffsets]) excluded.add(o);
+        }
+        for (const o of inHole1) excluded.add(o);
+        const mem = r.json?.blocks.find((b) => b.name === 'mem');
+        assert.ok(mem, r.stderr);
+        const [got, want] = [readFileSync(mem.file), readFileSync(result.destinationRam)];
+        assert.equal(got.length, want.length);
+        let compared = 0;
+        for (let o = 0; o < got.length; o += ps) {
+          if (excluded.has(o)) continue;
+          compared++;
+          assert.ok(got.subarray(o, o + ps).equals(want.subarray(o, o + ps)), `page 0x${o.toString(16)} differs`);
+        }
+        assert.ok(compared > 0 && excluded.size > 0);
+      } finally {
+        await recorded.capture.source.close();
+      }
     });
   });
 }
