@@ -56,7 +56,11 @@ export class DetailsTree {
   }
 
   show(d: PacketDetails, selectKey?: string): void {
-    const ramblockLike = d.row.kind === 'device-state' ? 'idstr' : 'ramblock';
+    const ramblockLike = d.row.kind === 'device-state' || d.row.kind === 'main' ? 'idstr' : 'ramblock';
+    const main = d.row.kind === 'main' || d.row.kind === 'ram-record' || d.row.kind === 'return-path';
+    const where = main
+      ? `stream ${d.ref.stream} (${d.row.kind === 'return-path' ? 'return path' : 'main channel'}), row ${d.ref.index}, at stream offset ${hexOffset(d.headerOffset)}, ${d.headerLength} bytes`
+      : `stream ${d.ref.stream} (channel ${d.row.channel < 0 ? '?' : d.row.channel}), packet ${d.ref.index}, header at stream offset ${hexOffset(d.headerOffset)}, ${d.headerLength} bytes`;
     const fields: TreeNode[] = d.fields.map((f) => ({
       key: `field:${f.name}`,
       label: f.name,
@@ -69,7 +73,7 @@ export class DetailsTree {
     const zero = d.offsets.filter((o) => o.kind === 'zero');
     const entry = (o: OffsetEntry): TreeNode => ({
       key: `slot:${o.slot}`,
-      label: `offset[${o.slot}]`,
+      label: main ? 'page' : `offset[${o.slot}]`,
       value: hexOffset(o.value),
       meaning: `${o.kind === 'zero' ? 'zero page' : 'normal page'} at ${hexOffset(o.value)} in ${d.row.ramblock}: Enter shows the page`,
       iconName: o.kind === 'zero' ? 'circle-large-outline' : 'file-binary',
@@ -82,16 +86,16 @@ export class DetailsTree {
       {
         key: 'fields',
         label: d.cStruct,
-        value: `stream ${d.ref.stream} (channel ${d.row.channel < 0 ? '?' : d.row.channel}), packet ${d.ref.index}, header at stream offset ${hexOffset(d.headerOffset)}, ${d.headerLength} bytes`,
+        value: where,
         iconName: 'symbol-structure',
         target: { key: 'fields', range: [0, d.headerLength] },
         children: fields,
       },
     ];
-    if (d.row.kind === 'ram') {
+    if (d.row.kind === 'ram' || (d.row.kind === 'ram-record' && d.offsets.length)) {
       nodes.push({
         key: 'normal',
-        label: 'offset[] normal pages',
+        label: main ? 'page with its data' : 'offset[] normal pages',
         value: `${normal.length} (data follows the header)`,
         iconName: 'files',
         target: { key: 'normal', range: normal.length ? [base, base + w * normal.length] : undefined },
@@ -99,7 +103,7 @@ export class DetailsTree {
       });
       nodes.push({
         key: 'zero',
-        label: 'offset[] zero pages',
+        label: main ? 'zero page' : 'offset[] zero pages',
         value: `${zero.length} (no data on the wire)`,
         iconName: 'circle-large-outline',
         target: {
@@ -125,7 +129,7 @@ export class DetailsTree {
       key: 'payload',
       label: 'payload',
       value: d.payloadLength
-        ? `${d.payloadLength} bytes at stream offset ${hexOffset(d.payloadOffset)} (${d.row.method})`
+        ? `${d.payloadLength} bytes at stream offset ${hexOffset(d.payloadOffset)}${main ? '' : ` (${d.row.method})`}`
         : 'none',
       iconName: 'package',
       target: { key: 'payload' },

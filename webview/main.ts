@@ -82,7 +82,7 @@ async function applyView(spec: ViewSpec, keepScroll?: number): Promise<boolean> 
   state.view = spec;
   save();
   list.setSort(spec.sort);
-  await list.setView(info.viewId, info.rowCount, info.totalCount, keepScroll);
+  await list.setView(info.viewId, info.rowCount, info.totalCount, keepScroll, info.mainCount);
   status.textContent = '';
   return true;
 }

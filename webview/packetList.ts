@@ -2,7 +2,7 @@ import { LIST_COLUMNS, isSortColumn, type ListColumn } from '../extension/shared
 import type { PacketRef, PacketRow, SortColumn, ViewSpec } from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
 import { clear, el, icon } from './dom';
-import { formatTime } from './format';
+import { formatTime, hexOffset } from './format';
 
 export const ROW_HEIGHT = 22;
 const BLOCK = 256;
@@ -15,19 +15,31 @@ interface ColumnLook {
   cell(r: PacketRow): string;
 }
 
+const isMainRow = (r: PacketRow) => r.kind === 'main' || r.kind === 'ram-record' || r.kind === 'return-path';
+
+/** The ramblock column: RAM records add their page offset; other main-channel rows show their section. */
+function blockCell(r: PacketRow): string {
+  if (r.kind === 'device-state') return `[dev] ${r.ramblock}`;
+  if (r.kind === 'ram-record') return r.offset !== undefined ? `${r.ramblock} @${hexOffset(r.offset)}` : r.ramblock;
+  if (r.kind === 'main') return r.section !== undefined ? `[${r.section === 'ram' ? 'ram' : 'dev'}] ${r.section}` : r.ramblock;
+  return r.ramblock;
+}
+
+function streamCell(r: PacketRow): string {
+  if (r.kind === 'return-path') return `${r.stream} / return path`;
+  if (isMainRow(r)) return `${r.stream} / main`;
+  return `${r.stream} / ${r.channel < 0 ? '?' : r.channel}`;
+}
+
 const LOOK: Record<ListColumn, ColumnLook> = {
-  stream: { cls: 'c-stream', width: '90px', cell: (r) => `${r.stream} / ${r.channel < 0 ? '?' : r.channel}` },
+  stream: { cls: 'c-stream', width: '90px', cell: streamCell },
   epoch: { cls: 'c-num', width: '56px', cell: (r) => String(r.epoch) },
   packet_num: { cls: 'c-num', width: '96px', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
   flags: { cls: 'c-flags', width: 'minmax(120px, 1.2fr)', cell: (r) => r.flagsText },
-  ramblock: {
-    cls: 'c-block',
-    width: 'minmax(100px, 1fr)',
-    cell: (r) => (r.kind === 'device-state' ? `[dev] ${r.ramblock}` : r.ramblock),
-  },
-  normal_pages: { cls: 'c-num', width: '110px', cell: (r) => String(r.normalPages) },
-  zero_pages: { cls: 'c-num', width: '96px', cell: (r) => String(r.zeroPages) },
-  next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => String(r.nextPacketSize) },
+  ramblock: { cls: 'c-block', width: 'minmax(100px, 1fr)', cell: blockCell },
+  normal_pages: { cls: 'c-num', width: '110px', cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.normalPages) : '') },
+  zero_pages: { cls: 'c-num', width: '96px', cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.zeroPages) : '') },
+  next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => (isMainRow(r) ? '' : String(r.nextPacketSize)) },
   time: { cls: 'c-time', width: '100px', cell: (r) => formatTime(r.timeNs) },
 };
 
@@ -130,17 +142,27 @@ export class PacketList {
   }
 
   /** A new view from the host: drop cached rows, keep the selected packet if it is still there. */
-  async setView(viewId: number, rowCount: number, totalCount: number, keepScroll?: number): Promise<void> {
+  async setView(
+    viewId: number,
+    rowCount: number,
+    totalCount: number,
+    keepScroll?: number,
+    mainCount = 0,
+  ): Promise<void> {
     this.viewId = viewId;
     this.rowCount = rowCount;
     this.blocks.clear();
     this.loading.clear();
     this.root.setAttribute('aria-rowcount', String(rowCount + 1));
     this.spacer.style.height = `${Math.min(this.maxSpacer, rowCount * ROW_HEIGHT)}px`;
+    const n = (x: number) => x.toLocaleString('en-US');
+    const whole = mainCount
+      ? `${n(totalCount - mainCount)} packets and ${n(mainCount)} main-channel rows`
+      : `${n(totalCount)} packets`;
     this.status.textContent =
       rowCount === totalCount
-        ? `${rowCount.toLocaleString('en-US')} packets`
-        : `${rowCount.toLocaleString('en-US')} of ${totalCount.toLocaleString('en-US')} packets match the filter`;
+        ? whole
+        : `${n(rowCount)} of ${n(totalCount)} ${mainCount ? 'rows' : 'packets'} match the filter`;
     this.selectedIndex = -1;
     if (this.selectedRef) {
       const { viewIndex } = await this.rpc.request('locate', { ...this.selectedRef, viewId });
@@ -294,7 +316,7 @@ export class PacketList {
       r.setAttribute('aria-rowindex', String(i + 2));
       const selected = i === this.selectedIndex;
       r.setAttribute('aria-selected', String(selected));
-      r.className = `row${selected ? ' selected' : ''}${row && row.severity ? ` sev-${row.severity}` : ''}${row?.sync ? ' sync' : ''}${row ? '' : ' pending'}`;
+      r.className = `row${selected ? ' selected' : ''}${row && row.severity ? ` sev-${row.severity}` : ''}${row?.sync ? ' sync' : ''}${row && isMainRow(row) ? ` main-row ${row.kind}` : ''}${row ? '' : ' pending'}`;
       const cells = r.children;
       for (let c = 0; c < COLUMNS.length; c++) {
         const text = row ? COLUMNS[c].cell(row) : '';

@@ -25,8 +25,8 @@ export class CaptureDocument implements vscode.CustomDocument {
     private readonly choices: MigrationChoices,
   ) {
     const started = Date.now();
-    this.model = this.analyze().then((a) => {
-      const m = new CaptureModel(a);
+    this.model = this.analyze().then(async (a) => {
+      const m = await CaptureModel.load(a);
       log().info(
         `${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`,
       );

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatLocation, type Diagnostic } from '../core/diagnostics/diagnostic';
+import { formatLocation, type Diagnostic, type DiagnosticLocation } from '../core/diagnostics/diagnostic';
 
 export const REVEAL_COMMAND = 'multifd.revealPacket';
 
@@ -24,9 +24,15 @@ export function revealUri(args: RevealArgs): vscode.Uri {
  * The capture's diagnostics in the Problems panel, on the .mfd uri. A capture is not text: the range's line
  * is the packet index in its stream; the message names stream, packet and offsets; the code links to the packet.
  */
-export function toVscodeDiagnostics(uri: vscode.Uri, ds: readonly Diagnostic[]): vscode.Diagnostic[] {
+export function toVscodeDiagnostics(
+  uri: vscode.Uri,
+  ds: readonly Diagnostic[],
+  /** The main-channel row of a diagnostic without a packet (the list's row for its record or offset). */
+  mainRowOf?: (l: DiagnosticLocation) => number | undefined,
+): vscode.Diagnostic[] {
   return ds.map((d) => {
-    const line = Math.max(0, d.location.packet ?? 0);
+    const packet = d.location.packet ?? mainRowOf?.(d.location);
+    const line = Math.max(0, packet ?? 0);
     const where = formatLocation(d.location);
     const v = new vscode.Diagnostic(
       new vscode.Range(line, 0, line, 0),
@@ -34,10 +40,10 @@ export function toVscodeDiagnostics(uri: vscode.Uri, ds: readonly Diagnostic[]):
       SEVERITY[d.severity],
     );
     v.source = 'multifd';
-    if (d.location.stream !== undefined && d.location.packet !== undefined) {
+    if (d.location.stream !== undefined && packet !== undefined) {
       v.code = {
         value: d.code,
-        target: revealUri({ uri: uri.toString(), stream: d.location.stream, packet: d.location.packet }),
+        target: revealUri({ uri: uri.toString(), stream: d.location.stream, packet }),
       };
     } else v.code = d.code;
     if (d.related?.stream !== undefined && d.related.packet !== undefined) {

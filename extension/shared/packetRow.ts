@@ -13,7 +13,12 @@ export interface PacketRow extends PacketRef {
   viewIndex: number;
   /** MultiFDInit_t id, -1 when unknown. */
   channel: number;
-  kind: 'ram' | 'device-state';
+  /**
+   * Multifd packets: 'ram' or 'device-state'. The main channel: 'main' for its top-level records (sections,
+   * CONFIGURATION, commands, EOF, VMDESCRIPTION), 'ram-record' for the RAM records inside the RAM section,
+   * 'return-path' for the destination's messages on its other direction.
+   */
+  kind: 'ram' | 'device-state' | 'main' | 'ram-record' | 'return-path';
   epoch: number;
   /** -1 for device-state packets. */
   packetNum: number;
@@ -30,4 +35,14 @@ export interface PacketRow extends PacketRef {
   /** Nanoseconds since the first record of the capture. */
   timeNs: number;
   severity: RowSeverity;
+  /** Main channel: the record's name (ZERO, PAGE, START, FULL, COMMAND, EOF, PONG…). */
+  record?: string;
+  /** Main channel: the section the record belongs to (its idstr; "ram" for RAM records). */
+  section?: string;
+  /** Main channel: the command's name (COMMAND rows). */
+  command?: string;
+  /** RAM records: the page offset in the block. */
+  offset?: number;
+  /** Main channel: stream offset of the record (the return path's own direction for return-path rows). */
+  streamOffset?: number;
 }

@@ -31,8 +31,10 @@ export interface ViewInfo {
   viewId: number;
   /** Rows in the view (after the filter). */
   rowCount: number;
-  /** Packets in the capture. */
+  /** Rows in the capture: multifd packets and the main channel's rows. */
   totalCount: number;
+  /** Of totalCount, the main channel's rows (its records, commands and return-path messages). */
+  mainCount?: number;
   error?: FilterErrorInfo;
   /** True when the view was superseded by a newer setView before it finished. */
   cancelled?: boolean;

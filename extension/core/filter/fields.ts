@@ -5,9 +5,41 @@ import type { PacketSummary } from '../multifd/packetTable';
 /** The value kinds of the filter language. `offsets` is a set of page offsets: comparisons match any member. */
 export type FilterType = 'number' | 'string' | 'boolean' | 'offsets';
 
-/** One packet as the filter sees it: the summary row, its channel, and (only when needed) its offset[] entries. */
+/**
+ * A main-channel row as the filter sees it: a top-level record (section, CONFIGURATION, command, EOF,
+ * VMDESCRIPTION), a RAM record, or a return-path message.
+ */
+export interface MainRowFields {
+  stream: number;
+  index: number;
+  kind: 'main' | 'ram-record' | 'return-path';
+  /** ZERO, PAGE, START, FULL, COMMAND, EOF, PONG… */
+  record: string;
+  /** idstr of the section the record belongs to ("ram" for RAM records). */
+  section?: string;
+  /** idstr of a device section (every section but RAM). */
+  device?: string;
+  command?: string;
+  ramblock: string;
+  /** RAM records: the page offset, and whether the page's data follows (PAGE, XBZRLE) or it is zero. */
+  offset?: number;
+  pageKind?: 'normal' | 'zero';
+  sectionId?: number;
+  instanceId?: number;
+  versionId?: number;
+  epoch: number;
+  timestampNs: number;
+  severity: number;
+  returnPath: boolean;
+}
+
+/**
+ * One row as the filter sees it: a multifd packet (its summary row, its channel, and only when needed its
+ * offset[] entries), or a main-channel row (`main`; `summary` is then absent).
+ */
 export interface FilterRow {
-  summary: PacketSummary;
+  summary?: PacketSummary;
+  main?: MainRowFields;
   /** MultiFDInit_t id of the packet's stream; -1 when the handshake is missing. */
   channel: number;
   /** The source uuid of the channel (MultiFDInit_t), when known. */
@@ -37,29 +69,30 @@ export interface FilterField {
 const LAYOUT_READERS: Record<string, { type: FilterType; get(r: FilterRow): FieldValue }> = {
   'MultiFDInit_t.uuid': { type: 'string', get: (r) => r.uuid },
   'MultiFDInit_t.id': { type: 'number', get: (r) => r.channel },
-  'MultiFDPacket_t.flags': { type: 'number', get: (r) => r.summary.flags },
-  'MultiFDPacket_t.pages_alloc': { type: 'number', get: (r) => r.summary.pagesAlloc },
-  'MultiFDPacket_t.normal_pages': { type: 'number', get: (r) => r.summary.normalPages },
-  'MultiFDPacket_t.next_packet_size': { type: 'number', get: (r) => r.summary.nextPacketSize },
+  'MultiFDPacket_t.flags': { type: 'number', get: (r) => r.summary?.flags },
+  'MultiFDPacket_t.pages_alloc': { type: 'number', get: (r) => r.summary?.pagesAlloc },
+  'MultiFDPacket_t.normal_pages': { type: 'number', get: (r) => r.summary?.normalPages },
+  'MultiFDPacket_t.next_packet_size': { type: 'number', get: (r) => r.summary?.nextPacketSize },
   'MultiFDPacket_t.packet_num': {
     type: 'number',
-    get: (r) => (r.summary.kind === 'ram' ? r.summary.packetNum : undefined),
+    get: (r) => (r.summary?.kind === 'ram' ? r.summary.packetNum : undefined),
   },
-  'MultiFDPacket_t.zero_pages': { type: 'number', get: (r) => r.summary.zeroPages },
+  'MultiFDPacket_t.zero_pages': { type: 'number', get: (r) => r.summary?.zeroPages },
+  // Main-channel RAM records name their block too (and commands and page requests that name one).
   'MultiFDPacket_t.ramblock': {
     type: 'string',
-    get: (r) => (r.summary.kind === 'ram' ? r.summary.ramblock : undefined),
+    get: (r) => (r.summary?.kind === 'ram' ? r.summary.ramblock : r.main?.ramblock || undefined),
   },
-  'MultiFDPacketDeviceState_t.flags': { type: 'number', get: (r) => r.summary.flags },
+  'MultiFDPacketDeviceState_t.flags': { type: 'number', get: (r) => r.summary?.flags },
   'MultiFDPacketDeviceState_t.idstr': {
     type: 'string',
-    get: (r) => (r.summary.kind === 'device-state' ? r.summary.ramblock : undefined),
+    get: (r) => (r.summary?.kind === 'device-state' ? r.summary.ramblock : r.main?.device),
   },
   'MultiFDPacketDeviceState_t.instance_id': {
     type: 'number',
-    get: (r) => (r.summary.kind === 'device-state' ? r.summary.instanceId : undefined),
+    get: (r) => (r.summary?.kind === 'device-state' ? r.summary.instanceId : r.main?.instanceId),
   },
-  'MultiFDPacketDeviceState_t.next_packet_size': { type: 'number', get: (r) => r.summary.nextPacketSize },
+  'MultiFDPacketDeviceState_t.next_packet_size': { type: 'number', get: (r) => r.summary?.nextPacketSize },
 };
 
 export const FILTER_LAYOUTS: readonly StructLayout[] = [MULTIFD_INIT_LAYOUT, RAM_PACKET_LAYOUT, DEVICE_STATE_LAYOUT];
@@ -94,61 +127,126 @@ function layoutFields(): FilterField[] {
 const anyOffsets = (r: FilterRow): readonly number[] | undefined =>
   r.offsets ? [...r.offsets.normal, ...r.offsets.zero] : undefined;
 
+/** What multifd packets and main-channel rows both have. */
+const common = (r: FilterRow) => r.summary ?? r.main!;
+
 const EXTRA_FIELDS: FilterField[] = [
-  { name: 'stream', type: 'number', description: 'stream id in the capture', get: (r) => r.summary.stream },
+  {
+    name: 'stream',
+    type: 'number',
+    description: 'stream id in the capture (the main channel\'s rows, return path included, have its id)',
+    get: (r) => common(r).stream,
+  },
   {
     name: 'index',
     type: 'number',
-    description: "packet index in its stream's packet list",
-    get: (r) => r.summary.index,
+    description: "packet index in its stream's packet list (main channel: the row's index in its stream)",
+    get: (r) => common(r).index,
   },
   {
     name: 'epoch',
     type: 'number',
-    description: "SYNC packets earlier on the same channel (epoch k ends with the channel's (k+1)-th SYNC)",
-    get: (r) => r.summary.epoch,
+    description:
+      "SYNC packets earlier on the same channel (epoch k ends with the channel's (k+1)-th SYNC); main-channel RAM records: sync markers before them",
+    get: (r) => common(r).epoch,
   },
-  { name: 'sync', type: 'boolean', description: 'MULTIFD_FLAG_SYNC is set', get: (r) => r.summary.sync },
+  { name: 'sync', type: 'boolean', description: 'MULTIFD_FLAG_SYNC is set', get: (r) => r.summary?.sync ?? false },
   {
     name: 'method',
     type: 'string',
     description: 'compression method from flags: none, zlib, zstd, qpl, uadk, qatzip',
-    get: (r) => r.summary.method ?? 'unknown',
+    get: (r) => (r.summary ? (r.summary.method ?? 'unknown') : undefined),
   },
-  { name: 'kind', type: 'string', description: 'packet kind: "ram" or "device-state"', get: (r) => r.summary.kind },
+  {
+    name: 'kind',
+    type: 'string',
+    description:
+      'row kind: "ram" or "device-state" (multifd packets), "main" (a top-level record of the main channel), "ram-record" (a RAM record of the main channel), "return-path"',
+    get: (r) => common(r).kind,
+  },
   {
     name: 'severity',
     type: 'number',
     description: 'worst diagnostic on the packet: 0 none, 1 info, 2 warning, 3 error',
-    get: (r) => r.summary.severity,
+    get: (r) => common(r).severity,
   },
-  { name: 'time', type: 'number', description: 'capture timestamp in nanoseconds', get: (r) => r.summary.timestampNs },
+  { name: 'time', type: 'number', description: 'capture timestamp in nanoseconds', get: (r) => common(r).timestampNs },
   {
     name: 'payload',
     type: 'number',
     description: 'payload bytes following the header',
-    get: (r) => r.summary.payloadLength,
+    get: (r) => r.summary?.payloadLength,
   },
   {
     name: 'offset',
     type: 'offsets',
     needsOffsets: true,
-    description: 'any used offset[] entry (normal or zero page)',
+    description: 'any used offset[] entry (normal or zero page); a main-channel RAM record: its page offset',
     get: anyOffsets,
   },
   {
     name: 'normal_offset',
     type: 'offsets',
     needsOffsets: true,
-    description: 'any offset[] entry of a normal page (data follows)',
+    description: 'any offset[] entry of a normal page (data follows); a PAGE or XBZRLE record\'s offset',
     get: (r) => r.offsets?.normal,
   },
   {
     name: 'zero_offset',
     type: 'offsets',
     needsOffsets: true,
-    description: 'any offset[] entry of a zero page',
+    description: 'any offset[] entry of a zero page; a ZERO record\'s offset',
     get: (r) => r.offsets?.zero,
+  },
+  {
+    name: 'record',
+    type: 'string',
+    description:
+      'main channel: the record (ZERO, PAGE, XBZRLE, MEM_SIZE, EOS, MULTIFD_FLUSH, START, PART, END, FULL, CONFIGURATION, COMMAND, EOF, VMDESCRIPTION) or return-path message (PONG, SHUT, REQ_PAGES…)',
+    get: (r) => r.main?.record,
+  },
+  {
+    name: 'section',
+    type: 'string',
+    description: 'main channel: idstr of the section the record belongs to ("ram" for RAM records)',
+    get: (r) => r.main?.section,
+  },
+  {
+    name: 'device',
+    type: 'string',
+    description: "a device section's idstr (main channel, every section but RAM) or a device-state packet's idstr",
+    get: (r) => (r.summary?.kind === 'device-state' ? r.summary.ramblock : r.main?.device),
+  },
+  {
+    name: 'command',
+    type: 'string',
+    description: 'main channel: the QEMU_VM_COMMAND (OPEN_RETURN_PATH, PING, POSTCOPY_ADVISE, PACKAGED, SWITCHOVER_START…)',
+    get: (r) => r.main?.command,
+  },
+  { name: 'cmd', type: 'string', description: 'the same as command', get: (r) => r.main?.command },
+  {
+    name: 'section_id',
+    type: 'number',
+    description: "main channel: a section's section_id",
+    get: (r) => r.main?.sectionId,
+  },
+  {
+    name: 'version',
+    type: 'number',
+    description: "main channel: a START/FULL section's version_id",
+    get: (r) => r.main?.versionId,
+  },
+  {
+    name: 'returnpath',
+    type: 'boolean',
+    description: 'a return-path message (the destination → source direction of the main channel)',
+    get: (r) => r.main?.returnPath ?? false,
+  },
+  {
+    name: 'main',
+    type: 'boolean',
+    description: 'a row of the main channel (its records, commands and return path)',
+    get: (r) => r.main !== undefined,
   },
 ];
 

@@ -1,10 +1,10 @@
-import { be32, be64, cString, hex, uuidString } from '../util/bytes';
+import { be16, be32, be64, cString, hex, uuidString } from '../util/bytes';
 
 /**
  * A wire structure declared once, as data. The same declaration drives decoding, the packet-details
  * tree, byte highlighting in the bytes pane, the filter language's field names and the docs.
  */
-export type FieldType = 'u8' | 'u32be' | 'u64be' | 'bytes' | 'cstring' | 'uuid';
+export type FieldType = 'u8' | 'u16be' | 'u32be' | 'u64be' | 'bytes' | 'cstring' | 'uuid';
 
 export interface FieldSpec {
   /** QEMU's own name for the field (as in the C struct). */
@@ -56,6 +56,8 @@ export function readField(spec: FieldSpec, b: Uint8Array, base = 0): number | st
   switch (spec.type) {
     case 'u8':
       return b[o];
+    case 'u16be':
+      return be16(b, o);
     case 'u32be':
       return be32(b, o);
     case 'u64be':

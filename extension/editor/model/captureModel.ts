@@ -15,7 +15,10 @@ import type {
   ViewInfo,
   ViewSpec,
 } from '../../shared/protocol';
+import { buildSectionList, type SectionList } from '../../core/mainchannel/sectionList';
+import type { DiagnosticLocation } from '../../core/diagnostics/diagnostic';
 import { captureSummary } from './captureSummary';
+import { MainChannelRows } from './mainChannelRows';
 import { PacketDiagnostics } from './packetDiagnostics';
 import { PacketIndex } from './packetIndex';
 import { PacketInspector } from './packetInspector';
@@ -37,12 +40,23 @@ export class CaptureModel {
   readonly pages: PageLookup;
   readonly pageUsage: PageUsageSource;
 
+  /**
+   * The model with the main channel's rows in the list (its records, commands with their arguments, the
+   * return path): what the editor opens. The constructor alone lists multifd packets only, unless given the
+   * main channel's section list.
+   */
+  static async load(analysis: CaptureAnalysis, pageUsage?: PageUsageSource): Promise<CaptureModel> {
+    return new CaptureModel(analysis, pageUsage, await buildSectionList(analysis));
+  }
+
   constructor(
     readonly analysis: CaptureAnalysis,
     pageUsage?: PageUsageSource,
+    mainChannel?: SectionList,
   ) {
     this.pageUsage = pageUsage ?? new SchedulePageUsage(analysis);
-    this.packets = new PacketIndex(analysis);
+    const main = analysis.main && mainChannel ? new MainChannelRows(analysis, analysis.main, mainChannel) : undefined;
+    this.packets = new PacketIndex(analysis, main);
     this.view = new PacketView(this.packets);
     this.packetDiagnostics = new PacketDiagnostics(analysis, this.packets);
     this.inspector = new PacketInspector(analysis, this.packets, this.view, this.packetDiagnostics);
@@ -53,9 +67,14 @@ export class CaptureModel {
     return basename(this.analysis.capture.path);
   }
 
-  /** Packets in the capture (multifd, every stream). */
+  /** Rows of the packet list: the main channel's, then every multifd stream's packets. */
   get total(): number {
     return this.packets.total;
+  }
+
+  /** The main-channel row a diagnostic points at (the Problems panel's link), if any. */
+  mainRowOf(location: DiagnosticLocation): number | undefined {
+    return this.packets.mainRowOf(location);
   }
 
   get currentView(): { id: number; spec: ViewSpec; rowCount: number } {
@@ -132,8 +151,15 @@ export class CaptureModel {
     return this.pages.pageMap(block, onProgress);
   }
 
-  pageWriters(block: string | undefined, offset: number): Promise<PageWriterInfo[]> {
-    return this.pages.pageWriters(block, offset);
+  async pageWriters(block: string | undefined, offset: number): Promise<PageWriterInfo[]> {
+    const writers = await this.pages.pageWriters(block, offset);
+    const main = this.packets.main;
+    if (!main) return writers;
+    // A main-channel RAM record is a row of the list too: link to it.
+    return writers.map((w) => {
+      const row = w.ref || w.record === undefined ? undefined : main.rowOfRecord(w.record);
+      return row === undefined ? w : { ...w, ref: { stream: main.streamId, index: row } };
+    });
   }
 
   /** Releases codec streams and the capture file. */

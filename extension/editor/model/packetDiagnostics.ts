@@ -15,21 +15,28 @@ export class PacketDiagnostics {
     private readonly packets: PacketIndex,
   ) {
     analysis.diagnostics.forEach((d, i) => {
-      if (d.location.stream === undefined || d.location.packet === undefined) return;
-      const k = `${d.location.stream}:${d.location.packet}`;
+      const ref = this.refOf(i);
+      if (!ref) return;
+      const k = `${ref.stream}:${ref.index}`;
       const list = this.byPacket.get(k);
       if (list) list.push(i);
       else this.byPacket.set(k, [i]);
     });
   }
 
+  /** The row a diagnostic points at: its packet, or the main-channel row holding its record or offset. */
+  private refOf(i: number): PacketRef | undefined {
+    const { location } = this.analysis.diagnostics[i];
+    const { stream, packet: index } = location;
+    if (stream === undefined) return undefined;
+    if (index !== undefined) return this.packets.globalId({ stream, index }) >= 0 ? { stream, index } : undefined;
+    const row = this.packets.mainRowOf(location);
+    return row === undefined ? undefined : { stream, index: row };
+  }
+
   info(i: number): DiagnosticInfo {
     const d = this.analysis.diagnostics[i];
-    const { stream, packet: index } = d.location;
-    const packet =
-      stream !== undefined && index !== undefined && this.packets.globalId({ stream, index }) >= 0
-        ? { stream, index }
-        : undefined;
+    const packet = this.refOf(i);
     return {
       id: i,
       code: d.code,

@@ -10,6 +10,7 @@ import type { PacketDiagnostics } from './packetDiagnostics';
 import type { PacketIndex, PacketSource } from './packetIndex';
 import type { PacketView } from './packetView';
 import { readPacketFraming } from './packetFraming';
+import { mainRecordDetails, mainRecordPage, readMainRecord } from './mainRecordDetails';
 
 const MAX_PAYLOAD_CHUNK = 256 * 1024;
 /** Decoded packets kept per channel: revisiting a packet, or its neighbours, does not decode again. */
@@ -29,7 +30,20 @@ export class PacketInspector {
     private readonly diagnostics: PacketDiagnostics,
   ) {}
 
+  /** The main-channel row a ref names, if it names one. */
+  private mainRow(ref: PacketRef): number | undefined {
+    const g = this.packets.globalId(ref);
+    return g >= 0 && this.packets.isMain(g) ? g : undefined;
+  }
+
   async packet(ref: PacketRef): Promise<PacketDetails> {
+    const mi = this.mainRow(ref);
+    if (mi !== undefined) {
+      const m = this.packets.main!;
+      const v = await readMainRecord(m, mi, this.analysis.pageSize);
+      const row = this.packets.rowOf(mi, this.view.locate(ref));
+      return mainRecordDetails(m, ref, v, row, this.diagnostics.ofPacket(ref));
+    }
     const s = this.packets.sourceFor(ref);
     const d = await readPacket(s.bytes, s.index.packets, ref.index, this.analysis.pageSize);
     const layout = d.summary.kind === 'device-state' ? DEVICE_STATE_LAYOUT : RAM_PACKET_LAYOUT;
@@ -86,6 +100,15 @@ export class PacketInspector {
 
   /** Payload bytes [start, start+length) of a packet, at most 256 KiB at a time. */
   async payload(ref: PacketRef, start: number, length: number): Promise<PayloadChunk> {
+    const mi = this.mainRow(ref);
+    if (mi !== undefined) {
+      const m = this.packets.main!;
+      const v = await readMainRecord(m, mi, this.analysis.pageSize);
+      const a = Math.max(0, Math.min(start, v.payloadLength));
+      const b = Math.min(v.payloadLength, a + Math.min(Math.max(0, length), MAX_PAYLOAD_CHUNK));
+      const bytes = await m.bytesOf(mi).read(v.payloadOffset + a, v.payloadOffset + b);
+      return { ref, start: a, bytes, total: v.payloadLength, streamOffset: v.payloadOffset + a };
+    }
     const s = this.packets.sourceFor(ref);
     const p = s.index.packets.row(ref.index);
     const a = Math.max(0, Math.min(start, p.payloadLength));
@@ -100,6 +123,11 @@ export class PacketInspector {
    * channel in order up to the packet).
    */
   async page(ref: PacketRef, slot: number, onProgress?: (message: string) => void): Promise<PageContent> {
+    const mi = this.mainRow(ref);
+    if (mi !== undefined) {
+      const m = this.packets.main!;
+      return mainRecordPage(m, ref, await readMainRecord(m, mi, this.analysis.pageSize), slot, this.analysis.pageSize);
+    }
     const s = this.packets.sourceFor(ref);
     const d = await readPacket(s.bytes, s.index.packets, ref.index, this.analysis.pageSize);
     const ps = this.analysis.pageSize;

@@ -6,6 +6,7 @@ import type { PacketTable } from '../../core/multifd/packetTable';
 import { readPacketPages } from '../../core/multifd/packetPages';
 import { isSortColumn, type SortColumn } from '../../shared/packetColumns';
 import { DEFAULT_VIEW, type PacketRef, type PacketRow, type ViewInfo, type ViewSpec } from '../../shared/protocol';
+import type { MainChannelRows } from './mainChannelRows';
 import type { PacketIndex, PacketSource } from './packetIndex';
 
 interface View {
@@ -29,6 +30,20 @@ const SORT_KEYS: Record<SortColumn, SortKey> = {
   normal_pages: (t, i) => t.normalPages.get(i),
   zero_pages: (t, i) => t.zeroPages.get(i),
   next_packet_size: (t, i) => t.nextPacketSize.get(i),
+};
+
+/** The same sort keys for main-channel rows: RAM records count as one page; the other columns have none (0). */
+type MainSortKey = (m: MainChannelRows, i: number, rank: (name: string) => number) => number;
+const MAIN_SORT_KEYS: Record<SortColumn, MainSortKey> = {
+  time: (m, i) => m.timeNs(i),
+  stream: (m) => m.streamId,
+  epoch: (m, i) => m.epoch(i),
+  packet_num: () => -1,
+  flags: () => 0,
+  ramblock: (m, i, rank) => rank(m.ramblock(i)),
+  normal_pages: (m, i) => m.row(i, -1, 0).normalPages,
+  zero_pages: (m, i) => m.row(i, -1, 0).zeroPages,
+  next_packet_size: () => 0,
 };
 
 const MAX_ROWS_PER_REQUEST = 2000;
@@ -68,16 +83,29 @@ export class PacketView {
     const keys = new Float64Array(this.packets.total);
     const key = SORT_KEYS[column];
     let rank: Map<number, number> | undefined;
+    let byName: Map<string, number> | undefined;
+    // One order over the names packets carry and those main-channel rows show.
+    const nameRank = () => {
+      if (!byName) {
+        const names = new Set(this.packets.analysis.names.values);
+        for (const n of this.packets.main?.ramblockNames() ?? []) names.add(n);
+        byName = new Map([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n, r) => [n, r]));
+      }
+      return byName;
+    };
     const ramblockRank = () => {
       if (!rank) {
-        const values = this.packets.analysis.names.values;
-        const order = values
-          .map((_, i) => i)
-          .sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
-        rank = new Map(order.map((id, r) => [id, r]));
+        const ranks = nameRank();
+        rank = new Map(this.packets.analysis.names.values.map((n, id) => [id, ranks.get(n) ?? 0]));
       }
       return rank;
     };
+    const main = this.packets.main;
+    if (main) {
+      const mainKey = MAIN_SORT_KEYS[column];
+      const rankOf = (n: string) => nameRank().get(n) ?? 0;
+      for (let i = 0; i < this.packets.mainCount; i++) keys[i] = mainKey(main, i, rankOf);
+    }
     for (const s of this.packets.sources) {
       const t = s.index.packets;
       for (let i = 0; i < t.length; i++) keys[s.base + i] = key(t, i, s, ramblockRank);
@@ -93,7 +121,13 @@ export class PacketView {
   }
 
   private unchanged(extra: Partial<ViewInfo> = {}): ViewInfo {
-    return { viewId: this.view.id, rowCount: this.view.perm.length, totalCount: this.packets.total, ...extra };
+    return {
+      viewId: this.view.id,
+      rowCount: this.view.perm.length,
+      totalCount: this.packets.total,
+      mainCount: this.packets.mainCount,
+      ...extra,
+    };
   }
 
   /**
@@ -116,9 +150,7 @@ export class PacketView {
       let n = 0;
       const undecided: number[] = [];
       for (let g = 0; g < total; g++) {
-        const s = this.packets.sourceOfId(g);
-        const row: FilterRow = { summary: s.index.packets.row(g - s.base), channel: s.channel, uuid: s.uuid };
-        const r = f.test(row);
+        const r = f.test(this.filterRow(g));
         if (r === true) keep[n++] = g;
         else if (r === undefined) undecided.push(g);
         if ((g & 0x3fff) === 0x3fff) {
@@ -148,7 +180,23 @@ export class PacketView {
     const perm = this.sortedIds(ids, spec.sort);
     if (gen !== this.generation) return this.unchanged({ cancelled: true });
     this.view = { id: ++this.viewCounter, spec, perm };
-    return { viewId: this.view.id, rowCount: perm.length, totalCount: total };
+    return { viewId: this.view.id, rowCount: perm.length, totalCount: total, mainCount: this.packets.mainCount };
+  }
+
+  /** A row for the filter: a multifd packet without its offsets, or a main-channel row with its page offset. */
+  private filterRow(g: number): FilterRow {
+    const main = this.packets.main;
+    if (main && this.packets.isMain(g)) {
+      const m = main.filterFields(g);
+      const one = m.offset !== undefined ? [m.offset] : [];
+      return {
+        main: m,
+        channel: -1,
+        offsets: { normal: m.pageKind === 'normal' ? one : [], zero: m.pageKind === 'zero' ? one : [] },
+      };
+    }
+    const s = this.packets.sourceOfId(g);
+    return { summary: s.index.packets.row(g - s.base), channel: s.channel, uuid: s.uuid };
   }
 
   private async filterRowWithOffsets(g: number, cursor: ReadAhead): Promise<FilterRow> {
