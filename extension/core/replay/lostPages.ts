@@ -1,6 +1,7 @@
 import type { CaptureAnalysis } from '../analysisTypes';
 import type { MultifdStreamIndex } from '../multifd/indexMultifdStream';
 import type { ProvenanceMap } from './provenance';
+import { FLAG_SYNC } from '../multifd/constants';
 
 /**
  * What replay could not rebuild because the capture has holes (multifd/resync.ts): pages whose packet header
@@ -28,6 +29,11 @@ export interface LostPacketRange {
   beforePacketNum?: number;
   /** packet_num values strictly between the two that no channel carries. */
   missing: number;
+  /**
+   * SYNC packets other channels carry between the two (the most any one channel has): this channel's SYNC
+   * for those rounds was likely in the hole, so its later packets are counted that many epochs early.
+   */
+  syncRounds: number;
 }
 
 /** Whether a method's payloads continue one codec stream per channel (a hole ends what can be decoded). */
@@ -86,6 +92,7 @@ export function lostPacketRanges(analysis: CaptureAnalysis): LostPacketRange[] {
         afterPacketNum: after,
         beforePacketNum: before,
         missing: before === undefined ? 0 : missingBetween(analysis.multifd, after, before),
+        syncRounds: syncsBetween(analysis.multifd, m, after, before ?? Infinity),
       });
     }
   return out;
@@ -103,6 +110,21 @@ function missingBetween(channels: readonly MultifdStreamIndex[], a: number, b: n
     }
   }
   return b - a - 1 - seen.size;
+}
+
+function syncsBetween(channels: readonly MultifdStreamIndex[], self: MultifdStreamIndex, a: number, b: number): number {
+  let most = 0;
+  for (const m of channels) {
+    if (m === self) continue;
+    const t = m.packets;
+    let n = 0;
+    for (let r = 0; r < t.length; r++) {
+      const num = t.packetNum.get(r);
+      if (!t.isDeviceState(r) && num > a && num < b && (t.flags.get(r) & FLAG_SYNC) !== 0) n++;
+    }
+    most = Math.max(most, n);
+  }
+  return most;
 }
 
 function packetNumAtOrBefore(m: MultifdStreamIndex, row: number): number {

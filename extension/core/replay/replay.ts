@@ -257,7 +257,7 @@ function reportLost(analysis: CaptureAnalysis, engine: ReplayEngine, sink: Diagn
       'replay.pages-lost',
       p.beforePacketNum === undefined
         ? `stream ${p.stream} (channel ${p.channel ?? '?'}): packets after packet_num ${p.afterPacketNum} were lost in the hole at stream offset ${p.holeOffset} and what follows it; the pages they carried are unknown`
-        : `stream ${p.stream} (channel ${p.channel ?? '?'}): packets between packet_num ${p.afterPacketNum} and ${p.beforePacketNum} of channel ${p.channel ?? '?'} were lost in the hole at stream offset ${p.holeOffset} (${p.missing} packet_num value(s) in between are on no channel); the pages they carried are unknown, so any page may hold an older value`,
+        : `stream ${p.stream} (channel ${p.channel ?? '?'}): packets between packet_num ${p.afterPacketNum} and ${p.beforePacketNum} of channel ${p.channel ?? '?'} were lost in the hole at stream offset ${p.holeOffset} (${p.missing} packet_num value(s) in between are on no channel); the pages they carried are unknown, so any page may hold an older value${p.syncRounds ? `; other channels sent ${p.syncRounds} SYNC(s) in that range, so this channel's SYNC for them was likely lost and its later packets are ordered ${p.syncRounds} epoch(s) early` : ''}`,
       { stream: p.stream, streamOffset: p.holeOffset },
     );
   return { pages: pages.length + engine.lost.untracked, listed: pages.slice(0, 4096), packets };

@@ -49,6 +49,8 @@ export class PcapChoiceNeeded extends CaptureFormatError {
 }
 
 const CHECKED_OVERLAP_BYTES = 64 << 20;
+/** Holes of one stream reported one by one; the rest in one line (a capture that dropped thousands of segments). */
+const REPORTED_HOLES = 100;
 
 export async function openPcapCapture(
   source: ByteSource,
@@ -156,6 +158,15 @@ async function directionBytes(
   const holes = keepHoles ? d.holes : d.holes.slice(0, 1);
   let j = 0;
   for (const [n, hole] of holes.entries()) {
+    if (n === REPORTED_HOLES) {
+      const rest = holes.slice(n);
+      sink.report(
+        'pcap.hole',
+        `${what} of stream ${id}: ${rest.length} more hole(s) from stream offset ${hole.streamOffset} on, ${rest.reduce((a, h) => a + h.length, 0)} byte(s) in all, are not listed one by one`,
+        { stream: id, streamOffset: hole.streamOffset },
+      );
+      break;
+    }
     while (j < pieces.length && pieces[j].streamOffset < hole.streamOffset) j++;
     const last = pieces[j - 1];
     const fileOffset = last ? last.fileOffset + last.length : undefined;

@@ -96,7 +96,7 @@ describe('a pcap with segments removed from a multifd channel', () => {
     );
     assert.ok(lost.every((d) => d.severity === 'error'));
     assert.deepEqual(r.lost?.packets, [
-      { stream: 0, channel: 0, holeOffset: seg, afterPacketNum: 2, beforePacketNum: 4, missing: 1 },
+      { stream: 0, channel: 0, holeOffset: seg, afterPacketNum: 2, beforePacketNum: 4, missing: 1, syncRounds: 0 },
     ]);
     // Packets 1, 2, 4, 5 rebuilt; packet 3's pages (32…47) never written.
     for (let n = 0; n < 5 * PAGES; n++) {
