@@ -202,3 +202,43 @@ test('a long flat || / && chain parses and evaluates without recursion', () => {
   const bits = Array.from({ length: terms }, () => '0xff').join(' & ');
   assert.equal(run(`flags & ${bits}`, row({ flags: 3 })), true);
 });
+
+test('main-channel rows: their fields match them, multifd-only fields do not', () => {
+  const main = (over: Partial<NonNullable<FilterRow['main']>> = {}): FilterRow => ({
+    main: {
+      stream: 0,
+      index: 12,
+      kind: 'ram-record',
+      record: 'ZERO',
+      section: 'ram',
+      ramblock: 'pc.ram',
+      offset: 0x2000,
+      pageKind: 'zero',
+      epoch: 1,
+      timestampNs: 5000,
+      severity: 0,
+      returnPath: false,
+      ...over,
+    },
+    channel: -1,
+    offsets: { normal: [], zero: [0x2000] },
+  });
+  assert.equal(run('stream == 0', main()), true);
+  assert.equal(run('record == "ZERO" && section == "ram" && ramblock == "pc.ram"', main()), true);
+  assert.equal(run('zero_offset == 0x2000 && main && !returnpath', main()), true);
+  assert.equal(run('kind == "ram-record" && epoch == 1 && time == 5000', main()), true);
+  assert.equal(run('packet_num >= 0 || sync || normal > 0', main()), false, 'multifd fields are absent, not zero');
+  const cmd = main({ kind: 'main', record: 'COMMAND', command: 'POSTCOPY_ADVISE', section: undefined, ramblock: '' });
+  assert.equal(run('command == "POSTCOPY_ADVISE" && cmd == "POSTCOPY_ADVISE"', cmd), true);
+  assert.equal(run('ramblock == ""', cmd), false, 'a row without a block has no ramblock');
+  const dev = main({ kind: 'main', record: 'FULL', section: 'timer', device: 'timer', instanceId: 0, versionId: 2 });
+  assert.equal(run('device == "timer" && instance_id == 0 && version == 2', dev), true);
+  assert.equal(run('returnpath', main({ kind: 'return-path', record: 'PONG', returnPath: true })), true);
+  // A device-state packet's idstr is a device too; a multifd RAM packet is not main.
+  assert.equal(run('device == "vfio" && !main', row({ kind: 'device-state', ramblock: 'vfio' })), true);
+  assert.equal(run('main || returnpath', row()), false);
+  const names = filterFieldHelp().map((f) => f.name);
+  for (const n of ['record', 'section', 'device', 'command', 'cmd', 'returnpath', 'main', 'version'])
+    assert.ok(names.includes(n), `${n} is offered by the filter's help`);
+  assert.equal(parseFilter('record == 3').ok, false, 'record is a string');
+});
