@@ -23,6 +23,8 @@ export interface StreamReport {
   compression: string | null;
   ramblocks: string[];
   closeReason?: string;
+  /** Holes in a multifd stream (a pcap's dropped segments) and where decoding resumed after each (absent: never). */
+  holes?: { streamOffset: number; length: number; resumedAt?: number }[];
   main?: {
     fileVersion: number;
     machineType?: string;
@@ -89,6 +91,8 @@ export function buildCaptureReport(a: CaptureAnalysis): CaptureReport {
       ramblocks: m ? [...m.ramblocksSeen] : [],
       closeReason: s.stream.closeReason,
     };
+    if (m?.holes.length)
+      r.holes = m.holes.map((h) => ({ streamOffset: h.streamOffset, length: h.length, resumedAt: h.resumedAt }));
     if (s.main) {
       const mc = s.main;
       let pageRecords = 0;

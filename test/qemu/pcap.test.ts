@@ -239,6 +239,11 @@ for (const c of CASES) {
         );
         const s1 = inspect.json?.streams.find((x) => x.id === 1);
         assert.equal(s1?.packets, t.length - lostRows.length, 'every packet but those whose header was in a hole');
+        for (const h of holes)
+          assert.ok(
+            s1?.holes?.some((x) => x.streamOffset === h.at && x.length === h.length && x.resumedAt !== undefined),
+            JSON.stringify(s1?.holes),
+          );
 
         const out = join(dir, 'replay-holed');
         const r = replayJson([holed, '--out', out]);

@@ -58,6 +58,18 @@ export class StreamBytes {
     return i + 1 < this.streamStart.length ? this.streamStart[i + 1] : this.length;
   }
 
+  /** The stream's first `end` bytes (up to a hole, for a reader that cannot go past one). */
+  prefix(end: number): StreamBytes {
+    return new StreamBytes(
+      this.source,
+      this.streamStart,
+      this.filePos,
+      this.timestamps,
+      Math.max(0, Math.min(end, this.length)),
+      this.holeList,
+    );
+  }
+
   /** The holes, in stream order. */
   holes(): readonly StreamHole[] {
     return this.holeList;

@@ -96,10 +96,14 @@ export class ChannelDecoder implements PacketDecoder {
       // (zlib, zstd) cannot go on past it, and decoding later packets with the wrong history would be garbage.
       const hole = this.stream.holeIn(this.receiver.packetsIndependent ? start : 0, end);
       if (hole) {
-        if (this.receiver.packetsIndependent) continue;
-        this.failure = new StreamHoleError(hole, start, end);
+        const e = new StreamHoleError(hole, start, end);
+        if (this.receiver.packetsIndependent) {
+          if (r === row) throw e;
+          continue;
+        }
+        this.failure = e;
         this.failedAt = r;
-        throw this.failure;
+        throw e;
       }
       const payload = await this.stream.read(start, end);
       let out: Uint8Array;

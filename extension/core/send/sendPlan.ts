@@ -74,7 +74,14 @@ export async function planStreams(capture: Capture): Promise<SendPlan> {
       plan.warnings.push(
         `stream ${s.id} starts with ${hex(first, 4)}, neither a main channel (${MAIN_STREAM_MAGIC.shown}) nor multifd (${MULTIFD_STREAM_MAGIC.shown}); it is sent as recorded`,
       );
-    plan.streams.push({ id: s.id, kind, bytes: s.toDestination, recordedReturnPath: s.toSource });
+    // Bytes never captured cannot be sent: the stream goes up to its first hole, as QEMU would have read it.
+    const hole = s.toDestination.holes()[0];
+    if (hole)
+      plan.warnings.push(
+        `stream ${s.id} has ${s.toDestination.holes().length} hole(s) in the capture; it is sent up to the first, at stream offset ${hole.streamOffset}`,
+      );
+    const bytes = hole ? s.toDestination.prefix(hole.streamOffset) : s.toDestination;
+    plan.streams.push({ id: s.id, kind, bytes, recordedReturnPath: s.toSource });
   }
   if (!plan.streams.length)
     throw new SendInputError(`${capture.path}: no stream carries source→destination bytes; nothing to send`);

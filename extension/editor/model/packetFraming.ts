@@ -31,6 +31,13 @@ export async function readPacketFraming(
       problem: `the payload is ${p.payloadLength} bytes, more than any ${method} receiver accepts; not described`,
     };
   }
+  const hole = bytes.holeIn(p.payloadOffset, p.payloadOffset + p.payloadLength);
+  if (hole)
+    return {
+      method,
+      pageSize,
+      problem: `${hole.length} bytes at stream offset ${hole.streamOffset} are missing from the capture (a hole in the payload); not described`,
+    };
   const payload = await bytes.read(p.payloadOffset, p.payloadOffset + p.payloadLength);
   const f = describePayloadFraming(method as CompressionMethod, payload, p.normalPages, pageSize);
   if (!f) return undefined;
