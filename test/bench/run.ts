@@ -5,6 +5,7 @@ import { analyzeCaptureFile } from '../../extension/core/analysis';
 import { runMigration, removeWorkDir } from '../qemu/migration';
 import { node22Binary } from '../support/node22';
 import { measureQemuDestination } from './qemuDestination';
+import { packetListBench } from './packetList';
 
 /**
  * `npm run bench`: speed and memory of indexing and replay on real 1 GiB-RAM captures (QEMU 10.0, 4 channels,
@@ -16,7 +17,9 @@ import { measureQemuDestination } from './qemuDestination';
  * full speed by `mfd send` (qemuDestination.ts), with replay time / QEMU destination time.
  * Captures are generated with the migration driver into .bench/ and reused; they are never committed.
  * Also the index's memory per multifd packet and per main-channel record (indexMemory.ts), first.
- * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd|index-memory,
+ * Then the packet list over a 100,000-record main channel as a ratio to a multifd capture of as many packets
+ * (packetList.ts; --list-rows N).
+ * Options: --ram MiB (default 1024), --runs N (default 3, the median is reported), --only none|zlib|zstd|index-memory|packet-list,
  * --packets N and --records N (sizes of the index-memory captures, default 200000 and 2000000).
  */
 const ROOT = resolve(__dirname, '..', '..');
@@ -168,6 +171,10 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY === 'index-memory') {
     line(indexMemoryLine('multifd', Number(opt('--packets', '200000'))));
     line(indexMemoryLine('main', Number(opt('--records', '2000000'))));
+    if (ONLY) return;
+  }
+  if (!ONLY || ONLY === 'packet-list') {
+    for (const l of await packetListBench(Number(opt('--list-rows', '100000')))) line(l);
     if (ONLY) return;
   }
   for (const method of ['none', 'zlib', 'zstd'] as const) {

@@ -16,6 +16,7 @@ export enum MainRowKind {
 }
 
 const KIND_NAMES = ['main', 'ram-record', 'return-path'] as const;
+const NO_OFFSETS: readonly number[] = [];
 const SEVERITY_RANK = { info: 1, warning: 2, error: 3 } as const;
 const DEVICE_TYPES = new Set([QEMU_VM_SECTION_START, QEMU_VM_SECTION_PART, QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL]);
 
@@ -256,37 +257,69 @@ export class MainChannelRows {
   /** The list row for main row i; `t0` is the capture's first time, `viewIndex` its place in the view. */
   row(i: number, viewIndex: number, t0: number): PacketRow {
     const k = this.kindOf(i);
-    const rk = this.ramKind(i);
-    const offset = this.offset(i);
+    if (k === MainRowKind.RamRecord) return this.ramRow(i, viewIndex, t0);
     return {
       stream: this.streamId,
       index: i,
       viewIndex,
       channel: -1,
       kind: KIND_NAMES[k],
-      epoch: this.epoch(i),
+      epoch: 0,
       packetNum: -1,
       flags: 0,
       flagsText: this.describe(i),
-      sync: rk === MainRecordKind.Eos || rk === MainRecordKind.Flush,
-      method: k === MainRowKind.RamRecord ? 'none' : '',
+      sync: false,
+      method: '',
       ramblock: this.ramblock(i),
-      normalPages: rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle ? 1 : 0,
-      zeroPages: rk === MainRecordKind.Zero ? 1 : 0,
+      normalPages: 0,
+      zeroPages: 0,
       nextPacketSize: 0,
       timeNs: this.timed ? this.timeNs(i) - t0 : 0,
       severity: this.severityOf(i),
       record: this.recordName(i),
       section: this.section(i),
       command: this.command(i),
-      offset: rk === MainRecordKind.MemSize ? undefined : offset,
       streamOffset: this.streamOffset(i),
+    };
+  }
+
+  /** A RAM record's row: the hot case (10^5 and more of them), read straight from the record table. */
+  private ramRow(i: number, viewIndex: number, t0: number): PacketRow {
+    const j = this.order[i] - this.top;
+    const t = this.main.records;
+    const rk = t.kind.get(j) as MainRecordKind;
+    const name = MAIN_RECORD_KIND_NAMES[rk] ?? 'unknown';
+    const b = t.block.get(j);
+    const pos = t.streamPos.get(j);
+    return {
+      stream: this.streamId,
+      index: i,
+      viewIndex,
+      channel: -1,
+      kind: 'ram-record',
+      epoch: t.epoch.get(j),
+      packetNum: -1,
+      flags: 0,
+      flagsText: name,
+      sync: rk === MainRecordKind.Eos || rk === MainRecordKind.Flush,
+      method: 'none',
+      ramblock: b >= 0 ? (this.main.ramblocks[b]?.name ?? '') : '',
+      normalPages: rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle ? 1 : 0,
+      zeroPages: rk === MainRecordKind.Zero ? 1 : 0,
+      nextPacketSize: 0,
+      timeNs: this.timed ? this.toDst.timestampOf(pos) - t0 : 0,
+      severity: this.severity[i] as RowSeverity,
+      record: name,
+      section: RAM_SECTION_IDSTR,
+      offset: rk === MainRecordKind.MemSize ? undefined : t.offset.get(j),
+      streamOffset: pos,
     };
   }
 
   /** What the filter reads of main row i. */
   filterFields(i: number): MainRowFields {
     const k = this.kindOf(i);
+    if (k === MainRowKind.RamRecord) return this.ramFilterFields(i);
     const rk = this.ramKind(i);
     const offset = rk === MainRecordKind.MemSize ? undefined : this.offset(i);
     const top = k === MainRowKind.TopLevel ? this.topRow(i) : undefined;
@@ -310,6 +343,22 @@ export class MainChannelRows {
       severity: this.severityOf(i),
       returnPath: k === MainRowKind.ReturnPath,
     };
+  }
+
+  /** A RAM record for the filter: its fields read from the record table only when the filter asks for them. */
+  private ramFilterFields(i: number): MainRowFields {
+    return new RamRecordFields(this, this.main, i, this.order[i] - this.top);
+  }
+
+  /** The page a row writes, as the filter's offset sets (read only when the filter asks for them). */
+  pageOffsets(i: number): { readonly normal: readonly number[]; readonly zero: readonly number[] } {
+    return new PageOffsets(this, i);
+  }
+
+  pageKindOf(i: number): 'normal' | 'zero' | undefined {
+    const rk = this.ramKind(i);
+    if (rk === MainRecordKind.Zero) return 'zero';
+    return rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle ? 'normal' : undefined;
   }
 
   /** The RAM record's row (record index in the record table). */
@@ -355,6 +404,63 @@ export class MainChannelRows {
     out.add('');
     for (const m of this.list.returnPath.messages) if (typeof m.fields.ramblock === 'string') out.add(m.fields.ramblock);
     return [...out];
+  }
+}
+
+/** A row's page as the filter's offset sets, built only when a test reads them. */
+class PageOffsets {
+  constructor(
+    private readonly rows: MainChannelRows,
+    private readonly i: number,
+  ) {}
+  get normal(): readonly number[] {
+    return this.rows.pageKindOf(this.i) === 'normal' ? [this.rows.offset(this.i)!] : NO_OFFSETS;
+  }
+  get zero(): readonly number[] {
+    return this.rows.pageKindOf(this.i) === 'zero' ? [this.rows.offset(this.i)!] : NO_OFFSETS;
+  }
+}
+
+/** A RAM record as the filter sees it (the filter visits every row; most tests read one or two fields). */
+class RamRecordFields implements MainRowFields {
+  readonly kind = 'ram-record';
+  readonly section = RAM_SECTION_IDSTR;
+  readonly returnPath = false;
+  constructor(
+    private readonly rows: MainChannelRows,
+    private readonly ix: MainChannelIndex,
+    readonly index: number,
+    private readonly j: number,
+  ) {}
+  get stream(): number {
+    return this.rows.streamId;
+  }
+  private get rk(): MainRecordKind {
+    return this.ix.records.kind.get(this.j) as MainRecordKind;
+  }
+  get record(): string {
+    return MAIN_RECORD_KIND_NAMES[this.rk] ?? 'unknown';
+  }
+  get ramblock(): string {
+    const b = this.ix.records.block.get(this.j);
+    return b >= 0 ? (this.ix.ramblocks[b]?.name ?? '') : '';
+  }
+  get offset(): number | undefined {
+    return this.rk === MainRecordKind.MemSize ? undefined : this.ix.records.offset.get(this.j);
+  }
+  get pageKind(): 'normal' | 'zero' | undefined {
+    const rk = this.rk;
+    if (rk === MainRecordKind.Zero) return 'zero';
+    return rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle ? 'normal' : undefined;
+  }
+  get epoch(): number {
+    return this.ix.records.epoch.get(this.j);
+  }
+  get timestampNs(): number {
+    return this.rows.timeNs(this.index);
+  }
+  get severity(): number {
+    return this.rows.severityOf(this.index);
   }
 }
 

@@ -188,12 +188,7 @@ export class PacketView {
     const main = this.packets.main;
     if (main && this.packets.isMain(g)) {
       const m = main.filterFields(g);
-      const one = m.offset !== undefined ? [m.offset] : [];
-      return {
-        main: m,
-        channel: -1,
-        offsets: { normal: m.pageKind === 'normal' ? one : [], zero: m.pageKind === 'zero' ? one : [] },
-      };
+      return { main: m, channel: -1, offsets: main.pageOffsets(g) };
     }
     const s = this.packets.sourceOfId(g);
     return { summary: s.index.packets.row(g - s.base), channel: s.channel, uuid: s.uuid };
