@@ -1,6 +1,6 @@
 import type { StreamBytes } from '../capture/streamBytes';
 import type { StreamHole } from '../capture/captureEnded';
-import { DEVICE_STATE_HEADER_SIZE, MULTIFD_MAGIC, MULTIFD_PACKET_HDR_SIZE, ramPacketLength } from './constants';
+import { MULTIFD_MAGIC, MULTIFD_PACKET_HDR_SIZE } from './constants';
 import { headerLengthOf, isDeviceState, offsetCapacity, packetLengthOf } from './framing';
 import {
   checkDeviceStateHeader,
@@ -119,9 +119,4 @@ export async function provedBoundaryFrom(
     pos = to === present ? to : Math.max(pos + 1, to - (MAGIC_BYTES.length - 1));
   }
   return undefined;
-}
-
-/** The longest header a packet can have at this page size (what must be there before a packet is framed). */
-export function longestHeader(pageSize: number): number {
-  return Math.max(ramPacketLength(pageSize), DEVICE_STATE_HEADER_SIZE);
 }
