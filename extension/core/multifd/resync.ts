@@ -112,6 +112,8 @@ export async function provedBoundaryFrom(
     const chunk = Buffer.from(await stream.read(pos, to));
     for (let at = chunk.indexOf(MAGIC_BYTES); at >= 0; at = chunk.indexOf(MAGIC_BYTES, at + 1)) {
       const q = pos + at;
+      // The version word, when the chunk holds it, rules most false starts out without another read.
+      if (at + MULTIFD_PACKET_HDR_SIZE <= chunk.length && !isPacketHdrAt(chunk, at)) continue;
       const length = await checkedPacketAt(stream, q, ctx);
       if (length !== undefined && (await isBoundary(stream, q + length, ctx))) return q;
     }

@@ -317,9 +317,16 @@ export class ReplayEngine {
       if (!this.holeStopped.has(source)) {
         this.holeStopped.add(source);
         const hole = stream.holeIn(0, start + t.payloadLength.get(row))!;
+        let skipped = 0;
+        let lastRow = row;
+        for (let r = row; r < t.length; r++)
+          if (!t.isDeviceState(r) && t.normalPages.get(r) > 0) {
+            skipped++;
+            lastRow = r;
+          }
         this.sink.report(
           'replay.stopped',
-          `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): the hole at stream offset ${hole.streamOffset} (${hole.length} bytes) broke the channel's ${m.method} stream, which QEMU keeps continuous per channel: data pages from packet ${row} (packet_num ${t.packetNum.get(row)}) on cannot be decompressed; their zero pages are applied, their data pages are named as not rebuilt`,
+          `stream ${m.streamId} (channel ${m.handshake?.channelId ?? '?'}): the hole at stream offset ${hole.streamOffset} (${hole.length} bytes) broke the channel's ${m.method} stream, which QEMU keeps continuous per channel: the data pages of ${skipped} packet(s), packets ${row}…${lastRow} (packet_num ${t.packetNum.get(row)}…${t.packetNum.get(lastRow)}), cannot be decompressed; their zero pages are applied, their data pages are named as not rebuilt`,
           { ...where, streamOffset: hole.streamOffset, fileOffset: stream.fileOffsetOf(hole.streamOffset) },
         );
       }
