@@ -10,7 +10,13 @@ import {
   checkPageCounts,
   checkRamblockName,
 } from './packetChecks';
-import { effectiveRamblockName, readDeviceStateHeader, readPacketHdr, readRamPacketHeader } from './packetHeaders';
+import {
+  effectiveRamblockName,
+  isPacketHdrAt,
+  readDeviceStateHeader,
+  readPacketHdr,
+  readRamPacketHeader,
+} from './packetHeaders';
 
 /**
  * Where a multifd stream can be picked up again after a hole. QEMU never has to do this (TCP gives it every
