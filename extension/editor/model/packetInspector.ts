@@ -113,7 +113,9 @@ export class PacketInspector {
     const p = s.index.packets.row(ref.index);
     const a = Math.max(0, Math.min(start, p.payloadLength));
     const b = Math.min(p.payloadLength, a + Math.min(Math.max(0, length), MAX_PAYLOAD_CHUNK));
-    const bytes = await s.bytes.read(p.payloadOffset + a, p.payloadOffset + b);
+    // A hole in the payload (a pcap's dropped segment): the bytes before it, never others in its place.
+    const stop = Math.min(p.payloadOffset + b, s.bytes.presentUntil(p.payloadOffset + a));
+    const bytes = await s.bytes.read(p.payloadOffset + a, stop);
     return { ref, start: a, bytes, total: p.payloadLength, streamOffset: p.payloadOffset + a };
   }
 
@@ -146,6 +148,14 @@ export class PacketInspector {
     const method = d.summary.method ?? s.index.method ?? 'none';
     if (method === 'none') {
       const at = d.summary.payloadOffset + slot * ps;
+      const hole = s.bytes.holeIn(at, at + ps);
+      if (hole)
+        return {
+          ...base,
+          source: 'unavailable',
+          streamOffset: at,
+          note: `not in the capture: ${hole.length} bytes at stream offset ${hole.streamOffset} are a hole (a segment the pcap lacks)`,
+        };
       const bytes = await s.bytes.read(at, at + ps);
       return {
         ...base,
