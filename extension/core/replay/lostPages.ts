@@ -80,51 +80,74 @@ export class LostPages {
 /** Packets lost whole in holes the indexer had to scan past, by packet_num (global across channels). */
 export function lostPacketRanges(analysis: CaptureAnalysis): LostPacketRange[] {
   const out: LostPacketRange[] = [];
+  const scanned = analysis.multifd.some((m) => m.holes.some((h) => h.scanned || h.resumedAt === undefined));
+  if (!scanned) return out;
+  // Sorted once, counted by binary search: a capture can have thousands of holes and millions of packets.
+  const all = sortedUnique(analysis.multifd.flatMap((m) => packetNums(m, false)));
+  const syncs = new Map(analysis.multifd.map((m) => [m, Float64Array.from(packetNums(m, true)).sort()]));
   for (const m of analysis.multifd)
     for (const h of m.holes) {
       if (!h.scanned && h.resumedAt !== undefined) continue;
       const after = packetNumAtOrBefore(m, h.rowBefore);
       const before = h.rowAfter === undefined ? undefined : packetNumAtOrAfter(m, h.rowAfter);
+      let syncRounds = 0;
+      for (const [c, nums] of syncs)
+        if (c !== m) syncRounds = Math.max(syncRounds, countBetween(nums, after, before ?? Infinity));
       out.push({
         stream: m.streamId,
         channel: m.handshake?.channelId ?? null,
         holeOffset: h.streamOffset,
         afterPacketNum: after,
         beforePacketNum: before,
-        missing: before === undefined ? 0 : missingBetween(analysis.multifd, after, before),
-        syncRounds: syncsBetween(analysis.multifd, m, after, before ?? Infinity),
+        missing:
+          before === undefined || before <= after + 1 ? 0 : before - after - 1 - countBetween(all, after, before),
+        syncRounds,
       });
     }
   return out;
 }
 
-/** How many packet_num values strictly between a and b no channel carries. */
-function missingBetween(channels: readonly MultifdStreamIndex[], a: number, b: number): number {
-  if (b <= a + 1) return 0;
-  const seen = new Set<number>();
-  for (const m of channels) {
-    const t = m.packets;
-    for (let r = 0; r < t.length; r++) {
-      const n = t.packetNum.get(r);
-      if (!t.isDeviceState(r) && n > a && n < b) seen.add(n);
-    }
-  }
-  return b - a - 1 - seen.size;
+/** packet_num of a channel's RAM packets (only its SYNCs with `syncOnly`). */
+function packetNums(m: MultifdStreamIndex, syncOnly: boolean): number[] {
+  const t = m.packets;
+  const out: number[] = [];
+  for (let r = 0; r < t.length; r++)
+    if (!t.isDeviceState(r) && (!syncOnly || (t.flags.get(r) & FLAG_SYNC) !== 0)) out.push(t.packetNum.get(r));
+  return out;
 }
 
-function syncsBetween(channels: readonly MultifdStreamIndex[], self: MultifdStreamIndex, a: number, b: number): number {
-  let most = 0;
-  for (const m of channels) {
-    if (m === self) continue;
-    const t = m.packets;
-    let n = 0;
-    for (let r = 0; r < t.length; r++) {
-      const num = t.packetNum.get(r);
-      if (!t.isDeviceState(r) && num > a && num < b && (t.flags.get(r) & FLAG_SYNC) !== 0) n++;
-    }
-    most = Math.max(most, n);
+function sortedUnique(values: number[]): Float64Array {
+  const a = Float64Array.from(values).sort();
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (i === 0 || a[i] !== a[i - 1]) a[n++] = a[i];
+  return a.subarray(0, n);
+}
+
+/** How many entries of a sorted array lie strictly between a and b. */
+function countBetween(sorted: Float64Array, a: number, b: number): number {
+  return Math.max(0, firstAtLeast(sorted, b) - firstAbove(sorted, a));
+}
+
+function firstAbove(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
   }
-  return most;
+  return lo;
+}
+
+function firstAtLeast(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function packetNumAtOrBefore(m: MultifdStreamIndex, row: number): number {
