@@ -83,6 +83,8 @@ async function applyView(spec: ViewSpec, keepScroll?: number): Promise<boolean> 
   save();
   list.setSort(spec.sort);
   await list.setView(info.viewId, info.rowCount, info.totalCount, keepScroll, info.mainCount);
+  // The filter the list shows (tests wait for it; the status alone can read the same for two filters).
+  list.root.dataset.filter = spec.filter;
   status.textContent = '';
   return true;
 }

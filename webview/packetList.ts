@@ -320,7 +320,11 @@ export class PacketList {
       const cells = r.children;
       for (let c = 0; c < COLUMNS.length; c++) {
         const text = row ? COLUMNS[c].cell(row) : '';
-        if (cells[c].textContent !== text) cells[c].textContent = text;
+        if (cells[c].textContent !== text) {
+          cells[c].textContent = text;
+          // Main-channel rows say more than the column shows (a command's arguments, the PING a PONG answers).
+          (cells[c] as HTMLElement).title = text.length > 24 ? text : '';
+        }
       }
       if (row?.severity) r.setAttribute('aria-description', `has ${SEVERITY_LABEL[row.severity]} diagnostics`);
       else r.removeAttribute('aria-description');

@@ -17,6 +17,11 @@ export enum MainRowKind {
 
 const KIND_NAMES = ['main', 'ram-record', 'return-path'] as const;
 const NO_OFFSETS: readonly number[] = [];
+
+/** Records that carry a page offset (MEM_SIZE carries the RAM size there; EOS and FLUSH nothing). */
+function writesPage(k: MainRecordKind): boolean {
+  return k === MainRecordKind.Zero || k === MainRecordKind.Page || k === MainRecordKind.Xbzrle || k === MainRecordKind.CompressPage;
+}
 const SEVERITY_RANK = { info: 1, warning: 2, error: 3 } as const;
 const DEVICE_TYPES = new Set([QEMU_VM_SECTION_START, QEMU_VM_SECTION_PART, QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL]);
 
@@ -203,10 +208,11 @@ export class MainChannelRows {
     }
   }
 
-  /** RAM records: the page offset (MEM_SIZE: the total RAM); undefined for the other rows. */
+  /** RAM records that write a page: its offset in the block; undefined for the other rows. */
   offset(i: number): number | undefined {
     if (this.kindOf(i) !== MainRowKind.RamRecord) return undefined;
-    return this.main.records.offset.get(this.slotOf(i));
+    const j = this.slotOf(i);
+    return writesPage(this.main.records.kind.get(j) as MainRecordKind) ? this.main.records.offset.get(j) : undefined;
   }
 
   ramKind(i: number): MainRecordKind | undefined {
@@ -311,7 +317,7 @@ export class MainChannelRows {
       severity: this.severity[i] as RowSeverity,
       record: name,
       section: RAM_SECTION_IDSTR,
-      offset: rk === MainRecordKind.MemSize ? undefined : t.offset.get(j),
+      offset: writesPage(rk) ? t.offset.get(j) : undefined,
       streamOffset: pos,
     };
   }
@@ -321,7 +327,7 @@ export class MainChannelRows {
     const k = this.kindOf(i);
     if (k === MainRowKind.RamRecord) return this.ramFilterFields(i);
     const rk = this.ramKind(i);
-    const offset = rk === MainRecordKind.MemSize ? undefined : this.offset(i);
+    const offset = this.offset(i);
     const top = k === MainRowKind.TopLevel ? this.topRow(i) : undefined;
     return {
       stream: this.streamId,
@@ -446,7 +452,7 @@ class RamRecordFields implements MainRowFields {
     return b >= 0 ? (this.ix.ramblocks[b]?.name ?? '') : '';
   }
   get offset(): number | undefined {
-    return this.rk === MainRecordKind.MemSize ? undefined : this.ix.records.offset.get(this.j);
+    return writesPage(this.rk) ? this.ix.records.offset.get(this.j) : undefined;
   }
   get pageKind(): 'normal' | 'zero' | undefined {
     const rk = this.rk;
