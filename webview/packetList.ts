@@ -21,7 +21,8 @@ const isMainRow = (r: PacketRow) => r.kind === 'main' || r.kind === 'ram-record'
 function blockCell(r: PacketRow): string {
   if (r.kind === 'device-state') return `[dev] ${r.ramblock}`;
   if (r.kind === 'ram-record') return r.offset !== undefined ? `${r.ramblock} @${hexOffset(r.offset)}` : r.ramblock;
-  if (r.kind === 'main') return r.section !== undefined ? `[${r.section === 'ram' ? 'ram' : 'dev'}] ${r.section}` : r.ramblock;
+  if (r.kind === 'main')
+    return r.section !== undefined ? `[${r.section === 'ram' ? 'ram' : 'dev'}] ${r.section}` : r.ramblock;
   return r.ramblock;
 }
 
@@ -37,8 +38,16 @@ const LOOK: Record<ListColumn, ColumnLook> = {
   packet_num: { cls: 'c-num', width: '96px', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
   flags: { cls: 'c-flags', width: 'minmax(120px, 1.2fr)', cell: (r) => r.flagsText },
   ramblock: { cls: 'c-block', width: 'minmax(100px, 1fr)', cell: blockCell },
-  normal_pages: { cls: 'c-num', width: '110px', cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.normalPages) : '') },
-  zero_pages: { cls: 'c-num', width: '96px', cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.zeroPages) : '') },
+  normal_pages: {
+    cls: 'c-num',
+    width: '110px',
+    cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.normalPages) : ''),
+  },
+  zero_pages: {
+    cls: 'c-num',
+    width: '96px',
+    cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.zeroPages) : ''),
+  },
   next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => (isMainRow(r) ? '' : String(r.nextPacketSize)) },
   time: { cls: 'c-time', width: '100px', cell: (r) => formatTime(r.timeNs) },
 };

@@ -78,7 +78,11 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       this.problems.delete(uri);
     });
     doc.model.then(
-      (m) => this.problems.set(uri, toVscodeDiagnostics(uri, m.analysis.diagnostics, (l) => m.mainRowOf(l))),
+      (m) =>
+        this.problems.set(
+          uri,
+          toVscodeDiagnostics(uri, m.analysis.diagnostics, (l) => m.mainRowOf(l)),
+        ),
       (e) => void vscode.window.showErrorMessage(`Cannot open ${uri.fsPath}: ${errorMessage(e)}`),
     );
     return doc;

@@ -44,7 +44,9 @@ export function mainChannelCapture(o: MainChannelCaptureOptions = {}): MainChann
     .footer(2);
   e.sectionPart(2);
   for (let k = 0; k < zeros; k++) e.zero(k * ps, k === 0 ? 'pc.ram' : undefined);
-  e.page(zeros * ps, undefined, filledPage(ps, 7)).eos().footer(2);
+  e.page(zeros * ps, undefined, filledPage(ps, 7))
+    .eos()
+    .footer(2);
   e.sectionEnd(2).eos().footer(2);
   e.sectionFull(3, 'timer', 0, 2).raw([0, 0, 0, 1, 0, 0, 0, 2]).footer(3);
   e.eof();

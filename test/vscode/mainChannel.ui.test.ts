@@ -80,36 +80,49 @@ after(async () => {
   rmSync(workspace, { recursive: true, force: true });
 });
 
-test('a real 7.2 capture: main-channel rows, stream == 0 keeps what mfd sections and mfd inspect count', { timeout: 240_000 }, () =>
-  step('counts', async () => {
-    const sections = mfd('sections', join(workspace, SAMPLE)).mainChannel;
-    const inspect = mfd('inspect', join(workspace, SAMPLE));
-    const mainStream = inspect.streams.find((s: { kind: string }) => s.kind === 'main');
-    const expected = sections.recordCount + mainStream.main.records + sections.returnPath.messages.length;
-    const view = await open(SAMPLE);
-    const status = (await view.locator('.list-status').textContent()) ?? '';
-    assert.match(status, new RegExp(`^${inspect.totals.packets} packets and ${expected.toLocaleString('en-US')} main-channel rows`));
-    assert.equal(await filterCount(view, `stream == ${sections.streamId}`), expected, 'stream == 0: every main-channel row');
-    assert.equal(await filterCount(view, 'kind == "main"'), sections.rows.length, 'the records mfd sections lists');
-    assert.equal(await filterCount(view, 'record == "ZERO"'), inspect.totals.mainZeroRecords, 'ZERO records');
-    assert.equal(await filterCount(view, 'section == "timer"'), 1);
-    // A ZERO record: its row names block and offset, its details show the record's fields through the layout.
-    assert.ok((await filterCount(view, 'record == "ZERO" && ramblock == "mem"')) > 0);
-    const row = view.locator('.packet-list .layer .row:not([hidden])').first();
-    assert.match((await row.textContent()) ?? '', /0 \/ main.*ZERO.*mem @0x/);
-    await row.click();
-    await view.locator('.tree .item').filter({ hasText: 'RAM record (save_page_header)' }).waitFor();
-    const addr = view.locator('.tree .item').filter({ hasText: /^addr/ }).first();
-    await addr.waitFor();
-    assert.match((await addr.textContent()) ?? '', /ZERO/);
-    await addr.click();
-    // Its bytes are highlighted in the bytes pane: the 8-byte addr word.
-    await view.locator('.bytes .b.hl').first().waitFor();
-    assert.equal(await view.locator('.bytes .b.hl').count(), 8, 'the addr field: 8 bytes highlighted');
-    await wb!.screenshot('main-01-zero-record');
-    // A command row, filterable by name.
-    assert.equal(await filterCount(view, 'kind == "main" && record == "COMMAND"'), sections.rows.filter((r: { command?: unknown }) => r.command).length);
-  }),
+test(
+  'a real 7.2 capture: main-channel rows, stream == 0 keeps what mfd sections and mfd inspect count',
+  { timeout: 240_000 },
+  () =>
+    step('counts', async () => {
+      const sections = mfd('sections', join(workspace, SAMPLE)).mainChannel;
+      const inspect = mfd('inspect', join(workspace, SAMPLE));
+      const mainStream = inspect.streams.find((s: { kind: string }) => s.kind === 'main');
+      const expected = sections.recordCount + mainStream.main.records + sections.returnPath.messages.length;
+      const view = await open(SAMPLE);
+      const status = (await view.locator('.list-status').textContent()) ?? '';
+      assert.match(
+        status,
+        new RegExp(`^${inspect.totals.packets} packets and ${expected.toLocaleString('en-US')} main-channel rows`),
+      );
+      assert.equal(
+        await filterCount(view, `stream == ${sections.streamId}`),
+        expected,
+        'stream == 0: every main-channel row',
+      );
+      assert.equal(await filterCount(view, 'kind == "main"'), sections.rows.length, 'the records mfd sections lists');
+      assert.equal(await filterCount(view, 'record == "ZERO"'), inspect.totals.mainZeroRecords, 'ZERO records');
+      assert.equal(await filterCount(view, 'section == "timer"'), 1);
+      // A ZERO record: its row names block and offset, its details show the record's fields through the layout.
+      assert.ok((await filterCount(view, 'record == "ZERO" && ramblock == "mem"')) > 0);
+      const row = view.locator('.packet-list .layer .row:not([hidden])').first();
+      assert.match((await row.textContent()) ?? '', /0 \/ main.*ZERO.*mem @0x/);
+      await row.click();
+      await view.locator('.tree .item').filter({ hasText: 'RAM record (save_page_header)' }).waitFor();
+      const addr = view.locator('.tree .item').filter({ hasText: /^addr/ }).first();
+      await addr.waitFor();
+      assert.match((await addr.textContent()) ?? '', /ZERO/);
+      await addr.click();
+      // Its bytes are highlighted in the bytes pane: the 8-byte addr word.
+      await view.locator('.bytes .b.hl').first().waitFor();
+      assert.equal(await view.locator('.bytes .b.hl').count(), 8, 'the addr field: 8 bytes highlighted');
+      await wb!.screenshot('main-01-zero-record');
+      // A command row, filterable by name.
+      assert.equal(
+        await filterCount(view, 'kind == "main" && record == "COMMAND"'),
+        sections.rows.filter((r: { command?: unknown }) => r.command).length,
+      );
+    }),
 );
 
 test('a main-channel diagnostic in the Problems panel reveals its row', { timeout: 120_000 }, () =>
@@ -142,7 +155,11 @@ test('the return path: PONG rows with their times, each matched to its PING', { 
     assert.ok(Number(time) > 0, `a PONG has its capture time (${time})`);
     await pong.click();
     await view.locator('.tree .item').filter({ hasText: 'return path PONG' }).waitFor();
-    await view.locator('.tree .item').filter({ hasText: /^value/ }).first().waitFor();
+    await view
+      .locator('.tree .item')
+      .filter({ hasText: /^value/ })
+      .first()
+      .waitFor();
     assert.equal(await filterCount(view, 'command == "PING"'), sections.pings.length);
     const ping = view.locator('.packet-list .layer .row:not([hidden])').first();
     assert.match((await ping.textContent()) ?? '', /COMMAND PING \(value 1\); PONG at return-path offset 0/);

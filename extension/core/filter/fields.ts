@@ -134,7 +134,7 @@ const EXTRA_FIELDS: FilterField[] = [
   {
     name: 'stream',
     type: 'number',
-    description: 'stream id in the capture (the main channel\'s rows, return path included, have its id)',
+    description: "stream id in the capture (the main channel's rows, return path included, have its id)",
     get: (r) => common(r).stream,
   },
   {
@@ -188,14 +188,14 @@ const EXTRA_FIELDS: FilterField[] = [
     name: 'normal_offset',
     type: 'offsets',
     needsOffsets: true,
-    description: 'any offset[] entry of a normal page (data follows); a PAGE or XBZRLE record\'s offset',
+    description: "any offset[] entry of a normal page (data follows); a PAGE or XBZRLE record's offset",
     get: (r) => r.offsets?.normal,
   },
   {
     name: 'zero_offset',
     type: 'offsets',
     needsOffsets: true,
-    description: 'any offset[] entry of a zero page; a ZERO record\'s offset',
+    description: "any offset[] entry of a zero page; a ZERO record's offset",
     get: (r) => r.offsets?.zero,
   },
   {
@@ -220,7 +220,8 @@ const EXTRA_FIELDS: FilterField[] = [
   {
     name: 'command',
     type: 'string',
-    description: 'main channel: the QEMU_VM_COMMAND (OPEN_RETURN_PATH, PING, POSTCOPY_ADVISE, PACKAGED, SWITCHOVER_START…)',
+    description:
+      'main channel: the QEMU_VM_COMMAND (OPEN_RETURN_PATH, PING, POSTCOPY_ADVISE, PACKAGED, SWITCHOVER_START…)',
     get: (r) => r.main?.command,
   },
   { name: 'cmd', type: 'string', description: 'the same as command', get: (r) => r.main?.command },

@@ -99,7 +99,13 @@ export function commandLayout(command: number, body: Uint8Array): StructLayout {
     case 'POSTCOPY_ADVISE':
       if (n >= 16)
         fields.push(
-          { name: 'host_page_sizes', offset: 5, width: 8, type: 'u64be', meaning: "the source's RAM page-size summary" },
+          {
+            name: 'host_page_sizes',
+            offset: 5,
+            width: 8,
+            type: 'u64be',
+            meaning: "the source's RAM page-size summary",
+          },
           { name: 'target_page_size', offset: 13, width: 8, type: 'u64be', meaning: "the source's target page size" },
         );
       break;
@@ -164,7 +170,8 @@ export function ramRecordLayout(kind: MainRecordKind, head: Uint8Array): StructL
       width: 8,
       type: 'u64be',
       meaning: 'page offset in the block, RAM_SAVE_FLAG_* in the low bits',
-      explain: (v) => `offset 0x${(Number(v) - (Number(v) % (RAM_FLAG_MASK + 1))).toString(16)}, ${ramFlagNames(Number(v) % (RAM_FLAG_MASK + 1))}`,
+      explain: (v) =>
+        `offset 0x${(Number(v) - (Number(v) % (RAM_FLAG_MASK + 1))).toString(16)}, ${ramFlagNames(Number(v) % (RAM_FLAG_MASK + 1))}`,
     },
   ];
   let at = 8;

@@ -147,7 +147,10 @@ describe('main-channel rows in the packet list', () => {
       ],
     );
     // A section header with its idstr.
-    const full = await m.packet({ stream: 0, index: main.rowAtOffset(main.list.rows.find((r) => r.idstr === 'timer')!.start)! });
+    const full = await m.packet({
+      stream: 0,
+      index: main.rowAtOffset(main.list.rows.find((r) => r.idstr === 'timer')!.start)!,
+    });
     assert.deepEqual(
       full.fields.map((f) => f.name),
       ['section_type', 'section_id', 'idstr_len', 'idstr', 'instance_id', 'version_id'],

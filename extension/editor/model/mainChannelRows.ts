@@ -2,7 +2,13 @@ import type { CaptureAnalysis } from '../../core/analysisTypes';
 import type { StreamBytes } from '../../core/capture/streamBytes';
 import type { DiagnosticLocation } from '../../core/diagnostics/diagnostic';
 import type { MainRowFields } from '../../core/filter/fields';
-import { QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL, QEMU_VM_SECTION_PART, QEMU_VM_SECTION_START, RAM_SECTION_IDSTR } from '../../core/mainchannel/constants';
+import {
+  QEMU_VM_SECTION_END,
+  QEMU_VM_SECTION_FULL,
+  QEMU_VM_SECTION_PART,
+  QEMU_VM_SECTION_START,
+  RAM_SECTION_IDSTR,
+} from '../../core/mainchannel/constants';
 import type { MainChannelIndex } from '../../core/mainchannel/mainChannelTypes';
 import { MAIN_RECORD_KIND_NAMES, MainRecordKind } from '../../core/mainchannel/recordTable';
 import type { SectionList, SectionListRow } from '../../core/mainchannel/sectionList';
@@ -20,7 +26,12 @@ const NO_OFFSETS: readonly number[] = [];
 
 /** Records that carry a page offset (MEM_SIZE carries the RAM size there; EOS and FLUSH nothing). */
 function writesPage(k: MainRecordKind): boolean {
-  return k === MainRecordKind.Zero || k === MainRecordKind.Page || k === MainRecordKind.Xbzrle || k === MainRecordKind.CompressPage;
+  return (
+    k === MainRecordKind.Zero ||
+    k === MainRecordKind.Page ||
+    k === MainRecordKind.Xbzrle ||
+    k === MainRecordKind.CompressPage
+  );
 }
 const SEVERITY_RANK = { info: 1, warning: 2, error: 3 } as const;
 const DEVICE_TYPES = new Set([QEMU_VM_SECTION_START, QEMU_VM_SECTION_PART, QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL]);
@@ -340,7 +351,12 @@ export class MainChannelRows {
       // A section's idstr is its own field (section, device), not a ramblock.
       ramblock: top && !top.command ? '' : this.ramblock(i),
       offset,
-      pageKind: rk === MainRecordKind.Zero ? 'zero' : rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle ? 'normal' : undefined,
+      pageKind:
+        rk === MainRecordKind.Zero
+          ? 'zero'
+          : rk === MainRecordKind.Page || rk === MainRecordKind.Xbzrle
+            ? 'normal'
+            : undefined,
       instanceId: top?.instanceId,
       versionId: top?.versionId,
       sectionId: top?.command ? undefined : top?.sectionId,
@@ -408,7 +424,8 @@ export class MainChannelRows {
     const out = new Set<string>(this.main.ramblocks.map((b) => b.name));
     for (const r of this.list.rows) out.add(r.idstr ?? '');
     out.add('');
-    for (const m of this.list.returnPath.messages) if (typeof m.fields.ramblock === 'string') out.add(m.fields.ramblock);
+    for (const m of this.list.returnPath.messages)
+      if (typeof m.fields.ramblock === 'string') out.add(m.fields.ramblock);
     return [...out];
   }
 }

@@ -44,7 +44,10 @@ export async function readMainRecord(m: MainChannelRows, i: number, pageSize: nu
     else if (rk === MainRecordKind.MemSize || rk === MainRecordKind.Xbzrle || rk === MainRecordKind.CompressPage)
       payloadLength = Math.max(0, end - payloadOffset);
     const offset = m.offset(i);
-    if (offset !== undefined && (rk === MainRecordKind.Page || rk === MainRecordKind.Zero || rk === MainRecordKind.Xbzrle))
+    if (
+      offset !== undefined &&
+      (rk === MainRecordKind.Page || rk === MainRecordKind.Zero || rk === MainRecordKind.Xbzrle)
+    )
       offsets.push({ slot: 0, value: offset, kind: rk === MainRecordKind.Zero ? 'zero' : 'normal', headerOffset: 0 });
   } else if (kind === MainRowKind.ReturnPath) {
     const msg = m.list.returnPath.messages[m.slotOf(i)];
