@@ -184,21 +184,27 @@ for (const c of CASES) {
             (r) => hasData(r) && a > head(r) + t.headerLength.get(r) && a + f.payloadLength < payloadEnd(r),
           );
         });
-        // Victim 2, later in the stream: a segment holding the header of a data packet (not a SYNC, so epochs stay right).
-        // (Compressed payloads can all be shorter than a segment: then only victim 2 is taken.)
+        // Victim 2: a segment holding the header of a data packet (not a SYNC, so epochs stay right), away from
+        // victim 1's packet so that each hole is resumed from on its own; before or after victim 1, since a small
+        // channel may have few segments. (Compressed payloads can all be shorter than a segment: then only victim 2.)
         const first = inPayload[Math.floor(inPayload.length / 3)] as (typeof frames)[number] | undefined;
         if (c.compression === 'none') assert.ok(first, `${inPayload.length} segments inside payloads`);
+        const firstRow = first && rows.find((r) => head(r) < offsetOf(first) && offsetOf(first) < payloadEnd(r));
         const overHeader = once.filter((f) => {
           const a = offsetOf(f);
           const hit = rows.filter((r) => inside(a, a + f.payloadLength, r));
-          return (
-            (!first || a > offsetOf(first) + first.payloadLength) &&
-            hit.length > 0 &&
-            hit.every((r) => hasData(r) && (t.flags.get(r) & FLAG_SYNC) === 0)
-          );
+          const apart =
+            firstRow === undefined ||
+            (!hit.includes(firstRow) &&
+              !hit.includes(firstRow + 1) &&
+              (a + f.payloadLength <= head(firstRow) || a >= payloadEnd(firstRow)));
+          return apart && hit.length > 0 && hit.every((r) => hasData(r) && (t.flags.get(r) & FLAG_SYNC) === 0);
         });
         const second = overHeader[Math.floor(overHeader.length / 2)];
-        assert.ok(second, `${overHeader.length} segments over a data packet's header`);
+        assert.ok(
+          second,
+          `${overHeader.length} segments over a data packet's header (${channel.length} segments, ${once.length} sent once, ${inPayload.length} inside payloads, ${t.length} packets; overlapping a header: ${once.filter((f) => rows.some((r) => inside(offsetOf(f), offsetOf(f) + f.payloadLength, r))).length})`,
+        );
         const victims = first ? [first, second] : [second];
         const holes = victims.map((f) => ({ at: offsetOf(f), length: f.payloadLength }));
         const last = holes[holes.length - 1];

@@ -366,10 +366,13 @@ export async function indexMultifdStream(
     const ctxR = { pageSize, ramblocks: ctx.ramblocks };
     let resumedAt: number | undefined;
     let scanned = false;
-    if (framedEnd !== undefined && (await isBoundary(stream, framedEnd, ctxR))) resumedAt = framedEnd;
+    // Where the surviving header says the next packet starts; when that is in a hole too, the scan starts after it.
+    const endHole = framedEnd === undefined ? undefined : stream.holeIn(framedEnd, framedEnd + 1);
+    if (framedEnd !== undefined && !endHole && (await isBoundary(stream, framedEnd, ctxR))) resumedAt = framedEnd;
     else {
       scanned = true;
-      resumedAt = await provedBoundaryFrom(stream, Math.max(holeEnd, framedEnd ?? 0), ctxR);
+      const from = endHole ? Math.max(holeEnd, endHole.streamOffset + endHole.length) : holeEnd;
+      resumedAt = await provedBoundaryFrom(stream, from, ctxR);
     }
     const record: MultifdHole = {
       streamOffset: hole.streamOffset,
