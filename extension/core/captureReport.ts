@@ -3,6 +3,7 @@ import { buildInputReport, type InputReport } from './inputReport';
 import { FORMAT_DESCRIPTIONS } from './capture/capture';
 import { countBySeverity, type Diagnostic } from './diagnostics/diagnostic';
 import { MainRecordKind } from './mainchannel/mainChannelIndex';
+import type { PageRequestsReport } from './postcopy/pageRequests';
 
 /** The JSON shape of `mfd inspect --json`, also used by the extension's summary bar and tests. */
 export interface StreamReport {
@@ -67,9 +68,16 @@ export interface CaptureReport {
   };
   diagnosticCounts: Record<string, number>;
   diagnostics: Diagnostic[];
+  /** Postcopy page requests (REQ_PAGES on the return path), each page's arrival and latency; absent: none. */
+  pageRequests?: PageRequestsReport;
 }
 
-export function buildCaptureReport(a: CaptureAnalysis): CaptureReport {
+/** What the report adds beyond the analysis, read asynchronously by the caller (readPageRequests). */
+export interface CaptureReportExtras {
+  pageRequests?: PageRequestsReport;
+}
+
+export function buildCaptureReport(a: CaptureAnalysis, extras: CaptureReportExtras = {}): CaptureReport {
   const streams = a.streams.map((s): StreamReport => {
     const m = s.multifd;
     const r: StreamReport = {
@@ -151,5 +159,6 @@ export function buildCaptureReport(a: CaptureAnalysis): CaptureReport {
     },
     diagnosticCounts: countBySeverity(a.diagnostics),
     diagnostics: a.diagnostics,
+    ...(extras.pageRequests ? { pageRequests: extras.pageRequests } : {}),
   };
 }

@@ -7,6 +7,8 @@ import { buildCaptureReport, type CaptureReport } from '../../core/captureReport
 import { pageSizeProblem } from '../../core/pageSizeCheck';
 import { terminalLines } from '../terminalText';
 import { inputLines } from '../../core/inputReport';
+import { readPageRequests } from '../../core/postcopy/pageRequestsOfCapture';
+import { pageRequestsLine } from '../../core/postcopy/pageRequestsText';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
@@ -15,7 +17,7 @@ export const inspectCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCaptureArgs(argv, { json: { type: 'boolean' } });
     const analysis = await analyzeCaptureFile(positionals[0], { pageSize: values.pageSize, open: values.open });
-    const report = buildCaptureReport(analysis);
+    const report = buildCaptureReport(analysis, { pageRequests: await readPageRequests(analysis) });
     io.out(values.json ? JSON.stringify(report) + '\n' : renderReport(report));
     await analysis.capture.source.close();
     return report.diagnosticCounts.error > 0 ? EXIT_FINDINGS : EXIT_OK;
@@ -121,6 +123,10 @@ export function renderReport(r: CaptureReport): string {
   if (r.ramblocks.length) {
     lines.push('');
     lines.push('ramblocks (MEM_SIZE): ' + r.ramblocks.map((b) => `${b.name} ${size(b.usedLength)}`).join(', '));
+  }
+  if (r.pageRequests) {
+    lines.push('');
+    lines.push(pageRequestsLine(r.pageRequests));
   }
   lines.push('');
   const c = r.diagnosticCounts;
