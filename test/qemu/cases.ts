@@ -135,4 +135,26 @@ export const CASES: Case[] = [
     live: true,
     postcopy: { preempt: true },
   },
+  // Postcopy with the destination's guest running after the switch: it faults and requests pages (REQ_PAGES on
+  // the return path), so its RAM differs from the source's in what its own guest writes. Their assertions differ
+  // from the matrix's: postcopyRequests.test.ts runs them.
+  {
+    name: '10.0 postcopy-preempt, no multifd, live guest, destination runs',
+    qemu: '10.0',
+    channels: 0,
+    compression: 'none',
+    ramMiB: 32,
+    live: true,
+    postcopy: { preempt: true, destinationRuns: true },
+  },
+  ...([false, true] as const).map((preempt) => ({
+    name: `11.1 ${preempt ? 'postcopy-preempt' : 'postcopy'}, multifd zstd, live guest, destination runs`,
+    qemu: '11.1' as const,
+    channels: 2,
+    compression: 'zstd' as const,
+    zeroPageDetection: 'multifd' as const,
+    ramMiB: 32,
+    live: true,
+    postcopy: { preempt, destinationRuns: true },
+  })),
 ];

@@ -27,6 +27,8 @@ const USAGE = `usage: node --import tsx test/qemu/migrate.ts [options]
   --postcopy                    postcopy-ram; migrate-start-postcopy after --postcopy-after dirty syncs (RAM on /dev/shm)
   --postcopy-after N            dirty syncs before the switch (default 2 with --live, else 0)
   --preempt                     postcopy-preempt too
+  --destination-runs            postcopy: cont on the destination once postcopy-active, so its guest faults and requests pages
+  --postcopy-bandwidth MiB/s    max-postcopy-bandwidth (default 4 with --destination-runs, else unlimited)
   --ram MiB                     guest RAM (default 32)
   --live                        run a guest that dirties memory during migration
   --out FILE.mfd                record through the recorder into FILE.mfd
@@ -129,6 +131,12 @@ function parse(argv: string[]): MigrationOptions & { clean: boolean; tcpdump?: s
       case '--preempt':
         o.postcopy = { ...o.postcopy, preempt: true };
         break;
+      case '--destination-runs':
+        o.postcopy = { ...o.postcopy, destinationRuns: true };
+        break;
+      case '--postcopy-bandwidth':
+        o.postcopy = { ...o.postcopy, bandwidth: num() * 2 ** 20 };
+        break;
       case '--help':
       case '-h':
         process.stdout.write(USAGE + '\n');
@@ -181,6 +189,7 @@ async function main(): Promise<number> {
     destinationRam: clean ? undefined : result.destinationRam,
     timings: result.timings,
     dirtySyncCount: result.dirtySyncCount,
+    destinationStarted: result.destinationStarted,
     transferred: result.sourceInfo.ram?.transferred,
     streams: result.recorder?.streams.map((s) => ({
       id: s.id,
