@@ -3,6 +3,7 @@ import type { PacketRef, PacketRow, SortColumn, ViewSpec } from '../extension/sh
 import type { Rpc } from './rpc';
 import { clear, el, icon } from './dom';
 import { formatTime, hexOffset } from './format';
+import { firstVisibleRow, listOffsetAt, scrollTopFor, spacerHeight, type ScrollGeometry } from './scrollMapping';
 
 export const ROW_HEIGHT = 22;
 const BLOCK = 256;
@@ -163,7 +164,7 @@ export class PacketList {
     this.blocks.clear();
     this.loading.clear();
     this.root.setAttribute('aria-rowcount', String(rowCount + 1));
-    this.spacer.style.height = `${Math.min(this.maxSpacer, rowCount * ROW_HEIGHT)}px`;
+    this.spacer.style.height = `${spacerHeight(this.geometry())}px`;
     const n = (x: number) => x.toLocaleString('en-US');
     const whole = mainCount
       ? `${n(totalCount - mainCount)} packets and ${n(mainCount)} main-channel rows`
@@ -198,21 +199,25 @@ export class PacketList {
     return Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
   }
 
-  /** Pixel position of a row, scaled when the spacer is capped. */
-  private scale(): number {
-    const full = this.rowCount * ROW_HEIGHT;
-    return full > this.maxSpacer ? this.maxSpacer / full : 1;
+  /** The list's scroll geometry: its spacer is capped, and scrolled positions mapped (scrollMapping.ts). */
+  private geometry(): ScrollGeometry {
+    return {
+      rowCount: this.rowCount,
+      rowHeight: ROW_HEIGHT,
+      viewportHeight: this.viewport.clientHeight,
+      maxSpacer: this.maxSpacer,
+    };
   }
 
   private firstVisible(): number {
-    return Math.floor(this.viewport.scrollTop / this.scale() / ROW_HEIGHT);
+    return firstVisibleRow(this.viewport.scrollTop, this.geometry());
   }
 
   private scrollIntoView(i: number): void {
     const first = this.firstVisible();
     const n = this.rowsPerPage();
-    if (i < first) this.viewport.scrollTop = i * ROW_HEIGHT * this.scale();
-    else if (i > first + n - 1) this.viewport.scrollTop = (i - n + 1) * ROW_HEIGHT * this.scale();
+    if (i < first) this.viewport.scrollTop = scrollTopFor(i * ROW_HEIGHT, this.geometry());
+    else if (i > first + n - 1) this.viewport.scrollTop = scrollTopFor((i - n + 1) * ROW_HEIGHT, this.geometry());
   }
 
   private key(e: KeyboardEvent): void {
@@ -302,7 +307,7 @@ export class PacketList {
   private render(): void {
     const first = Math.max(0, this.firstVisible() - 2);
     const count = Math.min(this.rowCount - first, Math.ceil(this.viewport.clientHeight / ROW_HEIGHT) + 5);
-    const top = this.viewport.scrollTop - (this.viewport.scrollTop / this.scale() - first * ROW_HEIGHT);
+    const top = this.viewport.scrollTop - (listOffsetAt(this.viewport.scrollTop, this.geometry()) - first * ROW_HEIGHT);
     this.layer.style.transform = `translateY(${Math.max(0, top)}px)`;
     while (this.pool.length < Math.max(0, count)) {
       const r = el('div', { class: 'row', attrs: { role: 'row' } });

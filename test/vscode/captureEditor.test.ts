@@ -25,12 +25,22 @@ async function failure(name: string, e: unknown): Promise<never> {
   throw e;
 }
 
+const MILLION = 1_000_000;
+
 before(async () => {
   assertPrerequisites();
   buildExtension();
   await makeLargeCapture(join(workspace, 'small.mfd'), { packets: 2000, syncEvery: 400 });
   const large = Number(process.env.MFD_UI_LARGE_PACKETS ?? 200_000);
   if (large > 0) await makeLargeCapture(join(workspace, 'large.mfd'), { packets: large });
+  // A million rows, past where a capped spacer used to leave the last rows out of reach. 64 KiB pages and no data
+  // keep each packet small (about 380 bytes), so the file stays near 366 MiB.
+  await makeLargeCapture(join(workspace, 'million.mfd'), {
+    packets: MILLION,
+    pageSize: 65536,
+    normalEvery: 0,
+    syncEvery: 0,
+  });
   vsc = await launchVSCode();
   wb = await vsc.openWorkbench(workspace, { extensionDevelopmentPath: ROOT });
   await wb.waitForExplorerItem('small.mfd');
@@ -171,3 +181,39 @@ test(
     }
   },
 );
+
+test('a 1,000,000-row list reaches its last row with End and with the scrollbar', { timeout: 600_000 }, async () => {
+  try {
+    await wb!.quickOpen('million.mfd');
+    const v = await wb!.webviewFrame();
+    await v.locator('body[data-ready="true"]').waitFor({ timeout: 300_000 });
+    await v.locator('.packet-list .layer .row:not(.pending)').first().waitFor({ timeout: 120_000 });
+    const status = await v.locator('.packet-list .list-status').textContent();
+    assert.match(status ?? '', /1,000,000 packets/);
+    const lastRow = v.locator(`.packet-list .layer .row[aria-rowindex="${MILLION + 1}"]:not(.pending):not([hidden])`);
+    // Whether the last row lies wholly inside the list's viewport.
+    const lastRowInView = async () =>
+      lastRow.evaluate((row: Element) => {
+        const vp = row.closest('.viewport')!.getBoundingClientRect();
+        const r = row.getBoundingClientRect();
+        return r.top >= vp.top - 0.5 && r.bottom <= vp.bottom + 0.5;
+      });
+
+    await v.locator('.packet-list .layer .row').first().click();
+    await v.locator('.packet-list').press('End');
+    await lastRow.waitFor({ timeout: 30_000 });
+    assert.equal(await lastRowInView(), true, 'End: the last row is in view');
+    assert.equal(await lastRow.getAttribute('aria-selected'), 'true', 'End selects the last row');
+
+    await v.locator('.packet-list').press('Home');
+    await v.locator('.packet-list .layer .row[aria-rowindex="2"]:not([hidden])').waitFor({ timeout: 30_000 });
+    // The scrollbar dragged to the bottom: the viewport scrolled as far as it goes.
+    await v.locator('.packet-list .viewport').evaluate((vp: Element) => {
+      vp.scrollTop = vp.scrollHeight;
+    });
+    await lastRow.waitFor({ timeout: 30_000 });
+    assert.equal(await lastRowInView(), true, 'scrollbar at the bottom: the last row is in view');
+  } catch (e) {
+    await failure('editor-million', e);
+  }
+});
