@@ -1,4 +1,4 @@
-import type { CommandName, SummaryInfo } from '../extension/shared/protocol';
+import type { CommandName, PageRequestsSummaryInfo, SummaryInfo } from '../extension/shared/protocol';
 import { clear, el, icon } from './dom';
 import { formatSize, plural } from './format';
 
@@ -53,6 +53,7 @@ export class SummaryBar {
         `${s.totals.mainPageRecords} PAGE / ${s.totals.mainZeroRecords} ZERO`,
         'RAM records on the main channel',
       );
+    if (s.pageRequests) fact('page requests', pageRequestsValue(s.pageRequests), pageRequestsTitle(s.pageRequests));
     if (s.ramblocks.length)
       fact('ramblocks', s.ramblocks.map((b) => `${b.name} (${formatSize(b.usedLength)})`).join(', '));
     this.root.append(facts);
@@ -97,4 +98,31 @@ export class SummaryBar {
     );
     this.root.append(actions);
   }
+}
+
+/** The postcopy fact: pages answered of those requested, and the median latency. */
+function pageRequestsValue(p: PageRequestsSummaryInfo): string {
+  const median = p.latency ? `, median ${latencyMs(p.latency.medianMs)}` : '';
+  return `${p.answered} of ${p.pagesRequested} answered${median}`;
+}
+
+function pageRequestsTitle(p: PageRequestsSummaryInfo): string {
+  const lines = [
+    `${plural(p.requests, 'page request')} (REQ_PAGES) for ${plural(p.pagesRequested, 'page')}`,
+    `${p.answered} answered: ${p.answeredViaMain} on the main channel, ${p.answeredViaPreempt} on the preempt channel`,
+  ];
+  if (p.beforeRequest) lines.push(`${p.beforeRequest} already on their way when requested`);
+  lines.push(`${p.unanswered} never answered`);
+  const l = p.latency;
+  if (l)
+    lines.push(
+      `latency min ${latencyMs(l.minMs)}, median ${latencyMs(l.medianMs)}, p95 ${latencyMs(l.p95Ms)}, max ${latencyMs(l.maxMs)}`,
+      'from the request read on the return path to the last byte of the page read from the source (capture times)',
+    );
+  else lines.push(p.timed ? 'no latency: no page answered' : 'no latency: the capture has no times');
+  return lines.join('\n');
+}
+
+function latencyMs(v: number): string {
+  return `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
 }

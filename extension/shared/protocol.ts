@@ -75,6 +75,23 @@ export interface SummaryInfo {
   packetRamblocks: string[];
   hasMainChannel: boolean;
   trusted: boolean;
+  /** Postcopy page requests (REQ_PAGES on the return path) and the latency of the requested pages; absent: none. */
+  pageRequests?: PageRequestsSummaryInfo;
+}
+
+/** The figures `mfd inspect` prints on its postcopy line (core/postcopy/pageRequests.ts computes them). */
+export interface PageRequestsSummaryInfo {
+  requests: number;
+  pagesRequested: number;
+  answered: number;
+  answeredViaMain: number;
+  answeredViaPreempt: number;
+  /** Pages that came only before they were requested: on their way when the destination asked. */
+  beforeRequest: number;
+  unanswered: number;
+  /** False for a capture without times (no latency then). */
+  timed: boolean;
+  latency?: { minMs: number; medianMs: number; p95Ms: number; maxMs: number };
 }
 
 export interface FilterFieldInfo {

@@ -18,6 +18,8 @@ import type {
 import { buildSectionList, type SectionList } from '../../core/mainchannel/sectionList';
 import type { DiagnosticLocation } from '../../core/diagnostics/diagnostic';
 import { captureSummary } from './captureSummary';
+import { readPageRequests } from '../../core/postcopy/pageRequestsOfCapture';
+import type { PageRequestsReport } from '../../core/postcopy/pageRequests';
 import { MainChannelRows } from './mainChannelRows';
 import { PacketDiagnostics } from './packetDiagnostics';
 import { PacketIndex } from './packetIndex';
@@ -46,8 +48,14 @@ export class CaptureModel {
    * main channel's section list.
    */
   static async load(analysis: CaptureAnalysis, pageUsage?: PageUsageSource): Promise<CaptureModel> {
-    return new CaptureModel(analysis, pageUsage, await buildSectionList(analysis));
+    const [sections, pageRequests] = await Promise.all([buildSectionList(analysis), readPageRequests(analysis)]);
+    const model = new CaptureModel(analysis, pageUsage, sections);
+    model.pageRequests = pageRequests;
+    return model;
   }
+
+  /** Postcopy page requests with each requested page's latency, for the summary (read by load). */
+  pageRequests?: PageRequestsReport;
 
   constructor(
     readonly analysis: CaptureAnalysis,
@@ -136,7 +144,7 @@ export class CaptureModel {
   }
 
   summary(trusted: boolean): SummaryInfo {
-    return captureSummary(this.analysis, this.packets, this.fileName, trusted);
+    return captureSummary(this.analysis, this.packets, this.fileName, trusted, this.pageRequests);
   }
 
   filterFields(): FilterFieldInfo[] {

@@ -1,6 +1,7 @@
 import type { CaptureAnalysis } from '../../core/analysisTypes';
 import { buildCaptureReport } from '../../core/captureReport';
-import type { SummaryInfo } from '../../shared/protocol';
+import type { PageRequestsSummaryInfo, SummaryInfo } from '../../shared/protocol';
+import type { PageRequestsReport } from '../../core/postcopy/pageRequests';
 import { inputLabel, migrationLabel } from './inputLabel';
 import type { PacketIndex } from './packetIndex';
 
@@ -10,8 +11,9 @@ export function captureSummary(
   packets: PacketIndex,
   fileName: string,
   trusted: boolean,
+  pageRequests?: PageRequestsReport,
 ): SummaryInfo {
-  const r = buildCaptureReport(analysis);
+  const r = buildCaptureReport(analysis, { pageRequests });
   return {
     fileName,
     format: r.format,
@@ -33,5 +35,21 @@ export function captureSummary(
     packetRamblocks: packets.packetRamblocks(),
     hasMainChannel: !!analysis.main,
     trusted,
+    ...(r.pageRequests ? { pageRequests: pageRequestsSummary(r.pageRequests) } : {}),
+  };
+}
+
+function pageRequestsSummary(p: PageRequestsReport): PageRequestsSummaryInfo {
+  const s = p.summary;
+  return {
+    requests: s.requests,
+    pagesRequested: s.pagesRequested,
+    answered: s.answered,
+    answeredViaMain: s.answeredVia.main,
+    answeredViaPreempt: s.answeredVia.preempt,
+    beforeRequest: s.beforeRequest,
+    unanswered: s.unanswered,
+    timed: p.timed,
+    latency: s.latency,
   };
 }
