@@ -16,6 +16,12 @@ import { StringTable } from './util/growableArrays';
 import { hex } from './util/bytes';
 import { MAIN_STREAM_MAGIC, MULTIFD_STREAM_MAGIC, streamKindOf } from './layout/streamMagic';
 import { metaPageSize } from './pageSizeCheck';
+import {
+  classifyNoMagicStreams,
+  indexPreemptChannel,
+  postcopyAdvised,
+  type PreemptChannelIndex,
+} from './postcopy/preemptChannel';
 
 export type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 export { sourceBytes } from './analysisTypes';
@@ -50,17 +56,7 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     const first = await s.toDestination.read(0, 4);
     const kind = classify(first);
     streams.push({ id: s.id, kind, stream: s });
-    if (kind === 'unknown') {
-      // Bytes that may carry pages (a postcopy preempt channel, a TLS channel) and are not decoded: an error, so no
-      // replay or report looks complete without them.
-      sink.report(
-        'stream.unknown-kind',
-        `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd); its ${s.toDestination.length} bytes are not decoded (a postcopy-preempt channel's pages, or a TLS channel), so what replay rebuilds lacks whatever they carry`,
-        { stream: s.id, streamOffset: 0, fileOffset: s.toDestination.fileOffsetOf(0) },
-      );
-    }
   }
-
   // Page size: an explicit option, then the capture's META, then the main channel, then the multifd framing.
   const found: { size: number; source: PageSizeSource }[] = [];
   if (options.pageSize) found.push({ size: options.pageSize, source: 'option' });
@@ -99,6 +95,8 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     s.main = await indexMainChannel(s.stream.toDestination, s.id, pageSize, sink);
     main ??= s.main;
   }
+
+  const preempt = await classifyAndIndexNoMagic(streams, main, pageSize, sink);
 
   const ramblocks = main?.ramblocks ?? [];
   const blockSizes =
@@ -165,9 +163,45 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
     compression,
     versionHint,
     mappedRam,
+    ...(preempt ? { postcopy: { preempt } } : {}),
     schedule,
     names,
     diagnostics: sink.items,
     diagnosticTotals: sink.counts(),
   };
+}
+
+/**
+ * Streams without magic: the postcopy preempt channel is indexed (kind 'preempt'); any other one is an error, since
+ * bytes that may carry pages (a postcopy recovery's reconnection, a TLS channel) are not decoded, so no replay or
+ * report looks complete without them.
+ */
+async function classifyAndIndexNoMagic(
+  streams: StreamAnalysis[],
+  main: MainChannelIndex | undefined,
+  pageSize: number,
+  sink: DiagnosticSink,
+): Promise<PreemptChannelIndex | undefined> {
+  const verdicts = classifyNoMagicStreams(
+    streams.map((s) => s.kind),
+    postcopyAdvised(main),
+  );
+  let preempt: PreemptChannelIndex | undefined;
+  for (const [i, v] of verdicts) {
+    const s = streams[i];
+    const bytes = s.stream.toDestination;
+    if (v.preempt && main) {
+      s.kind = 'preempt';
+      s.preempt = await indexPreemptChannel(bytes, s.id, main, pageSize, sink);
+      preempt = s.preempt;
+      continue;
+    }
+    const first = await bytes.read(0, 4);
+    sink.report(
+      'stream.unknown-kind',
+      `stream ${s.id} starts with ${hex(first, 4)}: neither ${MAIN_STREAM_MAGIC.shown} (main channel) nor ${MULTIFD_STREAM_MAGIC.shown} (multifd), and not the postcopy preempt channel (${v.preempt ? 'no main channel' : v.why}); its ${bytes.length} bytes are not decoded, so what replay rebuilds lacks whatever they carry`,
+      { stream: s.id, streamOffset: 0, fileOffset: bytes.fileOffsetOf(0) },
+    );
+  }
+  return preempt;
 }

@@ -9,6 +9,7 @@ import type { MainChannelIndex, RamBlockInfo } from './mainchannel/mainChannelIn
 import type { ReplaySchedule } from './replay/schedule';
 import type { StringTable } from './util/growableArrays';
 import type { MappedRamIndex } from './capture/mappedRam/mappedRamIndex';
+import type { PreemptChannelIndex } from './postcopy/preemptChannel';
 
 /**
  * What an analysed capture looks like, for the modules that consume one (replay, send, the debugger, the
@@ -16,7 +17,8 @@ import type { MappedRamIndex } from './capture/mappedRam/mappedRamIndex';
  * (analysis.ts) that produces it.
  */
 
-export type StreamKind = 'main' | 'multifd' | 'unknown' | 'empty';
+/** 'preempt': the postcopy preempt channel (no magic; told apart by when it connects, see postcopy/preemptChannel.ts). */
+export type StreamKind = 'main' | 'multifd' | 'preempt' | 'unknown' | 'empty';
 export type PageSizeSource = 'option' | 'meta' | 'vmdesc' | 'target-page-bits' | 'multifd' | 'default';
 
 export interface StreamAnalysis {
@@ -25,6 +27,7 @@ export interface StreamAnalysis {
   stream: CaptureStream;
   multifd?: MultifdStreamIndex;
   main?: MainChannelIndex;
+  preempt?: PreemptChannelIndex;
 }
 
 /** Everything the CLI, the editor, replay and the debugger need to know about a capture. */
@@ -42,6 +45,8 @@ export interface CaptureAnalysis {
   versionHint: ReturnType<typeof versionRange>;
   /** A mapped-ram image (file: migration with capability mapped-ram): each block's bitmap and page region. */
   mappedRam?: MappedRamIndex;
+  /** Postcopy: the preempt channel's records, when the capture has one. */
+  postcopy?: { preempt?: PreemptChannelIndex };
   /** Page writes in replay order (epoch, then packet_num). */
   schedule: ReplaySchedule;
   names: StringTable;

@@ -40,6 +40,15 @@ export interface StreamReport {
     complete: boolean;
     stoppedAt?: { streamOffset: number; reason: string };
   };
+  /** The postcopy preempt channel's RAM records (kind 'preempt'). */
+  preempt?: {
+    records: number;
+    pageRecords: number;
+    zeroRecords: number;
+    eos: boolean;
+    complete: boolean;
+    stoppedAt?: { streamOffset: number; reason: string };
+  };
 }
 
 export interface CaptureReport {
@@ -127,6 +136,27 @@ export function buildCaptureReport(a: CaptureAnalysis, extras: CaptureReportExtr
         syncMarkers: mc.syncMarkers,
         complete: mc.complete,
         stoppedAt: mc.stoppedAt,
+      };
+    }
+    if (s.preempt) {
+      const p = s.preempt;
+      const blocks = new Set<string>();
+      for (let i = 0; i < p.records.length; i++) {
+        const name = a.ramblocks[p.records.block.get(i)]?.name;
+        if (name !== undefined) blocks.add(name);
+      }
+      r.normalPages = p.pageRecords;
+      r.zeroPages = p.zeroRecords;
+      r.ramblocks = [...blocks];
+      r.complete = p.complete;
+      r.decodedBytes = p.stoppedAt?.streamOffset ?? p.bytes;
+      r.preempt = {
+        records: p.records.length,
+        pageRecords: p.pageRecords,
+        zeroRecords: p.zeroRecords,
+        eos: p.eos,
+        complete: p.complete,
+        stoppedAt: p.stoppedAt,
       };
     }
     return r;

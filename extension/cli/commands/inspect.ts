@@ -117,6 +117,12 @@ export function renderReport(r: CaptureReport): string {
         `        main channel: ${m.records} RAM records (${m.pageRecords} PAGE, ${m.zeroRecords} ZERO), ${m.eos} EOS, ${m.multifdFlush} MULTIFD_FLUSH; sync on ${m.syncMode}${m.machineType ? `; machine ${m.machineType}` : ''}${m.stoppedAt ? `; stopped at stream offset ${m.stoppedAt.streamOffset}: ${m.stoppedAt.reason}` : ''}`,
       );
     }
+    if (s.preempt) {
+      const p = s.preempt;
+      lines.push(
+        `        postcopy preempt channel: ${p.records} RAM records (${p.pageRecords} PAGE, ${p.zeroRecords} ZERO)${p.eos ? ', EOS' : ''}; ${p.complete ? 'decoded to its end' : `stopped at stream offset ${p.stoppedAt?.streamOffset}: ${p.stoppedAt?.reason}`}`,
+      );
+    }
     if (s.uuid)
       lines.push(`        uuid ${s.uuid}${s.complete ? '' : `; decoded ${s.decodedBytes} of ${s.bytes} bytes`}`);
   }

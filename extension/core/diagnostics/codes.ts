@@ -292,6 +292,32 @@ export const DIAGNOSTIC_CODES = {
     qemu: false,
     title: 'Too many RAM records: the index stops to bound memory',
   },
+  // Postcopy
+  'postcopy.preempt-channel': {
+    severity: 'info',
+    qemu: false,
+    title: 'A stream without magic, after the main and every multifd channel, is the postcopy preempt channel',
+  },
+  'postcopy.preempt-truncated': {
+    severity: 'warning',
+    qemu: false,
+    title: 'The postcopy preempt channel ends inside a RAM record',
+  },
+  'postcopy.preempt-after-eos': {
+    severity: 'warning',
+    qemu: true,
+    title: "Bytes follow the preempt channel's EOS: the destination stops reading it there",
+  },
+  'postcopy.page-twice': {
+    severity: 'warning',
+    qemu: true,
+    title: 'A page came twice after the switch: the destination keeps the first it placed',
+  },
+  'postcopy.order-unknown': {
+    severity: 'warning',
+    qemu: false,
+    title: 'Two streams carry the same postcopy page and the capture cannot tell which came first',
+  },
   // Replay
   'replay.decompress': { severity: 'error', qemu: true, title: 'Decompression failed' },
   'replay.output-size': {

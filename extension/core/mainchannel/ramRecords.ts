@@ -41,6 +41,13 @@ export interface RamState {
   ignoreShared: boolean;
   mappedRam: boolean;
   postcopyAdvised: boolean;
+  /**
+   * A postcopy channel (the preempt channel): ram_load_postcopy accepts only ZERO, PAGE and EOS, and a channel
+   * QEMU 8.0+ closes without an EOS may end between two records.
+   */
+  postcopyChannel: boolean;
+  /** Stream offset of the record being read: where a truncation is reported. */
+  recordAt: number;
   /** Index of the block of the previous ZERO/PAGE/… record: what CONTINUE refers to; -1 none. */
   lastBlock: number;
   /** Ordinal of the RAM section being decoded. */
@@ -55,7 +62,7 @@ export interface RamState {
 export function newRamState(
   w: StreamWalker,
   pageSize: number,
-  ix: MainChannelIndex,
+  ix: Pick<MainChannelIndex, 'records' | 'ramblocks'>,
   report: Reporter,
   maxRecords: number,
 ): RamState {
@@ -70,6 +77,8 @@ export function newRamState(
     ignoreShared: false,
     mappedRam: false,
     postcopyAdvised: false,
+    postcopyChannel: false,
+    recordAt: 0,
     lastBlock: -1,
     section: 0,
     eosCount: 0,
@@ -97,6 +106,7 @@ const RECORD_HEAD = 8 + 1 + 255 + 4;
 const MAPPED_RAM_INVALID =
   RAM_SAVE_FLAG_HOOK | RAM_SAVE_FLAG_MULTIFD_FLUSH | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_ZERO;
 const TWO32 = 0x1_0000_0000;
+const POSTCOPY_KINDS = new Set([RAM_SAVE_FLAG_ZERO, RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_EOS]);
 
 /**
  * Decodes RAM records up to and including the EOS that ends every RAM section (ram_load_precopy's loop).
@@ -108,6 +118,8 @@ export async function decodeRamSection(s: RamState): Promise<RamSectionResult> {
   const pageMask = pageSize - 1;
   for (;;) {
     const at = w.pos;
+    s.recordAt = at;
+    if (s.postcopyChannel && w.remaining === 0) return { ok: true };
     if (records.length >= s.maxRecords) {
       s.report('main.record-limit', `more than ${s.maxRecords} RAM records: the index stops here to bound memory`, at);
       return { ok: false, at, reason: 'record limit' };
@@ -125,6 +137,8 @@ export async function decodeRamSection(s: RamState): Promise<RamSectionResult> {
     if (s.mappedRam && flags & MAPPED_RAM_INVALID)
       return unknownFlags(s, at, flags, 'not valid in a mapped-ram stream');
     const kindBits = flags & ~RAM_SAVE_FLAG_CONTINUE;
+    if (s.postcopyChannel && !POSTCOPY_KINDS.has(kindBits))
+      return unknownFlags(s, at, flags, 'ram_load_postcopy accepts only ZERO, PAGE and EOS (with CONTINUE)');
     switch (kindBits) {
       case RAM_SAVE_FLAG_MEM_SIZE: {
         records.push(MainRecordKind.MemSize, -1, offset, at, -1, s.section);
