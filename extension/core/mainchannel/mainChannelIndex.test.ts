@@ -65,14 +65,17 @@ describe('main channel: well-formed synthetic streams', () => {
     assert.equal(ix.eosCount, 3);
     assert.equal(ix.syncMarkers, 3);
     assert.deepEqual(Array.from(ix.records.epoch.view()), [0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3]);
-    // PAGE data positions point at the raw page bytes; other kinds have none.
+    // PAGE data positions point at the raw page bytes, ZERO's at the fill byte; other kinds have none.
     const stream = memoryStream(bytes);
     const p = ix.records.row(5);
     assert.equal(p.kind, K.Page);
     assert.deepEqual(await stream.read(p.dataPos, p.dataPos + PS), filledPage(PS, 1));
     assert.equal(ix.records.row(6).dataPos, ix.records.row(6).streamPos + 8 + 1 + 'pc.bios'.length);
     assert.deepEqual(await stream.read(ix.records.row(6).dataPos, ix.records.row(6).dataPos + PS), filledPage(PS, 2));
-    assert.equal(ix.records.row(3).dataPos, -1);
+    // A ZERO record's data is its fill byte, after the idstr when the record names its block.
+    assert.equal(ix.records.row(3).kind, K.Zero);
+    assert.equal(ix.records.row(3).dataPos, ix.records.row(3).streamPos + 8 + 1 + 'pc.ram'.length);
+    assert.equal(ix.records.row(2).dataPos, -1);
     assert.deepEqual(
       ix.sections.map((s) => [s.typeName, s.id, s.idstr]),
       [

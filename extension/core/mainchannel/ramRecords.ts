@@ -220,6 +220,7 @@ function readPagePayload(s: RamState, kindBits: number, block: number, offset: n
   switch (kindBits) {
     case RAM_SAVE_FLAG_ZERO:
       kind = MainRecordKind.Zero;
+      dataPos = w.pos;
       fill = w.u8Sync();
       break;
     case RAM_SAVE_FLAG_PAGE:

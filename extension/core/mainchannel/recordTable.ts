@@ -42,7 +42,7 @@ export interface MainRecordRow {
   offset: number;
   /** Stream offset of the record's 8-byte word. */
   streamPos: number;
-  /** PAGE: stream offset of the raw page data; -1 for every other kind. */
+  /** The record's data: a PAGE's raw page bytes, a ZERO's fill byte (its last byte); -1 for every other kind. */
   dataPos: number;
   epoch: number;
   /** Ordinal of the RAM section (START, PART…, END) holding the record. */

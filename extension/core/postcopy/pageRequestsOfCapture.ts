@@ -1,8 +1,15 @@
-import type { CaptureAnalysis } from '../analysisTypes';
+import { sourceBytes, type CaptureAnalysis } from '../analysisTypes';
 import type { StreamBytes } from '../capture/streamBytes';
-import { MainRecordKind, type MainChannelIndex } from '../mainchannel/mainChannelIndex';
+import {
+  MainRecordKind,
+  type MainChannelIndex,
+  type MainRecordTable,
+  type RamBlockInfo,
+} from '../mainchannel/mainChannelIndex';
+import { MIG_CMD_PACKAGED, QEMU_VM_COMMAND } from '../mainchannel/constants';
+import type { PreemptChannelIndex } from './preemptChannel';
 import { readReturnPath } from '../returnpath/returnPath';
-import { matchPageRequests, type PageArrival, type PageRequestsReport } from './pageRequests';
+import { matchPageRequests, type ArrivalVia, type PageArrival, type PageRequestsReport } from './pageRequests';
 
 /**
  * The page requests of an analysed capture, matched to the postcopy records that answered them. Undefined when
@@ -16,6 +23,11 @@ export async function readPageRequests(analysis: CaptureAnalysis): Promise<PageR
   const rp = await readReturnPath(s.stream.toSource);
   if (rp.pageRequests.length === 0) return undefined;
   const arrivals = mainChannelArrivals(main, s.stream.toDestination, analysis.pageSize);
+  const preempt = analysis.postcopy?.preempt;
+  if (preempt)
+    arrivals.push(
+      ...preemptArrivals(preempt, main.ramblocks, sourceBytes(analysis, preempt.streamId), analysis.pageSize),
+    );
   return matchPageRequests(rp.pageRequests, arrivals, analysis.pageSize, capturedWithTimes(analysis));
 }
 
@@ -30,26 +42,54 @@ function capturedWithTimes(analysis: CaptureAnalysis): boolean {
  * the device state and POSTCOPY_RUN. A capture whose section list does not reach it gives every record.
  */
 export function mainChannelArrivals(main: MainChannelIndex, stream: StreamBytes, pageSize: number): PageArrival[] {
-  const switchAt = main.sections.find((e) => e.idstr === 'PACKAGED')?.streamOffset ?? -1;
-  const r = main.records;
+  const switchAt = postcopySwitchOffset(main);
+  return recordArrivals(main.records, main.ramblocks, stream, pageSize, main.streamId, 'main', switchAt);
+}
+
+/** The preempt channel's PAGE and ZERO records: every one is a postcopy page. */
+export function preemptArrivals(
+  preempt: PreemptChannelIndex,
+  ramblocks: readonly RamBlockInfo[],
+  stream: StreamBytes,
+  pageSize: number,
+): PageArrival[] {
+  return recordArrivals(preempt.records, ramblocks, stream, pageSize, preempt.streamId, 'preempt', 0);
+}
+
+/** Stream offset of the PACKAGED command on the main channel (the switch to postcopy); -1 when not seen. */
+export function postcopySwitchOffset(main: MainChannelIndex): number {
+  return main.sections.find((e) => e.type === QEMU_VM_COMMAND && e.id === MIG_CMD_PACKAGED)?.streamOffset ?? -1;
+}
+
+/**
+ * The page records of a record table from stream offset `from` on, each timed by its last byte, when the page
+ * is the destination's: a PAGE's last data byte, a ZERO's fill byte (both at the table's data position).
+ */
+export function recordArrivals(
+  r: MainRecordTable,
+  ramblocks: readonly RamBlockInfo[],
+  stream: StreamBytes,
+  pageSize: number,
+  streamId: number,
+  via: ArrivalVia,
+  from: number,
+): PageArrival[] {
   const out: PageArrival[] = [];
-  // Postcopy records come last: walk back from the end to the switch.
+  // Postcopy records come last: walk back from the end to `from`.
   for (let i = r.length - 1; i >= 0; i--) {
-    const pos = r.streamPos.get(i);
-    if (pos < switchAt) break;
+    if (r.streamPos.get(i) < from) break;
     const kind = r.kind.get(i);
     if (kind !== MainRecordKind.Page && kind !== MainRecordKind.Zero) continue;
-    const block = main.ramblocks[r.block.get(i)];
-    if (!block) continue;
+    const block = ramblocks[r.block.get(i)];
     const dataPos = r.dataPos(i);
-    // The page is the destination's once its last byte is in: a PAGE's data end, a ZERO's fill byte.
-    const lastByte = kind === MainRecordKind.Page && dataPos >= 0 ? dataPos + pageSize - 1 : pos + 8;
+    if (!block || dataPos < 0) continue;
+    const lastByte = kind === MainRecordKind.Page ? dataPos + pageSize - 1 : dataPos;
     out.push({
       ramblock: block.name,
       offset: r.offset.get(i),
       timeNs: stream.timestampOf(lastByte),
-      streamId: main.streamId,
-      via: 'main',
+      streamId,
+      via,
       record: i,
     });
   }
