@@ -20,11 +20,14 @@ export class BytesPane {
   private payloadBytes: Uint8Array[] = [];
   private payloadTotal = 0;
   private payloadStreamOffset = 0;
+  /** The payload tab shows a window around a device field instead of the payload from its start. */
+  private windowShown = false;
   tab: BytesTab = 'header';
 
   onTab: (t: BytesTab) => void = () => {};
   onByteClick: (offset: number) => void = () => {};
   onMorePayload: () => void = () => {};
+  onWholePayload: () => void = () => {};
 
   constructor() {
     this.root = el('section', { class: 'bytes pane', attrs: { 'aria-label': 'Packet bytes' } });
@@ -77,7 +80,6 @@ export class BytesPane {
   showHeader(d: PacketDetails): void {
     const v = this.headerView;
     clear(v);
-    this.byteEls = new Array(d.header.length);
     const frag = document.createDocumentFragment();
     frag.append(
       el('div', {
@@ -85,24 +87,7 @@ export class BytesPane {
         text: `${d.cStruct}: ${d.header.length} bytes at stream offset ${hexOffset(d.headerOffset)}`,
       }),
     );
-    for (let o = 0; o < d.header.length; o += WIDTH) {
-      const line = el('div', { class: 'line' });
-      line.append(el('span', { class: 'off', text: (d.headerOffset + o).toString(16).padStart(8, '0') }));
-      const hex = el('span', { class: 'hexcol' });
-      const ascii = el('span', { class: 'ascii' });
-      for (let i = o; i < Math.min(d.header.length, o + WIDTH); i++) {
-        const b = el('span', { class: 'b', text: byteHex(d.header[i]) });
-        b.dataset.o = String(i);
-        hex.append(b);
-        const a = el('span', { class: 'a', text: asciiOf(d.header[i]) });
-        a.dataset.o = String(i);
-        ascii.append(a);
-        this.byteEls[i] = b;
-        (b as HTMLElement & { twin?: HTMLElement }).twin = a;
-      }
-      line.append(hex, ascii);
-      frag.append(line);
-    }
+    this.byteEls = spanLines(frag, d.header, d.headerOffset, d.headerOffset);
     v.append(frag);
     this.highlighted = undefined;
   }
@@ -124,6 +109,7 @@ export class BytesPane {
 
   startPayload(d: PacketDetails): void {
     this.payloadBytes = [];
+    this.windowShown = false;
     this.payloadTotal = d.payloadLength;
     this.payloadStreamOffset = d.payloadOffset;
     const v = this.panels.payload;
@@ -136,11 +122,52 @@ export class BytesPane {
     );
   }
 
+  /** The payload tab shows something: the payload's first chunks, or a field's window. */
+  get payloadShown(): boolean {
+    return this.windowShown || this.payloadLoaded > 0;
+  }
+
+  /**
+   * A window of the payload (a device section's body) around a field, every byte a span, the field's bytes
+   * [range[0], range[1]) (stream offsets) highlighted; the caption says what is shown.
+   */
+  showPayloadWindow(c: PayloadChunk, range: [number, number], caption: string): void {
+    this.payloadBytes = [];
+    this.windowShown = true;
+    const v = this.panels.payload;
+    clear(v);
+    const frag = document.createDocumentFragment();
+    frag.append(el('div', { class: 'hex-caption', text: caption }));
+    const spans = spanLines(frag, c.bytes, c.streamOffset, 0);
+    let first: HTMLElement | undefined;
+    spans.forEach((b, i) => {
+      const o = c.streamOffset + i;
+      if (o < range[0] || o >= range[1]) return;
+      b.classList.add('hl');
+      (b as HTMLElement & { twin?: HTMLElement }).twin?.classList.add('hl');
+      first ??= b;
+    });
+    const shownEnd = c.streamOffset + c.bytes.length;
+    if (range[1] > shownEnd)
+      frag.append(
+        el('div', {
+          class: 'note',
+          text: `The field runs on for ${range[1] - shownEnd} more bytes past the ${c.bytes.length} shown.`,
+        }),
+      );
+    const whole = el('vscode-button', { attrs: { secondary: true }, text: 'Show the payload from its start' });
+    whole.addEventListener('click', () => this.onWholePayload());
+    frag.append(whole);
+    v.append(frag);
+    first?.scrollIntoView({ block: 'nearest' });
+  }
+
   get payloadLoaded(): number {
     return this.payloadBytes.reduce((n, b) => n + b.length, 0);
   }
 
   addPayload(c: PayloadChunk): void {
+    this.windowShown = false;
     this.payloadBytes.push(c.bytes);
     const v = this.panels.payload;
     clear(v);
@@ -195,4 +222,31 @@ export class BytesPane {
       v.append(pre);
     }
   }
+}
+
+/**
+ * Hex and ASCII lines of `bytes`, one span per byte (each hex span's `twin` is its ASCII span), appended to
+ * `frag`; `base` is the stream offset of bytes[0], `dataBase` what a span's data-o counts from. Returns the spans.
+ */
+function spanLines(frag: DocumentFragment, bytes: Uint8Array, base: number, dataBase: number): HTMLElement[] {
+  const spans: HTMLElement[] = new Array(bytes.length);
+  for (let o = 0; o < bytes.length; o += WIDTH) {
+    const line = el('div', { class: 'line' });
+    line.append(el('span', { class: 'off', text: (base + o).toString(16).padStart(8, '0') }));
+    const hex = el('span', { class: 'hexcol' });
+    const ascii = el('span', { class: 'ascii' });
+    for (let i = o; i < Math.min(bytes.length, o + WIDTH); i++) {
+      const b = el('span', { class: 'b', text: byteHex(bytes[i]) });
+      b.dataset.o = String(base - dataBase + i);
+      hex.append(b);
+      const a = el('span', { class: 'a', text: asciiOf(bytes[i]) });
+      a.dataset.o = b.dataset.o;
+      ascii.append(a);
+      spans[i] = b;
+      (b as HTMLElement & { twin?: HTMLElement }).twin = a;
+    }
+    line.append(hex, ascii);
+    frag.append(line);
+  }
+  return spans;
 }

@@ -3,6 +3,8 @@ import { errorMessage } from '../extension/shared/errorMessage';
 import { isSortColumn } from '../extension/shared/packetColumns';
 import {
   DEFAULT_VIEW,
+  type DeviceFieldInfo,
+  type DeviceSectionInfo,
   type HostEvent,
   type PacketDetails,
   type PacketRef,
@@ -12,9 +14,12 @@ import {
 } from '../extension/shared/protocol';
 import { BytesPane } from './bytesPane';
 import { DetailsTree, type DetailTarget } from './details';
+import { DevicesView } from './devicesView';
+import { fieldWindow } from './deviceText';
 import { DiagnosticsPanel } from './diagnosticsPanel';
 import { el } from './dom';
 import { FilterBox } from './filterBox';
+import { hexOffset } from './format';
 import { PacketList } from './packetList';
 import { PageMap } from './pageMap';
 import { Rpc } from './rpc';
@@ -47,8 +52,9 @@ const details = new DetailsTree();
 const bytes = new BytesPane();
 const pageMap = new PageMap(rpc);
 const diagnostics = new DiagnosticsPanel(rpc);
+const devices = new DevicesView(rpc);
 const status = el('div', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
-const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root]);
+const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root, devices.root]);
 const lower = el('div', { class: 'lower' }, [details.root, bytes.root, side]);
 const app = el('div', { class: 'app' }, [
   summary.root,
@@ -64,6 +70,7 @@ function setSide(panel: WebviewState['sidePanel']): void {
   state.sidePanel = panel;
   pageMap.root.hidden = panel !== 'pagemap';
   diagnostics.root.hidden = panel !== 'diagnostics';
+  devices.root.hidden = panel !== 'devices';
   lower.classList.toggle('with-side', panel !== 'none');
   save();
 }
@@ -130,10 +137,13 @@ async function showPacket(ref: PacketRef): Promise<void> {
   bytes.showHeader(d);
   bytes.startPayload(d);
   bytes.pageLoading('Select an offset[] entry in the details to see its page.');
+  const field = deviceField && sameRef(deviceField.section.row, ref) ? deviceField.field : undefined;
+  if (!field) deviceField = undefined;
   const slot = pendingSlot;
   pendingSlot = undefined;
   details.show(d, slot !== undefined ? `slot:${slot}` : keepField);
-  if (bytes.tab === 'payload') void loadPayload();
+  if (field) void showFieldBytes(d, field);
+  else if (bytes.tab === 'payload') void loadPayload();
   if (slot !== undefined) {
     bytes.selectTab('page');
     void loadPage(slot);
@@ -159,11 +169,57 @@ bytes.onByteClick = (o) => details.selectByte(o);
 bytes.onTab = (t) => {
   state.bytesTab = t;
   save();
-  if (t === 'payload' && current && bytes.payloadLoaded === 0) void loadPayload();
+  if (t === 'payload' && current && !bytes.payloadShown) void loadPayload();
   if (t === 'page' && current && state.selectedField?.startsWith('slot:'))
     void loadPage(Number(state.selectedField.slice(5)));
 };
 bytes.onMorePayload = () => void loadPayload();
+bytes.onWholePayload = () => {
+  deviceField = undefined;
+  if (!current) return;
+  bytes.startPayload(current);
+  void loadPayload();
+};
+
+// ---- Devices view: a section selects its row; a field shows its bytes in the row's payload ----------------------
+/** The device field whose bytes the payload tab shows, and its section. */
+let deviceField: { section: DeviceSectionInfo; field: DeviceFieldInfo } | undefined;
+let fieldToken = 0;
+const sameRef = (a: PacketRef, b: PacketRef) => a.stream === b.stream && a.index === b.index;
+
+async function selectRow(ref: PacketRef): Promise<void> {
+  // Selected in the list when the view holds it (the list then asks for its details), else shown directly.
+  if (!(await list.reveal(ref))) await showPacket(ref);
+}
+devices.onSection = (s) => {
+  deviceField = undefined;
+  if (!current || !sameRef(current.ref, s.row)) void selectRow(s.row);
+};
+devices.onField = (section, field) => {
+  deviceField = { section, field };
+  if (current && sameRef(current.ref, section.row)) void showFieldBytes(current, field);
+  else void selectRow(section.row);
+};
+
+async function showFieldBytes(d: PacketDetails, f: DeviceFieldInfo): Promise<void> {
+  const token = ++fieldToken;
+  const w = fieldWindow(f, d.payloadOffset, d.payloadOffset + d.payloadLength);
+  bytes.selectTab('payload');
+  state.bytesTab = 'payload';
+  try {
+    const c = await rpc.request('getPayload', { ...d.ref, start: w.start - d.payloadOffset, length: w.end - w.start });
+    if (token !== fieldToken || current !== d) return;
+    const name = f.index !== undefined ? `${f.name}[${f.index}]` : f.name;
+    bytes.showPayloadWindow(
+      c,
+      [f.offset, f.offset + f.length],
+      `${name}: ${f.length} bytes at stream offset ${hexOffset(f.offset)}, highlighted (section body ${hexOffset(d.payloadOffset)}, ${d.payloadLength} bytes)`,
+    );
+  } catch (e) {
+    if (token === fieldToken) status.textContent = `Cannot show the field's bytes: ${errorMessage(e)}`;
+  }
+  save();
+}
 
 async function loadPayload(): Promise<void> {
   const d = current;
@@ -195,6 +251,10 @@ summary.onDiagnostics = (severity) => {
 summary.onTogglePageMap = () => {
   setSide(state.sidePanel === 'pagemap' ? 'none' : 'pagemap');
   if (state.sidePanel === 'pagemap') void pageMap.load(state.pageMapBlock).then(() => pageMap.focus());
+};
+summary.onToggleDevices = () => {
+  setSide(state.sidePanel === 'devices' ? 'none' : 'devices');
+  if (state.sidePanel === 'devices') void devices.load().then(() => devices.focus());
 };
 pageMap.onBlock = (b) => {
   state.pageMapBlock = b;
@@ -234,8 +294,10 @@ document.addEventListener('keydown', (e) => {
       () => (bytes.root.querySelector('.hex') as HTMLElement | null)?.focus(),
     ];
     if (state.sidePanel === 'pagemap') panes.push(() => pageMap.focus());
+    if (state.sidePanel === 'devices') panes.push(() => devices.focus());
+    const sideRoot = state.sidePanel === 'devices' ? devices.root : pageMap.root;
     const active = document.activeElement;
-    let i = [filter.root, list.root, details.root, bytes.root, pageMap.root].findIndex((r) => r.contains(active));
+    let i = [filter.root, list.root, details.root, bytes.root, sideRoot].findIndex((r) => r.contains(active));
     i = (i + (e.shiftKey ? panes.length - 1 : 1)) % panes.length;
     panes[i]();
   }
@@ -264,6 +326,7 @@ rpc.onEvent((m: HostEvent) => {
         if (sel) await list.reveal(sel);
         if (state.sidePanel === 'pagemap') void pageMap.load(state.pageMapBlock);
         if (state.sidePanel === 'diagnostics') void diagnostics.show();
+        if (state.sidePanel === 'devices') void devices.load();
         document.body.dataset.ready = 'true';
       });
       break;

@@ -8,6 +8,7 @@ export class SummaryBar {
   onDiagnostics: (severity?: 'error' | 'warning' | 'info') => void = () => {};
   onCommand: (c: CommandName) => void = () => {};
   onTogglePageMap: () => void = () => {};
+  onToggleDevices: () => void = () => {};
 
   constructor() {
     this.root = el('header', { class: 'summary', attrs: { 'aria-label': 'Capture summary' } });
@@ -86,6 +87,13 @@ export class SummaryBar {
       actions.append(b);
     };
     action('Page map', 'symbol-array', () => this.onTogglePageMap());
+    action(
+      'Devices',
+      'circuit-board',
+      () => this.onToggleDevices(),
+      !s.hasMainChannel,
+      s.hasMainChannel ? 'Device sections and their fields' : 'No main channel: no device state',
+    );
     action('Find Page…', 'search', () => this.onCommand('findPage'));
     action('Go to Packet…', 'go-to-file', () => this.onCommand('goToPacket'));
     action('Export…', 'export', () => this.onCommand('export'));

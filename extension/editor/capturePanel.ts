@@ -121,6 +121,8 @@ export class CapturePanel implements vscode.Disposable {
         offset: p.offset,
         writers: await model.pageWriters(p.block, p.offset),
       }),
+      getDeviceSections: () => model.devices.list(),
+      getDeviceFields: (p) => model.devices.fields(p.section, p.path, p.start, p.count),
     };
   }
 

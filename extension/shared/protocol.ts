@@ -228,6 +228,60 @@ export interface ReplayInfo {
   diagnostics: number;
 }
 
+/** A device section of the main channel, for the Devices view (its fields come by getDeviceFields, a page at a time). */
+export interface DeviceSectionInfo {
+  /** The section's number in the Devices list (getDeviceFields names it so). */
+  section: number;
+  idstr: string;
+  instanceId?: number;
+  versionId?: number;
+  sectionId: number;
+  /** FULL, START, PART, END. */
+  kind: string;
+  /** The section's record, stream offsets [start, end) of the main channel. */
+  start: number;
+  end: number;
+  /** Where the VM description put its body, when the section was decoded through it. */
+  body?: { start: number; end: number };
+  /** Its row in the packet list (the details and bytes panes show it). */
+  row: PacketRef;
+  /** Fields at its top level; 0 when the section cannot be decoded. */
+  fieldCount: number;
+  /** The section's diagnostics (the Problems entries of its row). */
+  problems: DiagnosticInfo[];
+}
+
+/** One decoded field of a device section (core/vmstate's DecodedField, shown). */
+export interface DeviceFieldInfo {
+  /** Child positions from the section's top level down to this field: getDeviceFields' path for its children. */
+  path: number[];
+  name: string;
+  /** Array element index. */
+  index?: number;
+  type: string;
+  /** Stream offset and length of the field's bytes (structs and subsections: all of theirs). */
+  offset: number;
+  length: number;
+  /** The value as mfd devices prints it; empty for structs and subsections. */
+  value: string;
+  /** Fields inside a struct or subsection. */
+  childCount: number;
+  subsection?: boolean;
+  /** A subsection's version_id. */
+  version?: number;
+}
+
+export interface DeviceFieldsPage {
+  section: number;
+  path: number[];
+  start: number;
+  /** Children at the path in all; `fields` holds at most the count asked for, capped by the host. */
+  total: number;
+  fields: DeviceFieldInfo[];
+  /** Where decoding this section stopped or disagreed with the bytes (its footer, the description). */
+  problems: { offset: number; message: string }[];
+}
+
 export type CommandName = 'replay' | 'compare' | 'goToPacket' | 'findPage' | 'export' | 'record' | 'showProblems';
 
 /** Requests from the webview: method → params and result. */
@@ -250,6 +304,13 @@ export interface RequestMap {
   getPageWriters: {
     params: { block: string; offset: number };
     result: { block: string; offset: number; writers: PageWriterInfo[] };
+  };
+  /** The Devices view: every device section of the main channel; `unavailable` says why none can be decoded. */
+  getDeviceSections: { params: Record<string, never>; result: { sections: DeviceSectionInfo[]; unavailable?: string } };
+  /** Children of a device section (path []) or of one of its structs, [start, start+count), count capped. */
+  getDeviceFields: {
+    params: { section: number; path: number[]; start: number; count: number };
+    result: DeviceFieldsPage;
   };
 }
 export type RequestMethod = keyof RequestMap;
@@ -306,7 +367,7 @@ export interface WebviewState {
   selectedField?: string;
   scrollTop?: number;
   bytesTab?: 'header' | 'payload' | 'page';
-  sidePanel?: 'none' | 'pagemap' | 'diagnostics';
+  sidePanel?: 'none' | 'pagemap' | 'diagnostics' | 'devices';
   pageMapBlock?: string;
 }
 

@@ -1,15 +1,12 @@
 import { analyzeCaptureFile } from '../../core/analysis';
 import type { DecodedField } from '../../core/vmstate/readDeviceState';
 import { readDeviceStates, type DeviceState } from '../../core/vmstate/deviceStates';
-import { fieldKind } from '../../core/vmstate/fieldTypes';
-import { hexBytes, intText } from '../../core/vmstate/stateJson';
+import { fieldValueText } from '../../core/vmstate/fieldText';
+import { hexBytes } from '../../core/vmstate/stateJson';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliCommand } from '../cliCommand';
 import { terminalLines } from '../terminalText';
 import { parseCaptureArgs } from './inspect';
 import { jsonValue } from './sections';
-
-/** Raw bytes shown per field in text output; --json carries all that was kept. */
-const TEXT_BYTES = 32;
 
 export const devicesCommand: CliCommand = {
   name: 'devices',
@@ -77,16 +74,6 @@ function deviceJson(d: DeviceState) {
   };
 }
 
-function valueText(f: DecodedField): string {
-  const k = fieldKind(f.type);
-  if (k.kind === 'int' && f.value !== undefined) return intText(f.value as number | bigint, f.length);
-  if (k.kind === 'bool' || k.kind === 'capability') return JSON.stringify(f.value);
-  if (k.kind === 'nullptr') return 'nullptr';
-  if (!f.bytes) return f.length ? `(${f.length} bytes, not kept)` : '';
-  const shown = hexBytes(f.bytes.subarray(0, TEXT_BYTES));
-  return f.bytes.length > TEXT_BYTES ? `${shown} … (${f.bytes.length} bytes)` : shown;
-}
-
 function fieldLines(fields: DecodedField[], depth: number, out: string[]): void {
   for (const f of fields) {
     const pad = '  '.repeat(depth);
@@ -96,7 +83,7 @@ function fieldLines(fields: DecodedField[], depth: number, out: string[]): void 
         `${pad}${name} (${f.subsection ? `subsection, version ${f.version}` : f.type}) @${f.offset} +${f.length}`,
       );
       fieldLines(f.children, depth + 1, out);
-    } else out.push(`${pad}${name} (${f.type}) @${f.offset} +${f.length}: ${valueText(f)}`);
+    } else out.push(`${pad}${name} (${f.type}) @${f.offset} +${f.length}: ${fieldValueText(f)}`);
   }
 }
 

@@ -20,6 +20,7 @@ import type { DiagnosticLocation } from '../../core/diagnostics/diagnostic';
 import { captureSummary } from './captureSummary';
 import { readPageRequests } from '../../core/postcopy/pageRequestsOfCapture';
 import type { PageRequestsReport } from '../../core/postcopy/pageRequests';
+import { DeviceSectionsView } from './deviceSectionsView';
 import { MainChannelRows } from './mainChannelRows';
 import { PacketDiagnostics } from './packetDiagnostics';
 import { PacketIndex } from './packetIndex';
@@ -41,6 +42,8 @@ export class CaptureModel {
   readonly packetDiagnostics: PacketDiagnostics;
   readonly pages: PageLookup;
   readonly pageUsage: PageUsageSource;
+  /** The Devices view: device sections and their decoded fields. */
+  readonly devices: DeviceSectionsView;
 
   /**
    * The model with the main channel's rows in the list (its records, commands with their arguments, the
@@ -69,6 +72,7 @@ export class CaptureModel {
     this.packetDiagnostics = new PacketDiagnostics(analysis, this.packets);
     this.inspector = new PacketInspector(analysis, this.packets, this.view, this.packetDiagnostics);
     this.pages = new PageLookup(this.pageUsage, analysis.pageSize);
+    this.devices = new DeviceSectionsView(analysis, main, this.packetDiagnostics);
   }
 
   get fileName(): string {

@@ -399,6 +399,20 @@ export class MainChannelRows {
     return record + lo;
   }
 
+  /** The row of section-list row `slot`: after it come the RAM records that start before it (a row starts first at a tie). */
+  rowOfTop(slot: number): number {
+    const at = this.list.rows[slot].start;
+    const pos = this.main.records.streamPos;
+    let lo = 0;
+    let hi = this.ram;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pos.get(mid) < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return slot + lo;
+  }
+
   /** The last main-stream row starting at or before a stream offset. */
   rowAtOffset(pos: number): number | undefined {
     let lo = 0;
