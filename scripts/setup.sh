@@ -2,7 +2,7 @@
 # Everything a fresh Debian 12 machine needs to run the samples and the tests; quick when already done.
 #   - Debian packages: QEMU 10.0 (bookworm-backports) and 7.2 (bookworm, unpacked under .qemu/7.2), zstd,
 #     QEMU 11.1 (trixie-backports, in a Debian 13 root under .qemu/trixie, run through its own loader),
-#     chromium and code-server's build dependencies;
+#     libvirt (virsh save), chromium and code-server's build dependencies;
 #   - npm ci, the build (CLI, extension, webview) and the .vsix;
 #   - code-server 4.100.3 in .vscode-test/code-server (a real VS Code for the extension and UI tests).
 set -euo pipefail
@@ -19,6 +19,9 @@ bash scripts/install-qemu-11.sh
 
 step "QEMU's analyze-migration.py (from Debian's qemu source package; the device-state oracle)"
 bash scripts/install-qemu-source.sh
+
+step "libvirt (the test of real virsh save images)"
+bash scripts/install-libvirt.sh
 
 step "tcpdump (the pcap tests capture real migrations with it)"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null

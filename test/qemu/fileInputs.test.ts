@@ -28,10 +28,11 @@ import { libvirtPrefix } from '../support/inputs/libvirtImage';
  * mapped-ram save, and libvirt save images. Each must open by its content and replay to exactly the source's
  * RAM (the source stays paused, so its RAM file is the ground truth).
  *
- * libvirt: Debian's libvirt is not installed here (`virsh save` needs a running libvirtd and a defined domain),
- * so the libvirt images are a real QEMU stream with the 92-byte header and domain XML written in front of it as
- * libvirt's virQEMUSaveHeader and virQEMUSaveDataWrite lay them out; sparse (mapped-ram) is QEMU writing at
- * `file:…,offset=92+data_len`, as libvirt has it do, with the header put in front afterwards.
+ * libvirt: real `virsh save` images are tested in libvirtSave.test.ts. Here the libvirt images are a real QEMU
+ * stream with the 92-byte header and domain XML written in front of it as libvirt's virQEMUSaveHeader and
+ * virQEMUSaveDataWrite lay them out, for QEMU 10.0 and 11.1: raw, gzip, and the zstd (5) and sparse (6) formats
+ * Debian's libvirt 9.0 does not write; sparse (mapped-ram) is QEMU writing at `file:…,offset=92+data_len`, as
+ * libvirt has it do, with the header put in front afterwards.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const MFD = join(ROOT, 'dist', 'mfd.js');
