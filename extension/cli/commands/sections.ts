@@ -59,7 +59,21 @@ function rowText(r: SectionListRow): string {
   if (r.sectionId === undefined) return `${where} ${r.kind}`;
   const head = r.instanceId !== undefined ? `, instance ${r.instanceId}, version ${r.versionId}` : '';
   const body = r.body ? `; body ${r.body.start}-${r.body.end}` : '';
-  return `${where} ${r.kind.padEnd(5)} id ${r.sectionId} ${JSON.stringify(r.idstr ?? '?')}${head}${body}`;
+  return `${where} ${r.kind.padEnd(5)} id ${r.sectionId} ${JSON.stringify(r.idstr ?? '?')}${head}${body}${markersText(r)}`;
+}
+
+/** A dirty-bitmap or VFIO body's markers, each with the fields that say something (names, sizes, ranges). */
+function markersText(r: SectionListRow): string {
+  const it = r.iterative;
+  if (!it) return '';
+  const shown = it.markers.map((m) => {
+    const f = Object.entries(m.fields)
+      .filter(([k]) => k !== 'flags' && k !== 'marker' && !k.endsWith('_len') && !k.endsWith('_alias'))
+      .map(([k, v]) => `${k} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    return `${m.name}${f.length ? ` (${f.join(', ')})` : ''}`;
+  });
+  const more = it.markerCount > it.markers.length ? `, … ${it.markerCount - it.markers.length} more` : '';
+  return `; ${it.markerCount} ${it.reader === 'vfio' ? 'marker' : 'chunk'}(s): ${shown.join(', ')}${more}`;
 }
 
 export function renderSections(

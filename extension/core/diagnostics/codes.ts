@@ -261,6 +261,21 @@ export const DIAGNOSTIC_CODES = {
     title: 'A PACKAGED command declares more bytes than the stream holds',
   },
   'main.device-state': { severity: 'info', qemu: false, title: 'Stopped at device state that cannot be delimited' },
+  'main.iterative-unknown': {
+    severity: 'error',
+    qemu: false,
+    title: 'An iterative section (START/PART/END) of a device whose body no reader here knows: the walk stops there',
+  },
+  'main.dirty-bitmap': {
+    severity: 'error',
+    qemu: true,
+    title: 'A dirty-bitmap chunk the destination (dirty_bitmap_load) refuses or drops',
+  },
+  'main.vfio': {
+    severity: 'error',
+    qemu: true,
+    title: 'A VFIO section body the destination (vfio_load_state) refuses',
+  },
   'main.bad-section': { severity: 'error', qemu: false, title: 'Unexpected section type byte' },
   'main.footer-mismatch': { severity: 'error', qemu: true, title: 'Section footer names another section' },
   'main.vmdesc': { severity: 'info', qemu: false, title: 'VM description JSON found at the end of the main channel' },

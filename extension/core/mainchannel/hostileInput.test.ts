@@ -264,9 +264,12 @@ describe('main channel: truncated and hostile input', () => {
     // A command whose length runs past the end.
     r = await index(ramStream((e) => e.eos().footer(1).u8(8).be16(11).be16(0xffff).raw([1])));
     only(r.ds, 'main.truncated');
-    // A PART for a known non-RAM section is device state.
+    // An iterative section no reader knows stops the walk with an error; a dirty-bitmap section cut after its header is a truncation.
+    r = await index(new MainStreamEncoder().header().sectionStart(4, 'block', 0, 1).raw([0, 0, 0, 0]).bytes());
+    assert.match(only(r.ds, 'main.iterative-unknown').message, /"block".*no reader/);
+    assert.equal(r.ix.stoppedAt?.streamOffset, 8);
     r = await index(new MainStreamEncoder().header().sectionStart(4, 'dirty-bitmap', 0, 1).bytes());
-    assert.match(only(r.ds, 'main.device-state').message, /dirty-bitmap/);
+    assert.match(only(r.ds, 'main.truncated').message, /dirty-bitmap.*chunk 0/);
   });
 
   it('bounds the record table and the section list', async () => {

@@ -28,6 +28,10 @@ import { findVmDescription, parseJson, recordVmDescription, type VmDescriptionFo
 import { checkFileHeader, MAIN_FILE_HEADER_LAYOUT } from './fileHeader';
 import { DeviceSections } from './deviceSections';
 import type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
+import type { ReadAhead } from '../capture/readAhead';
+import { readDirtyBitmapBody, type DirtyBitmapNames } from './dirtyBitmapSection';
+import { iterativeReaderOf, type IterativeOutcome, type IterativeReaderKind } from './iterativeSection';
+import { readVfioBody } from './vfioSection';
 
 export { readMainChannelPageSize } from './fileHeader';
 export type { IndexOptions, MainChannelIndex, MainSectionEntry } from './mainChannelTypes';
@@ -69,6 +73,10 @@ class MainChannelDecoder {
   private readonly devices: DeviceSections;
   /** End of the PACKAGED blob being walked (postcopy's device state), if the walk is inside one. */
   private packageEnd?: number;
+  /** The iterative readers' own window on the stream (they skip large buffers the walker need not see). */
+  private readonly ahead: ReadAhead;
+  /** The node and bitmap the last dirty-bitmap chunk named: later chunks, in later sections too, may leave them out. */
+  private readonly bitmapNames: DirtyBitmapNames = {};
 
   constructor(
     private readonly stream: StreamBytes,
@@ -102,6 +110,7 @@ class MainChannelDecoder {
       bytes: stream.length,
     };
     this.w = new StreamWalker(streamCursor(stream), stream.length);
+    this.ahead = streamCursor(stream);
     this.devices = new DeviceSections(stream, this.report);
     this.ram = newRamState(this.w, this.pageSize, this.index, this.report, options.maxRecords ?? LIMITS.maxRecords);
   }
@@ -249,6 +258,8 @@ class MainChannelDecoder {
     const entry: MainSectionEntry = { type, typeName, id, idstr, instanceId, versionId, streamOffset: at };
     this.addSection(entry);
     if (this.sectionIds.size < LIMITS.maxSectionIds || this.sectionIds.has(id)) this.sectionIds.set(id, idstr);
+    if (idstr !== RAM_SECTION_IDSTR && type === QEMU_VM_SECTION_START) return this.iterativeSection(entry);
+    if (type === QEMU_VM_SECTION_FULL && iterativeReaderOf(idstr) === 'vfio') return this.vfioFull(entry);
     if (idstr !== RAM_SECTION_IDSTR || type === QEMU_VM_SECTION_FULL) return this.deviceState(entry);
     if (versionId !== RAM_SECTION_VERSION)
       this.report(
@@ -281,8 +292,88 @@ class MainChannelDecoder {
       this.stop(at, 'unknown section id');
       return false;
     }
-    if (idstr !== RAM_SECTION_IDSTR) return this.deviceState(entry);
+    if (idstr !== RAM_SECTION_IDSTR) return this.iterativeSection(entry);
     return this.ramSection(id, at);
+  }
+
+  /**
+   * START/PART/END of a device other than RAM: read by the reader of its kind (dirty-bitmap, VFIO) to its end and
+   * footer. No other iterative device has a reader; its body is not described anywhere, so the walk stops.
+   */
+  private async iterativeSection(entry: MainSectionEntry): Promise<boolean> {
+    const kind = iterativeReaderOf(entry.idstr ?? '');
+    if (kind === undefined) {
+      if (this.packageEnd !== undefined) return this.deviceState(entry);
+      this.report(
+        'main.iterative-unknown',
+        `section "${entry.idstr ?? ''}" (id ${entry.id}, ${entry.typeName}): an iterative section whose body no reader here knows (ram, dirty-bitmap and VFIO "…/vfio" sections are read); decoding stops here`,
+        entry.streamOffset,
+      );
+      this.stop(entry.streamOffset, `iterative section "${entry.idstr ?? ''}"`);
+      return false;
+    }
+    const r = await this.readIterative(kind, entry, this.w.pos);
+    if (!this.tookIterative(entry, r)) return false;
+    return this.footer(entry.id, entry.streamOffset);
+  }
+
+  /**
+   * A VFIO device's FULL section (its config space, or a dummy END_OF_STATE when its state goes over multifd).
+   * QEMU describes it in the VM description as one `buffer`, which delimits it; the markers are read inside.
+   * Without a description the markers alone delimit it.
+   */
+  private async vfioFull(entry: MainSectionEntry): Promise<boolean> {
+    const bodyAt = this.w.pos;
+    if (this.devices.described) {
+      const ok = await this.deviceState(entry);
+      if (ok && entry.bodyEnd !== undefined) {
+        const r = await this.readIterative('vfio', entry, bodyAt, entry.bodyEnd);
+        entry.iterative = r.body;
+        for (const p of r.problems) this.report(p.code, p.message, p.offset, undefined, p.severity);
+        if (r.end !== undefined && r.end !== entry.bodyEnd)
+          this.report(
+            'main.vfio',
+            `section "${entry.idstr ?? ''}" (id ${entry.id}, FULL): its markers end at ${r.end}, the VM description ends it at ${entry.bodyEnd}`,
+            r.end,
+          );
+      }
+      return ok;
+    }
+    const r = await this.readIterative('vfio', entry, bodyAt);
+    if (!this.tookIterative(entry, r)) return false;
+    return this.footer(entry.id, entry.streamOffset);
+  }
+
+  private readIterative(
+    kind: IterativeReaderKind,
+    entry: MainSectionEntry,
+    bodyAt: number,
+    describedEnd?: number,
+  ): Promise<IterativeOutcome> {
+    const label = `section "${entry.idstr ?? ''}" (id ${entry.id}, ${entry.typeName})`;
+    const length = this.stream.length;
+    if (kind === 'dirty-bitmap') return readDirtyBitmapBody(this.ahead, bodyAt, length, this.bitmapNames, label);
+    return readVfioBody(
+      this.ahead,
+      bodyAt,
+      length,
+      { sectionId: entry.id, footers: this.footers, describedEnd },
+      label,
+    );
+  }
+
+  /** Records an iterative body on its entry and moves the walk past it; false when the walk stops there. */
+  private tookIterative(entry: MainSectionEntry, r: IterativeOutcome): boolean {
+    entry.iterative = r.body;
+    entry.bodyOffset = this.w.pos;
+    for (const p of r.problems) this.report(p.code, p.message, p.offset, undefined, p.severity);
+    if (r.end === undefined) {
+      this.stop(r.stopAt ?? entry.streamOffset, r.stopReason ?? `section "${entry.idstr ?? ''}"`);
+      return false;
+    }
+    entry.bodyEnd = r.end;
+    this.w.seek(r.end);
+    return true;
   }
 
   /** A device section: decoded through the VM description when it describes it, else the walk stops (or skips a package). */

@@ -1,4 +1,5 @@
 import type { MainConfiguration } from './configurationSection';
+import type { IterativeBody } from './iterativeSection';
 import type { MainRecordTable, RamBlockInfo } from './recordTable';
 
 /** What indexing a main channel produces (see mainChannelIndex.ts). */
@@ -14,6 +15,8 @@ export interface MainSectionEntry {
   /** Device sections decoded through the VM description: where the body starts and where the description ends it. */
   bodyOffset?: number;
   bodyEnd?: number;
+  /** Iterative sections other than RAM (dirty-bitmap, VFIO) and VFIO's FULL section: the body's markers. */
+  iterative?: IterativeBody;
 }
 
 export interface MainChannelIndex {

@@ -4,6 +4,7 @@ import { readReturnPath, type ReturnPathMessage } from '../returnpath/returnPath
 import { readCommandAt, type CommandArguments } from './commandArguments';
 import { QEMU_VM_COMMAND, QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION } from './constants';
 import type { MainSectionEntry } from './mainChannelTypes';
+import type { IterativeBody } from './iterativeSection';
 
 /**
  * Every top-level record of the main channel the index walked (configuration, sections, commands with their
@@ -23,6 +24,8 @@ export interface SectionListRow {
   versionId?: number;
   /** Device sections decoded through the VM description: the body's range. */
   body?: { start: number; end: number };
+  /** dirty-bitmap and VFIO sections: the body's chunks or markers, each with its range and fields. */
+  iterative?: IterativeBody;
   command?: { number: number; name: string; length: number; arguments: CommandArguments };
   problem?: { offset: number; message: string };
 }
@@ -133,6 +136,7 @@ async function rowOf(
     if (e.instanceId !== undefined) row.instanceId = e.instanceId;
     if (e.versionId !== undefined) row.versionId = e.versionId;
     if (e.bodyOffset !== undefined && e.bodyEnd !== undefined) row.body = { start: e.bodyOffset, end: e.bodyEnd };
+    if (e.iterative) row.iterative = e.iterative;
   }
   if (e.typeName === 'CONFIGURATION') delete row.sectionId;
   return row;
