@@ -8,6 +8,7 @@ import { recordCommand } from './record';
 import { replayCommand } from './replay';
 import { sectionsCommand } from './sections';
 import { sendCommand } from './send';
+import { statsCommand } from './stats';
 
 /** Every `mfd` subcommand; add one line per command. */
 export const COMMANDS: CliCommand[] = [
@@ -20,4 +21,5 @@ export const COMMANDS: CliCommand[] = [
   sectionsCommand,
   devicesCommand,
   extractCommand,
+  statsCommand,
 ];

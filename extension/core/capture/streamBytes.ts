@@ -161,6 +161,15 @@ export class StreamBytes {
     return this.filePos[i] + (Math.min(pos, this.segmentEnd(i)) - this.streamStart[i]);
   }
 
+  /** Each segment's stream offset, the bytes present in it (holes excluded) and its timestamp, in stream order. */
+  forEachSegment(fn: (streamOffset: number, length: number, timestampNs: number) => void): void {
+    for (let i = 0; i < this.streamStart.length; i++) {
+      const start = this.streamStart[i];
+      const end = Math.min(this.segmentEnd(i), this.length);
+      if (end > start) fn(start, end - start, this.timestamps[i] ?? 0);
+    }
+  }
+
   /** Capture timestamp (ns) of the DATA record that carried stream offset `pos`. */
   timestampOf(pos: number): number {
     if (this.timestamps.length === 0) return 0;
