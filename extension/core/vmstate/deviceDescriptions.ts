@@ -22,6 +22,8 @@ export interface FieldDescription {
 export interface StructDescription {
   vmsdName: string;
   version: number;
+  /** The JSON gives no version: a device saved by an old-style save_state hook (vmstate_save_old_style, e.g. VFIO). */
+  unversioned?: true;
   fields: FieldDescription[];
   subsections: StructDescription[];
 }
@@ -112,6 +114,7 @@ function struct(
   return {
     vmsdName: typeof o.vmsd_name === 'string' ? o.vmsd_name : '',
     version: typeof o.version === 'number' ? o.version : 0,
+    ...(typeof o.version === 'number' ? {} : { unversioned: true as const }),
     fields,
     subsections: subsJson.map((s, i) =>
       struct(object(s, `${path}.subsections[${i}]`), `${path}.subsections[${i}]`, budget, depth + 1),

@@ -52,7 +52,7 @@ export async function decodeDeviceSection(
       ],
     };
   const problems: DecodedDeviceSection['problems'] = [];
-  if (desc.version !== h.versionId)
+  if (!desc.unversioned && desc.version !== h.versionId)
     problems.push({
       kind: 'version',
       offset: h.bodyOffset,
