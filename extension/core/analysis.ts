@@ -10,6 +10,8 @@ import { HINTS, versionRange, type VersionHint } from './multifd/versionHints';
 import { indexMainChannel, readMainChannelPageSize, type MainChannelIndex } from './mainchannel/mainChannelIndex';
 import { buildSchedule } from './replay/schedule';
 import { withMappedRam } from './replay/mappedRamSchedule';
+import { withPostcopyOrder } from './replay/postcopySchedule';
+import { capturedWithTimes } from './postcopy/pageRequestsOfCapture';
 import { indexMappedRam, isMappedRam } from './capture/mappedRam/mappedRamIndex';
 import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 import { StringTable } from './util/growableArrays';
@@ -131,7 +133,19 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
   const mainStream = main && capture.streams.find((x) => x.id === main.streamId)?.toDestination;
   const mappedRam =
     main && mainStream && isMappedRam(main) ? await indexMappedRam(main, mainStream, pageSize, sink) : undefined;
-  const schedule = mappedRam ? withMappedRam(buildSchedule(multifd, main), mappedRam) : buildSchedule(multifd, main);
+  const precopy = mappedRam ? withMappedRam(buildSchedule(multifd, main), mappedRam) : buildSchedule(multifd, main);
+  const schedule =
+    main && mainStream
+      ? withPostcopyOrder(precopy, {
+          main,
+          mainStream,
+          preempt,
+          preemptStream: preempt && capture.streams.find((x) => x.id === preempt.streamId)?.toDestination,
+          pageSize,
+          timed: capturedWithTimes({ capture }),
+          sink,
+        })
+      : precopy;
   await runCrossChecks({
     multifd,
     schedule,

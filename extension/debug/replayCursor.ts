@@ -1,3 +1,4 @@
+import { recordOfStep } from '../core/replay/stepRecord';
 import { sourceBytes, type CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic, DiagnosticSink } from '../core/diagnostics/diagnostic';
 import { MainRecordKind } from '../core/mainchannel/mainChannelIndex';
@@ -157,8 +158,9 @@ export class ReplayCursor {
       const w = windowPages(a.mappedRam, s.row[i]);
       return { block: w.block.name, normal: w.offsets, zero: [] };
     }
-    if (!a.main) throw new Error(`replay step ${i + 1} is a main-channel record, but the capture has no main channel`);
-    const r = a.main.records.row(s.row[i]);
+    const rec = recordOfStep(a, i);
+    if (!rec) throw new Error(`replay step ${i + 1} is a RAM record, but the capture has no stream for it`);
+    const r = rec.records.row(rec.row);
     const block = a.ramblocks[r.block]?.name ?? '';
     return r.kind === MainRecordKind.Zero
       ? { block, normal: [], zero: [r.offset] }

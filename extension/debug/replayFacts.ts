@@ -1,3 +1,4 @@
+import { recordOfStep } from '../core/replay/stepRecord';
 import type { CaptureAnalysis } from '../core/analysisTypes';
 import type { Diagnostic } from '../core/diagnostics/diagnostic';
 import type { FilterRow } from '../core/filter/fields';
@@ -86,8 +87,9 @@ export class ReplayFacts {
       };
     }
     const main = a.main;
-    if (!main) throw new Error(`replay step ${step + 1} is a main-channel record, but the capture has no main channel`);
-    return { kind: 'record', main, record: main.records.row(s.row[step]), stream: main.streamId, row: s.row[step] };
+    const rec = recordOfStep(a, step);
+    if (!main || !rec) throw new Error(`replay step ${step + 1} is a RAM record, but the capture has no stream for it`);
+    return { kind: 'record', main, record: rec.records.row(rec.row), stream: rec.streamId, row: rec.row };
   }
 
   /** The stream an entry belongs to; with none (nothing applied yet), the first multifd stream. */
@@ -125,7 +127,8 @@ export class ReplayFacts {
       return `packet ${o.row} of stream ${o.stream} (channel ${o.channel.handshake?.channelId ?? '?'}), packet_num ${o.channel.packets.packetNum.get(o.row)}`;
     if (o.kind === 'mapped-ram')
       return `mapped-ram pages of ${o.block} (window ${o.row}, from offset 0x${o.firstOffset.toString(16)}), read in place`;
-    return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} on the main channel`;
+    const on = o.stream === o.main.streamId ? 'the main channel' : `the postcopy preempt channel (stream ${o.stream})`;
+    return `${MAIN_RECORD_KIND_NAMES[o.record.kind] ?? 'record'} record ${o.row} on ${on}`;
   }
 
   /** How many SYNCs of multifd source `source` the view has passed, `done` being the last entry applied in full. */

@@ -32,7 +32,7 @@ export async function readPageRequests(analysis: CaptureAnalysis): Promise<PageR
 }
 
 /** Raw dumps carry no times; only containers that record them (.mfd, pcap) do. */
-function capturedWithTimes(analysis: CaptureAnalysis): boolean {
+export function capturedWithTimes(analysis: Pick<CaptureAnalysis, 'capture'>): boolean {
   const f = analysis.capture.format;
   return f === 'mfd' || f === 'pcap' || f === 'pcapng';
 }

@@ -4,7 +4,7 @@ import { WriterKind } from './schedule';
 
 /** Why a page holds what it holds: the write that came last in replay order. */
 export interface PageProvenance {
-  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'mapped-ram' | 'never';
+  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'preempt-page' | 'preempt-zero' | 'mapped-ram' | 'never';
   /** Capture stream id of the writer. */
   stream?: number;
   /** multifd channel id (handshake id). */
@@ -79,6 +79,14 @@ export function describeProvenance(analysis: CaptureAnalysis, packed: number): P
   // mapped-ram: record is the window of pages read in place.
   if (s.kind[step] === WriterKind.MappedRam)
     return { kind: 'mapped-ram', stream: analysis.mappedRam?.streamId, record: s.row[step], epoch, step };
+  if (s.kind[step] === WriterKind.Preempt)
+    return {
+      kind: zero ? 'preempt-zero' : 'preempt-page',
+      stream: analysis.postcopy?.preempt?.streamId,
+      record: s.row[step],
+      epoch,
+      step,
+    };
   return { kind: zero ? 'main-zero' : 'main-page', stream: analysis.main?.streamId, record: s.row[step], epoch, step };
 }
 
@@ -91,6 +99,9 @@ export function formatProvenance(p: PageProvenance): string {
       return `${p.kind === 'zero' ? 'zero page' : 'data'} from stream ${p.stream} (channel ${p.channel ?? '?'}) packet ${p.packetIndex}, packet_num ${p.packetNum}, epoch ${p.epoch}`;
     case 'mapped-ram':
       return `page in the mapped-ram image (its bitmap bit set), read in place: replay window ${p.record} (stream ${p.stream})`;
+    case 'preempt-page':
+    case 'preempt-zero':
+      return `${p.kind === 'preempt-zero' ? 'ZERO' : 'PAGE'} record ${p.record} on the postcopy preempt channel (stream ${p.stream})`;
     default:
       return `${p.kind === 'main-zero' ? 'ZERO' : 'PAGE'} record ${p.record} on the main channel (stream ${p.stream}), epoch ${p.epoch}`;
   }

@@ -265,5 +265,7 @@ function reportLost(analysis: CaptureAnalysis, engine: ReplayEngine, sink: Diagn
 
 function streamOfStep(analysis: CaptureAnalysis, i: number): number | undefined {
   const s = analysis.schedule;
-  return s.kind[i] === WriterKind.Multifd ? analysis.multifd[s.source[i]]?.streamId : analysis.main?.streamId;
+  if (s.kind[i] === WriterKind.Multifd) return analysis.multifd[s.source[i]]?.streamId;
+  if (s.kind[i] === WriterKind.Preempt) return analysis.postcopy?.preempt?.streamId;
+  return analysis.main?.streamId;
 }

@@ -12,6 +12,7 @@ import { insideFolder } from './safeFileName';
 import { imageFileNames, MAX_IMAGES } from './imageNames';
 import { CaptureEndedError } from '../capture/captureEnded';
 import { WriterKind } from './schedule';
+import { recordOfStep } from './stepRecord';
 import { MappedRamReadError, readWindow, windowPages } from '../capture/mappedRam/mappedRamIndex';
 import { ReceiveError, type ReceiverOptions } from './receivers/receiver';
 import { continuousCodec, LostPages } from './lostPages';
@@ -267,20 +268,48 @@ export class ReplayEngine {
       return result;
     }
     if (s.kind[i] === WriterKind.MappedRam) return this.stepMappedRam(i);
-    // A main-channel ZERO or PAGE record.
-    const main = this.analysis.main!;
-    const row = s.row[i];
-    const r = main.records.row(row);
+    // A ZERO or PAGE record of the main channel or of the postcopy preempt channel.
+    const rec = recordOfStep(this.analysis, i);
+    const kind = s.kind[i] as WriterKind;
+    if (!rec) return { step: i, epoch: s.epoch[i], kind, block: '', normalOffsets: [], zeroOffsets: [] };
+    const r = rec.records.row(rec.row);
     const block = this.analysis.ramblocks[r.block]?.name ?? '';
-    const where = { stream: main.streamId, record: row };
+    const where = { stream: rec.streamId, record: rec.row };
+    if (this.placedBefore(i, block, r.offset, where)) {
+      const offsets = r.kind === MainRecordKind.Zero ? { n: [], z: [r.offset] } : { n: [r.offset], z: [] };
+      return { step: i, epoch: s.epoch[i], kind, block, normalOffsets: offsets.n, zeroOffsets: offsets.z };
+    }
     if (r.kind === MainRecordKind.Zero) {
       await this.applyPages(block, [], [r.offset], undefined, i, where);
-      return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [], zeroOffsets: [r.offset] };
+      return { step: i, epoch: s.epoch[i], kind, block, normalOffsets: [], zeroOffsets: [r.offset] };
     }
-    const mainStream = sourceBytes(this.analysis, main.streamId);
-    const data = await mainStream.read(r.dataPos, r.dataPos + ps);
+    const data = await sourceBytes(this.analysis, rec.streamId).read(r.dataPos, r.dataPos + ps);
     if (data.length === ps) await this.applyPages(block, [r.offset], [], data, i, where);
-    return { step: i, epoch: s.epoch[i], kind: WriterKind.Main, block, normalOffsets: [r.offset], zeroOffsets: [] };
+    return { step: i, epoch: s.epoch[i], kind, block, normalOffsets: [r.offset], zeroOffsets: [] };
+  }
+
+  /**
+   * After the switch a page is placed once: UFFDIO_COPY refuses a page that is there (EEXIST, and QEMU's
+   * destination fails), so a later postcopy copy of a placed page does not replace it. Said once per page.
+   */
+  private placedBefore(
+    step: number,
+    block: string,
+    offset: number,
+    where: { stream: number; record: number },
+  ): boolean {
+    const start = this.analysis.schedule.postcopyStart;
+    if (start === undefined || step < start) return false;
+    const prev = this.provenance.packed(block, offset);
+    if (prev < 0 || prev >>> 1 < start) return false;
+    const first = recordOfStep(this.analysis, prev >>> 1);
+    this.sink.report(
+      'postcopy.page-twice',
+      `page ${block}:0x${offset.toString(16)} comes again after the switch in ${where.stream === this.analysis.main?.streamId ? 'main-channel' : 'preempt-channel'} record ${where.record} (stream ${where.stream}); the destination placed it already from ${first ? `${first.via === 'main' ? 'main-channel' : 'preempt-channel'} record ${first.row} (stream ${first.streamId})` : `replay step ${prev >>> 1}`}, and UFFDIO_COPY refuses a page that is there (QEMU's destination fails with EEXIST): the first copy is kept`,
+      where,
+      first ? { related: { stream: first.streamId, record: first.row } } : {},
+    );
+    return true;
   }
 
   /** Whether packet `row`'s data is in a hole (or, for zlib/zstd, comes after one on its channel). */

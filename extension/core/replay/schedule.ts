@@ -7,6 +7,8 @@ export const enum WriterKind {
   Main = 1,
   /** A window of a mapped-ram image's pages, read in place (row = window index in analysis.mappedRam). */
   MappedRam = 2,
+  /** A ZERO or PAGE record of the postcopy preempt channel (row = record index in analysis.postcopy.preempt). */
+  Preempt = 3,
 }
 
 /**
@@ -23,6 +25,11 @@ export interface ReplaySchedule {
   source: Int32Array;
   row: Uint32Array;
   epoch: Uint32Array;
+  /**
+   * Postcopy: the first entry after the switch. From there each page is placed once (UFFDIO_COPY refuses a page
+   * that is there already), so a later copy of a placed page is not applied. Absent: no switch in the capture.
+   */
+  postcopyStart?: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { recordOfStep } from '../../core/replay/stepRecord';
 import { sourceBytes, type CaptureAnalysis } from '../../core/analysisTypes';
 import { MainRecordKind } from '../../core/mainchannel/mainChannelIndex';
 import { headerReader, readPacketPages, type HeaderBytes } from '../../core/multifd/packetPages';
@@ -88,9 +89,9 @@ export class SchedulePageUsage implements PageUsageSource {
       const w = windowPages(this.a.mappedRam, row);
       return { block: w.block.name, normal: w.offsets, zero: [] };
     }
-    const main = this.a.main;
-    if (!main) throw new Error(`schedule step ${step} is a main-channel record, but the capture has no main channel`);
-    const r = main.records;
+    const rec = recordOfStep(this.a, step);
+    if (!rec) throw new Error(`schedule step ${step} is a RAM record, but the capture has no stream for it`);
+    const r = rec.records;
     const blockIndex = r.block.get(row);
     const block = this.a.ramblocks[blockIndex]?.name ?? '';
     const off = r.offset.get(row);
@@ -119,7 +120,7 @@ export class SchedulePageUsage implements PageUsageSource {
       return { kind: 'mapped-ram', stream: this.a.mappedRam?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
     return {
       kind: zero ? 'main-zero' : 'main-page',
-      stream: this.a.main?.streamId ?? -1,
+      stream: recordOfStep(this.a, step)?.streamId ?? -1,
       record: row,
       epoch: s.epoch[step],
       step,
