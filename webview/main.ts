@@ -72,6 +72,7 @@ function setSide(panel: WebviewState['sidePanel']): void {
   diagnostics.root.hidden = panel !== 'diagnostics';
   devices.root.hidden = panel !== 'devices';
   lower.classList.toggle('with-side', panel !== 'none');
+  lower.classList.toggle('with-devices', panel === 'devices');
   save();
 }
 setSide(state.sidePanel);
@@ -169,7 +170,8 @@ bytes.onByteClick = (o) => details.selectByte(o);
 bytes.onTab = (t) => {
   state.bytesTab = t;
   save();
-  if (t === 'payload' && current && !bytes.payloadShown) void loadPayload();
+  // A device field's window is on its way when deviceField is set: the payload from its start would replace it.
+  if (t === 'payload' && current && !bytes.payloadShown && !deviceField) void loadPayload();
   if (t === 'page' && current && state.selectedField?.startsWith('slot:'))
     void loadPage(Number(state.selectedField.slice(5)));
 };
