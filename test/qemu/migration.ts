@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Recorder, type RecorderStats } from '../../extension/core/record/recorder';
+import type { QmpClient } from '../../extension/core/qmp/qmpClient';
 import { QemuVm, freePort, quoteCommandLine } from './qemuProcess';
 import type { QemuVersion } from './qemuBinaries';
 import {
@@ -60,6 +61,8 @@ export interface MigrationOptions {
   postcopy?: PostcopyOptions;
   /** More migration capabilities to turn on on both sides, e.g. 'return-path' (the destination then answers on it). */
   capabilities?: string[];
+  /** A block node on both sides with a dirty bitmap on the source's (migrated with capability `dirty-bitmaps`). */
+  dirtyBitmap?: DirtyBitmapOptions;
   accel?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -82,6 +85,24 @@ export interface PostcopyOptions {
    * to fault on. Default with destinationRuns: 4 MiB/s; otherwise QEMU's (unlimited).
    */
   bandwidth?: number;
+}
+
+export interface DirtyBitmapOptions {
+  /** node-name of a null-co node of `sizeMiB` on both sides (the destination finds the bitmap's node by it). */
+  node: string;
+  sizeMiB: number;
+  /** The bitmap `block-dirty-bitmap-add` creates on the source's node. */
+  bitmap: string;
+  granularity?: number;
+  /** Byte ranges written on the source's node (HMP qemu-io) before the migration: their bits are set. */
+  writes?: { offset: number; length: number }[];
+}
+
+/** A dirty bitmap as query-named-block-nodes shows it: `count` is the dirty bytes it covers. */
+export interface DirtyBitmapInfo {
+  name: string;
+  count: number;
+  granularity: number;
 }
 
 export interface QueryMigrate {
@@ -120,6 +141,8 @@ export interface MigrationResult {
   parameters: Record<string, unknown>;
   /** destinationRuns: when `cont` was issued on the destination (ms after migrate), and the source status then. */
   destinationStarted?: { afterMs: number; sourceStatus: string };
+  /** dirtyBitmap: the node's bitmaps on the source before the migration and on the destination after it. */
+  dirtyBitmaps?: { source: DirtyBitmapInfo[]; destination: DirtyBitmapInfo[] };
 }
 
 export const PAGE_SIZE = 4096;
@@ -176,6 +199,9 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
   const uuid = randomUUID();
   const guest = o.live ? guestLayout(o.ramMiB) : undefined;
   const timeoutMs = o.timeoutMs ?? 180_000;
+  const bitmapNode = o.dirtyBitmap
+    ? ['-blockdev', `driver=null-co,node-name=${o.dirtyBitmap.node},size=${o.dirtyBitmap.sizeMiB << 20}`]
+    : [];
 
   let t = Date.now();
   const fill = await fillRamFile(sourceRam, {
@@ -212,6 +238,7 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
       floppy: floppyDst,
       paused: true,
       incoming: true,
+      extraArgs: bitmapNode,
     });
     vms.push(dst);
     const src = await QemuVm.start('source', {
@@ -225,6 +252,7 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
       floppy: floppySrc,
       paused: !o.live,
       incoming: false,
+      extraArgs: bitmapNode,
     });
     vms.push(src);
     const srcQmp = src.qmp!;
@@ -250,6 +278,20 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
     for (const q of [srcQmp, dstQmp]) {
       if (capabilities.length > 0) await q.execute('migrate-set-capabilities', { capabilities });
       await q.execute('migrate-set-parameters', params);
+    }
+    let sourceBitmaps: DirtyBitmapInfo[] = [];
+    if (o.dirtyBitmap) {
+      const b = o.dirtyBitmap;
+      await srcQmp.execute('block-dirty-bitmap-add', {
+        node: b.node,
+        name: b.bitmap,
+        ...(b.granularity ? { granularity: b.granularity } : {}),
+      });
+      for (const w of b.writes ?? [])
+        await srcQmp.execute('human-monitor-command', {
+          'command-line': `qemu-io ${b.node} "write ${w.offset} ${w.length}"`,
+        });
+      sourceBitmaps = await nodeBitmaps(srcQmp, b.node);
     }
     const incomingPort = o.incomingPort ?? (await freePort());
     await dstQmp.execute('migrate-incoming', { uri: `tcp:127.0.0.1:${incomingPort}` });
@@ -379,6 +421,10 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
         ? `source completed, destination ${dstStatus || 'exited'}`
         : info.status;
 
+    const dirtyBitmaps =
+      o.dirtyBitmap && dst.running
+        ? { source: sourceBitmaps, destination: await nodeBitmaps(dstQmp, o.dirtyBitmap.node).catch(() => []) }
+        : undefined;
     let recorderStats: RecorderStats | undefined;
     if (recorder) {
       await recorder.whenIdle(10_000);
@@ -412,11 +458,22 @@ async function runMigrationOnce(o: MigrationOptions): Promise<MigrationResult> {
       uuid,
       parameters,
       destinationStarted,
+      dirtyBitmaps,
     };
   } finally {
     if (recorder) await recorder.stop().catch(() => undefined);
     for (const vm of vms) await vm.stop();
   }
+}
+
+async function nodeBitmaps(qmp: QmpClient, node: string): Promise<DirtyBitmapInfo[]> {
+  const nodes =
+    await qmp.execute<{ 'node-name': string; 'dirty-bitmaps'?: DirtyBitmapInfo[] }[]>('query-named-block-nodes');
+  return (nodes.find((n) => n['node-name'] === node)?.['dirty-bitmaps'] ?? []).map((d) => ({
+    name: d.name,
+    count: d.count,
+    granularity: d.granularity,
+  }));
 }
 
 /** Deletes a migration's working directory (RAM files, boot images, sockets). */

@@ -17,6 +17,8 @@ export interface VmConfig {
   floppy?: string;
   paused: boolean;
   incoming: boolean;
+  /** More command-line arguments (a -blockdev for a dirty bitmap, …), after the ones above. */
+  extraArgs?: string[];
 }
 
 export function vmArgs(c: VmConfig): string[] {
@@ -42,6 +44,7 @@ export function vmArgs(c: VmConfig): string[] {
     ...(c.floppy ? ['-drive', `file=${c.floppy},format=raw,if=floppy`, '-boot', 'a'] : []),
     ...(c.paused ? ['-S'] : []),
     ...(c.incoming ? ['-incoming', 'defer'] : []),
+    ...(c.extraArgs ?? []),
   ];
 }
 
