@@ -30,8 +30,6 @@ for (const c of CASES.filter((x) => x.postcopy?.destinationRuns)) {
     const dir = mkdtempSync(join(tmpdir(), 'mfd-pcreq-'));
     const capture = join(dir, 'capture.mfd');
     let result: MigrationResult;
-    // Until the preempt channel is decoded, the requested pages it carries are missing from inspect and replay.
-    const preemptUndecoded = c.postcopy?.preempt ? 'the preempt channel is not decoded yet' : false;
 
     before(async () => {
       result = await runMigration({ ...c, out: capture });
@@ -66,48 +64,44 @@ for (const c of CASES.filter((x) => x.postcopy?.destinationRuns)) {
       assert.deepEqual(outside, [], `pages outside ${JSON.stringify(writes.parts)}`);
     });
 
-    test(
-      'mfd inspect lists every request QEMU counted, each requested page with its arrival and latency',
-      { todo: preemptUndecoded },
-      () => {
-        const r = inspectJson([capture]);
-        assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity === 'error')));
-        const pr = r.json?.pageRequests;
-        assert.ok(pr, 'a pageRequests report');
-        assert.equal(pr.timed, true);
-        // QEMU's source counts each request message it queued (postcopy-requests in query-migrate).
-        assert.equal(pr.summary.requests, Number(result.sourceInfo.ram?.['postcopy-requests']));
-        const s = pr.summary;
-        // The migration completed: every page reached the destination, so none was left unanswered.
-        assert.equal(s.unanswered, 0, JSON.stringify(s));
-        assert.ok(s.answered > 0, JSON.stringify(s));
-        assert.equal(s.answered + s.beforeRequest, s.pagesRequested);
-        if (c.postcopy?.preempt) assert.ok(s.answeredVia.preempt > 0, `preempt on: ${JSON.stringify(s)}`);
-        else assert.deepEqual(s.answeredVia, { main: s.answered, preempt: 0 });
-        const main = r.json?.streams.find((x) => x.kind === 'main');
-        for (const q of pr.requests) {
-          assert.equal(q.ramblock, 'mem');
-          for (const p of q.pages) {
-            if (p.status !== 'answered') continue;
-            assert.ok(p.arrivalNs! >= q.timeNs!, `page 0x${p.offset.toString(16)} arrived before its request`);
-            assert.equal(p.latencyMs, (p.arrivalNs! - q.timeNs!) / 1e6);
-            assert.equal(p.via === 'main', p.streamId === main?.id);
-          }
+    test('mfd inspect lists every request QEMU counted, each requested page with its arrival and latency', () => {
+      const r = inspectJson([capture]);
+      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity === 'error')));
+      const pr = r.json?.pageRequests;
+      assert.ok(pr, 'a pageRequests report');
+      assert.equal(pr.timed, true);
+      // QEMU's source counts each request message it queued (postcopy-requests in query-migrate).
+      assert.equal(pr.summary.requests, Number(result.sourceInfo.ram?.['postcopy-requests']));
+      const s = pr.summary;
+      // The migration completed: every page reached the destination, so none was left unanswered.
+      assert.equal(s.unanswered, 0, JSON.stringify(s));
+      assert.ok(s.answered > 0, JSON.stringify(s));
+      assert.equal(s.answered + s.beforeRequest, s.pagesRequested);
+      if (c.postcopy?.preempt) assert.ok(s.answeredVia.preempt > 0, `preempt on: ${JSON.stringify(s)}`);
+      else assert.deepEqual(s.answeredVia, { main: s.answered, preempt: 0 });
+      const main = r.json?.streams.find((x) => x.kind === 'main');
+      for (const q of pr.requests) {
+        assert.equal(q.ramblock, 'mem');
+        for (const p of q.pages) {
+          if (p.status !== 'answered') continue;
+          assert.ok(p.arrivalNs! >= q.timeNs!, `page 0x${p.offset.toString(16)} arrived before its request`);
+          assert.equal(p.latencyMs, (p.arrivalNs! - q.timeNs!) / 1e6);
+          assert.equal(p.via === 'main', p.streamId === main?.id);
         }
-        assert.ok(s.latency && s.latency.minMs <= s.latency.medianMs && s.latency.medianMs <= s.latency.p95Ms);
-        assert.ok(s.latency.p95Ms <= s.latency.maxMs);
+      }
+      assert.ok(s.latency && s.latency.minMs <= s.latency.medianMs && s.latency.medianMs <= s.latency.p95Ms);
+      assert.ok(s.latency.p95Ms <= s.latency.maxMs);
 
-        const text = spawnSync(process.execPath, [MFD, 'inspect', capture], { encoding: 'utf8' });
-        assert.match(
-          text.stdout,
-          new RegExp(
-            `postcopy: ${s.requests} page request\\(s\\) for ${s.pagesRequested} page\\(s\\), ${s.answered} answered .*; latency min [0-9.]+ ms, median`,
-          ),
-        );
-      },
-    );
+      const text = spawnSync(process.execPath, [MFD, 'inspect', capture], { encoding: 'utf8' });
+      assert.match(
+        text.stdout,
+        new RegExp(
+          `postcopy: ${s.requests} page request\\(s\\) for ${s.pagesRequested} page\\(s\\), ${s.answered} answered .*; latency min [0-9.]+ ms, median`,
+        ),
+      );
+    });
 
-    test('mfd replay rebuilds the source RAM byte for byte', { todo: preemptUndecoded }, async () => {
+    test('mfd replay rebuilds the source RAM byte for byte', async () => {
       const out = join(dir, 'replay');
       const r = replayJson([capture, '--out', out, '--reference', `mem=${result.sourceRam}`]);
       assert.equal(
