@@ -77,6 +77,8 @@ export class ReplayPresentation {
           id: threadIdOf(s.id),
           name: `multifd channel ${s.multifd?.handshake?.channelId ?? '?'} (stream ${s.id})`,
         });
+      else if (s.kind === 'preempt')
+        threads.push({ id: threadIdOf(s.id), name: `postcopy preempt channel (stream ${s.id})` });
     }
     return threads;
   }
