@@ -1,5 +1,6 @@
 import type { CliCommand } from '../cliCommand';
 import { devicesCommand } from './devices';
+import { diffCommand } from './diff';
 import { explainCommand } from './explain';
 import { extractCommand } from './extract';
 import { inspectCommand } from './inspect';
@@ -22,4 +23,5 @@ export const COMMANDS: CliCommand[] = [
   devicesCommand,
   extractCommand,
   statsCommand,
+  diffCommand,
 ];
