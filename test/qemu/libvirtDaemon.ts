@@ -1,7 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GUEST_MARKER, dirtyGuestBootSector, floppyImage } from './bootSector';
+import { readGuestMarker } from './guestRam';
+import { guestLayout } from './migration';
 
 /**
  * A private libvirtd for one test: Debian's own daemon (installed by scripts/install-libvirt.sh), started in a
@@ -114,4 +118,58 @@ export async function startPrivateLibvirt(saveImageFormat: string): Promise<Priv
     },
     stop,
   };
+}
+
+/** The domain's RAM and where its boot sector keeps writing. */
+const RAM_MIB = 32;
+export const GUEST = guestLayout(RAM_MIB);
+
+function domainXml(name: string, floppy: string): string {
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${RAM_MIB}</memory>
+  <memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='fd'/></os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='floppy'><driver name='qemu' type='raw'/><source file='${floppy}'/><target dev='fda' bus='fdc'/></disk>
+    <video><model type='none'/></video>
+  </devices>
+</domain>
+`;
+}
+
+/** Boots the domain, waits for the guest to run, suspends it, copies its RAM, saves it: the image and the RAM. */
+export async function saveGuestDomain(
+  lv: PrivateLibvirt,
+  dir: string,
+  name: string,
+): Promise<{ image: string; ram: string }> {
+  const floppy = join(dir, 'boot.img');
+  writeFileSync(floppy, floppyImage(dirtyGuestBootSector(GUEST)));
+  const xml = join(dir, 'domain.xml');
+  writeFileSync(xml, domainXml(name, floppy));
+  const created = lv.virsh('create', xml);
+  assert.equal(created.status, 0, `virsh create: ${created.stderr}`);
+  const ramFile = lv.ramFile(name, 'pc.ram');
+  const deadline = Date.now() + 60_000;
+  let ticks: number | undefined;
+  while (
+    (ticks = existsSync(ramFile) ? await readGuestMarker(ramFile, GUEST.markerAddress, GUEST_MARKER) : undefined) ===
+      undefined ||
+    ticks < 3
+  ) {
+    assert.ok(Date.now() < deadline, `the guest did not run within 60 s (no marker in ${ramFile})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const suspended = lv.virsh('suspend', name);
+  assert.equal(suspended.status, 0, `virsh suspend: ${suspended.stderr}`);
+  const ram = join(dir, 'guest.ram');
+  copyFileSync(ramFile, ram);
+  const image = join(dir, `${name}.save`);
+  const saved = lv.virsh('save', name, image);
+  assert.equal(saved.status, 0, `virsh save: ${saved.stderr}`);
+  return { image, ram };
 }

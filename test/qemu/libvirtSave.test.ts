@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GUEST_MARKER, dirtyGuestBootSector, floppyImage } from './bootSector';
-import { compareRamFiles, readGuestMarker } from './guestRam';
-import { PAGE_SIZE, guestLayout } from './migration';
-import { libvirtUnavailable, startPrivateLibvirt, type PrivateLibvirt } from './libvirtDaemon';
+import { compareRamFiles } from './guestRam';
+import { PAGE_SIZE } from './migration';
+import { GUEST, libvirtUnavailable, saveGuestDomain, startPrivateLibvirt, type PrivateLibvirt } from './libvirtDaemon';
 
 /**
  * Real `virsh save` images, from Debian's libvirt 9.0 driving QEMU 10.0: a 32 MiB domain booted from a floppy
@@ -22,8 +21,6 @@ import { libvirtUnavailable, startPrivateLibvirt, type PrivateLibvirt } from './
  */
 const ROOT = resolve(__dirname, '..', '..');
 const MFD = join(ROOT, 'dist', 'mfd.js');
-const RAM_MIB = 32;
-const guest = guestLayout(RAM_MIB);
 
 interface SaveFormat {
   format: string;
@@ -40,57 +37,11 @@ const FORMATS: SaveFormat[] = [
   { format: 'lzop', number: 4, refused: 'lzop' },
 ];
 
-function domainXml(name: string, floppy: string): string {
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>${RAM_MIB}</memory>
-  <memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='fd'/></os>
-  <features><acpi/></features>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='floppy'><driver name='qemu' type='raw'/><source file='${floppy}'/><target dev='fda' bus='fdc'/></disk>
-    <video><model type='none'/></video>
-  </devices>
-</domain>
-`;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, checked field by field
 function mfdJson(...args: string[]): { status: number | null; json: any; stderr: string } {
   const r = spawnSync(process.execPath, [MFD, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.ok(r.stdout, `mfd ${args.join(' ')} printed JSON: ${r.stderr}`);
   return { status: r.status, json: JSON.parse(r.stdout), stderr: r.stderr };
-}
-
-/** Boots the domain, waits for the guest to run, suspends it, copies its RAM, saves it: the image and the RAM. */
-async function saveDomain(lv: PrivateLibvirt, dir: string, name: string): Promise<{ image: string; ram: string }> {
-  const floppy = join(dir, 'boot.img');
-  writeFileSync(floppy, floppyImage(dirtyGuestBootSector(guest)));
-  const xml = join(dir, 'domain.xml');
-  writeFileSync(xml, domainXml(name, floppy));
-  const created = lv.virsh('create', xml);
-  assert.equal(created.status, 0, `virsh create: ${created.stderr}`);
-  const ramFile = lv.ramFile(name, 'pc.ram');
-  const deadline = Date.now() + 60_000;
-  let ticks: number | undefined;
-  while (
-    (ticks = existsSync(ramFile) ? await readGuestMarker(ramFile, guest.markerAddress, GUEST_MARKER) : undefined) ===
-      undefined ||
-    ticks < 3
-  ) {
-    assert.ok(Date.now() < deadline, `the guest did not run within 60 s (no marker in ${ramFile})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const suspended = lv.virsh('suspend', name);
-  assert.equal(suspended.status, 0, `virsh suspend: ${suspended.stderr}`);
-  const ram = join(dir, 'guest.ram');
-  copyFileSync(ramFile, ram);
-  const image = join(dir, `${name}.save`);
-  const saved = lv.virsh('save', name, image);
-  assert.equal(saved.status, 0, `virsh save: ${saved.stderr}`);
-  return { image, ram };
 }
 
 function nonZeroPages(ram: Buffer): number {
@@ -108,7 +59,7 @@ async function assertReplaysToGuestRam(capture: string, ram: string, dir: string
   assert.ok(diff.equal, `replayed pc.ram equals the guest's RAM: ${JSON.stringify(diff)}`);
   // The guest's own writes are in it, so an image of zeros could not pass.
   const written = nonZeroPages(readFileSync(ram));
-  assert.ok(written >= guest.pages / 16, `the guest's RAM carries its writes (${written} non-zero pages)`);
+  assert.ok(written >= GUEST.pages / 16, `the guest's RAM carries its writes (${written} non-zero pages)`);
 }
 
 const unavailable = libvirtUnavailable();
@@ -122,7 +73,7 @@ describe('real virsh save images (Debian libvirt 9.0, QEMU 10.0)', { skip: unava
       before(async () => {
         dir = mkdtempSync(join(tmpdir(), `mfd-virsh-${f.format}-`));
         lv = await startPrivateLibvirt(f.format);
-        saved = await saveDomain(lv, dir, `mfd-save-${f.format}`);
+        saved = await saveGuestDomain(lv, dir, `mfd-save-${f.format}`);
       });
       after(async () => {
         await lv?.stop();

@@ -7,15 +7,15 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FrameLocator, Locator } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { ROOT, assertPrerequisites, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
+import { openWithInspector, pickQuickItem as pickQuickItemIn } from './harness/openWith';
 import { openCapture } from '../../extension/core/capture/openCapture';
 import { streamKindOf } from '../../extension/core/layout/streamMagic';
 import { pcapFile, tcpConnection, type TcpFrame } from '../support/pcapWriter';
 
 const SAMPLE = 'qemu10-zstd-live.pcap';
 const TWO = 'two-migrations.pcap';
-const EDITOR_NAME = 'Multifd Inspector (pcap, raw dumps and other inputs)';
 const workspace = mkdtempSync(join(tmpdir(), 'mfd-ui-pcap-'));
 let vsc: VSCodeSession | undefined;
 let wb: Workbench | undefined;
@@ -81,47 +81,8 @@ async function twoMigrationPcap(): Promise<Buffer> {
   }
 }
 
-/** Explorer → right click → Open With… → the Multifd Inspector. */
-async function openWith(name: string): Promise<void> {
-  const row = await wb!.waitForExplorerItem(name);
-  const item = wb!.page
-    .locator('.context-view .monaco-menu .action-item')
-    .filter({ hasText: /^Open With/ })
-    .first();
-  const picker = wb!.page
-    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ hasText: EDITOR_NAME })
-    .first();
-  // A click that lands while the context menu is still animating in is dropped: then Enter takes the highlighted item.
-  for (let attempt = 0; ; attempt++) {
-    if (!(await item.isVisible())) await row.click({ button: 'right' });
-    await item.waitFor({ state: 'visible' });
-    await item.click();
-    if (await visibleWithin(picker, 5_000)) break;
-    if (await item.isVisible()) {
-      await wb!.page.keyboard.press('Enter');
-      if (await visibleWithin(picker, 5_000)) break;
-    }
-    if (attempt >= 3) throw new Error(`Open With… on ${name} did not show the editor picker`);
-  }
-  await pickQuickItem(EDITOR_NAME);
-}
-
-const visibleWithin = (l: Locator, timeout: number) =>
-  l.waitFor({ state: 'visible', timeout }).then(
-    () => true,
-    () => false,
-  );
-
-/** Waits for the quick pick item with this text and accepts it. */
-async function pickQuickItem(text: string | RegExp): Promise<void> {
-  const row = wb!.page
-    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ hasText: text })
-    .first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
-  await row.click();
-}
+const openWith = (name: string) => openWithInspector(wb!, name);
+const pickQuickItem = (text: string | RegExp) => pickQuickItemIn(wb!, text);
 
 async function readyView(): Promise<FrameLocator> {
   const view = await wb!.webviewFrame();
