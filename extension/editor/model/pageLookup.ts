@@ -43,7 +43,7 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
       ? 'zero page'
       : w.kind === 'normal'
         ? 'data'
-        : w.kind === 'main-zero'
+        : w.kind === 'main-zero' || w.kind === 'preempt-zero'
           ? 'ZERO record'
           : 'PAGE record';
   if (w.packet !== undefined) {
@@ -62,6 +62,14 @@ export function describeWrite(w: PageWrite & { block: string }): PageWriterInfo 
       kind: w.kind,
       epoch: w.epoch,
       label: `page in ${w.block} from the mapped-ram image (its bitmap bit set), read in place: replay window ${w.record}`,
+    };
+  // A preempt-channel record is no row of the main channel's: named, not linked.
+  if (w.kind === 'preempt-page' || w.kind === 'preempt-zero')
+    return {
+      block: w.block,
+      kind: w.kind,
+      epoch: w.epoch,
+      label: `${what} in ${w.block}: postcopy preempt channel (stream ${w.stream}) RAM record ${w.record}, after the switch`,
     };
   return {
     block: w.block,

@@ -10,7 +10,7 @@ import { PageState } from '../../shared/protocol';
 
 /** One write of a page: a multifd packet's offset[] entry or a main-channel RAM record. */
 export interface PageWrite {
-  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'mapped-ram';
+  kind: 'normal' | 'zero' | 'main-page' | 'main-zero' | 'preempt-page' | 'preempt-zero' | 'mapped-ram';
   /** Capture stream id of the writer. */
   stream: number;
   /** Packet index (multifd) in its stream. */
@@ -118,9 +118,11 @@ export class SchedulePageUsage implements PageUsageSource {
     // mapped-ram: record is the window of pages read in place from the image.
     if (s.kind[step] === WriterKind.MappedRam)
       return { kind: 'mapped-ram', stream: this.a.mappedRam?.streamId ?? -1, record: row, epoch: s.epoch[step], step };
+    const rec = recordOfStep(this.a, step);
+    const via = rec?.via === 'preempt' ? 'preempt' : 'main';
     return {
-      kind: zero ? 'main-zero' : 'main-page',
-      stream: recordOfStep(this.a, step)?.streamId ?? -1,
+      kind: zero ? `${via}-zero` : `${via}-page`,
+      stream: rec?.streamId ?? -1,
       record: row,
       epoch: s.epoch[step],
       step,
