@@ -73,10 +73,16 @@ export const extractCommand: CliCommand = {
           lines.push(
             `  ${b.name}: ${b.file} ${b.size} bytes; pages written ${b.pagesWritten}, never written ${b.neverWritten}`,
           );
-        for (const d of result.deviceState)
+        for (const d of result.deviceState) {
           lines.push(
             `  device state ${JSON.stringify(d.idstr)} instance ${d.instanceId}: ${d.bytes} bytes -> ${d.file}`,
           );
+          const v = d.vfio;
+          if (v)
+            lines.push(
+              `    VFIO: ${v.buffers} buffer(s) in idx order${v.missing.length ? `, idx ${v.missing.join(', ')} missing` : ''}; ${v.configFile ? `config space (idx ${v.configIdx}) ${v.configBytes} bytes -> ${v.configFile}` : 'no CONFIG_STATE buffer'}`,
+            );
+        }
         for (const p of problems) lines.push(`  ! ${p}`);
         lines.push(`diagnostics: ${counts.error} error(s), ${counts.warning} warning(s), ${counts.info} info`);
         for (const d of result.diagnostics) if (d.severity !== 'info') lines.push('  ' + formatDiagnostic(d));

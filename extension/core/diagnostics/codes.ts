@@ -153,6 +153,12 @@ export const DIAGNOSTIC_CODES = {
   },
   'multifd.device-state.empty': { severity: 'error', qemu: true, title: 'Empty device-state packet' },
   'multifd.device-state.sync': { severity: 'error', qemu: true, title: 'SYNC set on a device-state packet' },
+  'multifd.device-state.vfio': {
+    severity: 'error',
+    qemu: true,
+    title:
+      "A VFIO device's buffers on multifd do not make its whole state (a missing or repeated idx, an unknown version, no CONFIG_STATE)",
+  },
   'multifd.resync': {
     severity: 'error',
     qemu: false,

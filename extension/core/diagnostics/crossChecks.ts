@@ -5,6 +5,7 @@ import type { CaptureStream } from '../capture/capture';
 import { WriterKind, type ReplaySchedule } from '../replay/schedule';
 import { headerReader, readPacketPages } from '../multifd/packetPages';
 import { SparsePageMap } from '../util/sparsePageMap';
+import { assembleVfioDeviceState } from '../multifd/vfioBuffers';
 
 /**
  * Lints across streams, which QEMU's receiver does not make but which explain most broken migrations:
@@ -29,6 +30,21 @@ export async function runCrossChecks(input: CrossCheckInput): Promise<void> {
   checkSyncCounts(input);
   checkPacketNums(input);
   await checkPagesTwiceInEpoch(input);
+  await checkVfioDeviceState(input);
+}
+
+/** VFIO state on multifd (10.0+): each device's buffers, put in idx order as the destination does, must be whole. */
+async function checkVfioDeviceState({ multifd, streams, sink }: CrossCheckInput): Promise<void> {
+  if (!multifd.some((m) => m.deviceStatePackets > 0)) return;
+  const devices = await assembleVfioDeviceState(multifd, (id) => streams.get(id)!.toDestination);
+  for (const d of devices)
+    for (const p of d.problems)
+      sink.report(
+        'multifd.device-state.vfio',
+        p.message,
+        p.location,
+        p.severity ? { severity: p.severity } : undefined,
+      );
 }
 
 function checkHandshakes({ multifd, channels, sink }: CrossCheckInput): void {

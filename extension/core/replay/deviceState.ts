@@ -5,6 +5,8 @@ import { Column } from '../util/growableArrays';
 import { pwriteFully } from '../util/positionalIo';
 import { ImageWriteError } from './ramImage';
 import { insideFolder, uniqueNames } from './safeFileName';
+import { isVfioIdstr } from '../mainchannel/vfioLayouts';
+import { assembleVfioDeviceState, type VfioBuffer } from '../multifd/vfioBuffers';
 
 export interface DeviceStateBlob {
   idstr: string;
@@ -12,6 +14,11 @@ export interface DeviceStateBlob {
   file: string;
   bytes: number;
   packets: number;
+  /**
+   * A VFIO device ("…/vfio"): `file` holds its data buffers in idx order (what the destination writes to the
+   * device), `configFile` the CONFIG_STATE buffer's data (DEV_CONFIG_STATE, the config space, END_OF_STATE).
+   */
+  vfio?: { buffers: number; configIdx?: number; configFile?: string; configBytes: number; missing: number[] };
 }
 
 /** One device's packets, in channel order: (index into analysis.multifd, packet row) pairs. */
@@ -19,6 +26,8 @@ export interface DeviceStateGroup {
   idstr: string;
   instance: number;
   file: string;
+  /** VFIO devices: where the CONFIG_STATE buffer goes. */
+  configFile?: string;
   sources: Column<Int32Array>;
   rows: Column<Float64Array>;
 }
@@ -49,11 +58,13 @@ export function planDeviceState(analysis: CaptureAnalysis, outDir: string): Devi
   const list = [...groups.values()];
   if (!list.length) return list;
   const dir = join(outDir, 'device-state');
-  const names = uniqueNames(
-    list.map((g) => `${g.idstr}.${g.instance}`),
-    '.bin',
-  );
-  for (const g of list) g.file = insideFolder(dir, names.get(`${g.idstr}.${g.instance}`)!);
+  const stems = list.map((g) => `${g.idstr}.${g.instance}`);
+  const configStems = list.filter((g) => isVfioIdstr(g.idstr)).map((g) => `${g.idstr}.${g.instance}.config`);
+  const names = uniqueNames([...stems, ...configStems], '.bin');
+  for (const g of list) {
+    g.file = insideFolder(dir, names.get(`${g.idstr}.${g.instance}`)!);
+    if (isVfioIdstr(g.idstr)) g.configFile = insideFolder(dir, names.get(`${g.idstr}.${g.instance}.config`)!);
+  }
   return list;
 }
 
@@ -71,7 +82,33 @@ export async function extractDeviceState(
   if (!plan.length) return [];
   mkdirSync(join(outDir, 'device-state'), { recursive: true });
   const out: DeviceStateBlob[] = [];
+  const vfio = plan.some((g) => g.configFile)
+    ? new Map(
+        (await assembleVfioDeviceState(analysis.multifd, (id) => sourceBytes(analysis, id))).map((d) => [
+          `${d.idstr}\u0000${d.instance}`,
+          d,
+        ]),
+      )
+    : undefined;
   for (const g of plan) {
+    const v = g.configFile ? vfio?.get(`${g.idstr}\u0000${g.instance}`) : undefined;
+    if (v && g.configFile) {
+      const blob: DeviceStateBlob = {
+        idstr: g.idstr,
+        instanceId: g.instance,
+        file: g.file,
+        bytes: await writeBuffers(analysis, g.file, v.buffers, force),
+        packets: g.rows.length,
+        vfio: { buffers: v.buffers.length, configBytes: 0, missing: v.missing },
+      };
+      if (v.config) {
+        blob.vfio!.configIdx = v.config.idx;
+        blob.vfio!.configFile = g.configFile;
+        blob.vfio!.configBytes = await writeBuffers(analysis, g.configFile, [v.config], force);
+      }
+      out.push(blob);
+      continue;
+    }
     const fd = openSync(g.file, force ? 'w' : 'wx');
     const blob: DeviceStateBlob = { idstr: g.idstr, instanceId: g.instance, file: g.file, bytes: 0, packets: 0 };
     try {
@@ -94,4 +131,29 @@ export async function extractDeviceState(
     out.push(blob);
   }
   return out;
+}
+
+/** The data of VFIO buffers (without their VFIODeviceStatePacket header), one after the other, into one file. */
+async function writeBuffers(
+  analysis: CaptureAnalysis,
+  file: string,
+  buffers: readonly VfioBuffer[],
+  force: boolean,
+): Promise<number> {
+  const fd = openSync(file, force ? 'w' : 'wx');
+  let at = 0;
+  try {
+    for (const b of buffers) {
+      const data = await sourceBytes(analysis, b.streamId).read(b.dataOffset, b.dataOffset + b.dataLength);
+      try {
+        pwriteFully(fd, data, at);
+      } catch (e) {
+        throw new ImageWriteError(file, e as Error);
+      }
+      at += data.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return at;
 }
