@@ -5,7 +5,7 @@
 // pane. The screenshot goes to docs/screenshots/devices-01-fields.png.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +15,9 @@ import { ROOT, assertPrerequisites, launchVSCode, packageVsix, type VSCodeSessio
 
 const SAMPLE = 'qemu72-nocomp.mfd';
 const DEVICE = '0000:00:01.0/PIIX3';
+/** The sample with one byte changed: globalstate's footer marker, so its footer is not where its description ends. */
+const BAD = 'footer-mismatch.mfd';
+const BROKEN = 'globalstate';
 const workspace = mkdtempSync(join(tmpdir(), 'mfd-ui-devices-'));
 let vsc: VSCodeSession | undefined;
 let wb: Workbench | undefined;
@@ -32,11 +35,13 @@ interface JsonField {
   fields?: JsonField[];
 }
 
-function devicesJson(path: string): { devices: { idstr: string; sectionId: number; fields: JsonField[] }[] } {
+function devicesJson(path: string): {
+  devices: { idstr: string; sectionId: number; bodyEnd: number; fields: JsonField[] }[];
+} {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'mfd.js'), 'devices', path, '--json'], {
     encoding: 'utf8',
   });
-  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.status === 0 || r.status === 1, r.stderr);
   return JSON.parse(r.stdout);
 }
 
@@ -101,9 +106,32 @@ async function checkFields(view: FrameLocator, section: number, fields: JsonFiel
   return checked;
 }
 
+/** Copies the capture with the footer marker (0x7e) after BROKEN's body changed to 0x00. */
+async function writeFooterMismatch(from: string, to: string): Promise<void> {
+  const bodyEnd = devicesJson(from).devices.find((d) => d.idstr === BROKEN)!.bodyEnd;
+  const analysis = await analyzeCaptureFile(from);
+  let at: number;
+  try {
+    at = analysis.streams.find((s) => s.id === analysis.main!.streamId)!.stream.toDestination.fileOffsetOf(bodyEnd);
+  } finally {
+    await analysis.capture.source.close();
+  }
+  copyFileSync(from, to);
+  const fd = openSync(to, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, at);
+    assert.equal(b[0], 0x7e, `the footer marker of ${BROKEN} is at file offset ${at}`);
+    writeSync(fd, Buffer.from([0]), 0, 1, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 before(async () => {
   assertPrerequisites();
   copyFileSync(join(ROOT, 'samples', SAMPLE), join(workspace, SAMPLE));
+  await writeFooterMismatch(join(workspace, SAMPLE), join(workspace, BAD));
   vsc = await launchVSCode({ installExtensions: [packageVsix()] });
   wb = await vsc.openWorkbench(workspace);
   await wb.waitForExplorerItem(SAMPLE);
@@ -149,7 +177,7 @@ test(
       assert.equal(await activeItem(view).locator('.name').textContent(), DEVICE);
       // Its section row is selected in the packet list, its header in the details.
       await view
-        .locator('.packet-list .row.selected')
+        .locator('.packet-list .row.selected:not([hidden])')
         .filter({ hasText: `FULL section ${device.sectionId}` })
         .waitFor({ timeout: 30_000 });
       await press(view, 'ArrowRight');
@@ -202,5 +230,54 @@ test(
       const shot = await wb!.screenshot('devices-01-fields');
       mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
       copyFileSync(shot, join(ROOT, 'docs', 'screenshots', 'devices-01-fields.png'));
+    }),
+);
+
+test(
+  'a section whose footer is not where its description ends: the problem on the section, in Problems, linked to its row',
+  { timeout: 180_000 },
+  () =>
+    step('problem', async () => {
+      const cli = devicesJson(join(workspace, BAD));
+      const broken = cli.devices.find((d) => d.idstr === BROKEN)!;
+      await wb!.quickOpen(BAD);
+      const view = await wb!.webviewFrame();
+      await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+      await view.locator('vscode-button', { hasText: 'Devices' }).click();
+      await view.locator('.dv-head').filter({ hasText: '1 with problems' }).waitFor({ timeout: 30_000 });
+      const item = view.locator('.dv-tree .item[aria-level="1"]').filter({ hasText: BROKEN });
+      assert.match((await item.getAttribute('class')) ?? '', /sev-error/, 'the section is marked with its error');
+      await item.click();
+      await press(view, 'ArrowRight');
+      // Its first children are its diagnostics, as the Problems panel words them: the footer, and the walk stopping.
+      const problems = view.locator('.dv-tree .item.dv-problem');
+      await problems.first().waitFor({ timeout: 30_000 });
+      assert.deepEqual(await problems.locator('.name').allTextContents(), [
+        'main.device-mismatch',
+        'main.device-state',
+      ]);
+      const problem = problems.first();
+      assert.match(
+        (await problem.locator('.value').textContent()) ?? '',
+        new RegExp(
+          `section "${BROKEN}" \\(id ${broken.sectionId}, instance 0\\): the footer of section ${broken.sectionId} is not at ${broken.bodyEnd}`,
+        ),
+      );
+      // The fields before the footer still decode.
+      await view.locator(`.dv-tree .item[data-key^="field:"]`).first().waitFor();
+      // The same diagnostic in the Problems panel; its link reveals the section's row.
+      await wb!.page.keyboard.press('Control+Shift+M');
+      const entry = wb!.page
+        .locator('.markers-panel .monaco-list-row')
+        .filter({ hasText: 'main.device-mismatch' })
+        .first();
+      await entry.waitFor({ timeout: 30_000 });
+      assert.match((await entry.textContent()) ?? '', new RegExp(`section "${BROKEN}"`));
+      await entry.getByText('main.device-mismatch', { exact: true }).click();
+      await view
+        .locator('.packet-list .row.selected:not([hidden])')
+        .filter({ hasText: `FULL section ${broken.sectionId}` })
+        .waitFor({ timeout: 30_000 });
+      await wb!.screenshot('devices-02-problem');
     }),
 );

@@ -14,7 +14,13 @@ import {
 } from '../../core/vmstate/deviceSection';
 import { fieldValueText } from '../../core/vmstate/fieldText';
 import type { DecodedField } from '../../core/vmstate/readDeviceState';
-import type { DeviceFieldInfo, DeviceFieldsPage, DeviceSectionInfo, PacketRef } from '../../shared/protocol';
+import type {
+  DeviceFieldInfo,
+  DeviceFieldsPage,
+  DeviceSectionInfo,
+  DiagnosticInfo,
+  PacketRef,
+} from '../../shared/protocol';
 import type { MainChannelRows } from './mainChannelRows';
 import type { PacketDiagnostics } from './packetDiagnostics';
 
@@ -96,6 +102,17 @@ export class DeviceSectionsView {
     return this.analysis.streams.find((s) => s.id === main.streamId)!.stream.toDestination;
   }
 
+  /**
+   * The diagnostics of a section's row that point into the section, header to footer: a row also takes those past
+   * its end when the walk stopped in it (the VM description's, found from the tail), which are not the section's.
+   */
+  private problemsIn(row: PacketRef, start: number, end: number): DiagnosticInfo[] {
+    return this.diagnostics.ofPacket(row).filter((d) => {
+      const at = this.analysis.diagnostics[d.id]?.location.streamOffset;
+      return at === undefined || (at >= start && at < end);
+    });
+  }
+
   /** The device sections, built once: each row's header from the section list, its problems from its row. */
   private all(): Section[] {
     if (this.sections) return this.sections;
@@ -146,7 +163,7 @@ export class DeviceSectionsView {
           ...(r.body ? { body: r.body } : {}),
           row,
           fieldCount: desc ? topLevelCount(desc) : 0,
-          problems: this.diagnostics.ofPacket(row),
+          problems: this.problemsIn(row, r.start, r.body ? r.body.end + FOOTER_LENGTH : m.streamEnd(rowIndex)),
         },
       });
     });
@@ -155,6 +172,9 @@ export class DeviceSectionsView {
 }
 
 /** Fields a description puts at its top level: its fields (arrays unfolded) and the subsections it sent. */
+/** QEMU_VM_SECTION_FOOTER and the section id after a device section's body. */
+const FOOTER_LENGTH = 5;
+
 function topLevelCount(d: { fields: { arrayLen?: number }[]; subsections: unknown[] }): number {
   return d.fields.reduce((n, f) => n + (f.arrayLen ?? 1), 0) + d.subsections.length;
 }
