@@ -80,6 +80,18 @@ for (const c of CASES.filter((x) => x.postcopy?.destinationRuns)) {
       if (c.postcopy?.preempt) assert.ok(s.answeredVia.preempt > 0, `preempt on: ${JSON.stringify(s)}`);
       else assert.deepEqual(s.answeredVia, { main: s.answered, preempt: 0 });
       const main = r.json?.streams.find((x) => x.kind === 'main');
+      // The preempt channel is decoded to its end, and carries at least the pages it answered.
+      const preempt = r.json?.streams.filter((x) => x.kind === 'preempt') ?? [];
+      assert.equal(preempt.length, c.postcopy?.preempt ? 1 : 0);
+      assert.deepEqual(
+        r.json?.streams.filter((x) => x.kind === 'unknown'),
+        [],
+      );
+      for (const p of preempt) {
+        assert.equal(p.complete, true, JSON.stringify(p.preempt));
+        assert.equal(p.decodedBytes, p.bytes);
+        assert.ok(p.normalPages + p.zeroPages >= s.answeredVia.preempt, JSON.stringify(p.preempt));
+      }
       for (const q of pr.requests) {
         assert.equal(q.ramblock, 'mem');
         for (const p of q.pages) {
