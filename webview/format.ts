@@ -46,9 +46,7 @@ export function formatSize(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
+export { plural } from '../extension/shared/plural';
 
 /** Page-map geometry: cell size and columns so `pages` cells fit a width, with a readable minimum. */
 export function pageMapGeometry(

@@ -19,7 +19,7 @@ import { fieldWindow } from './deviceText';
 import { DiagnosticsPanel } from './diagnosticsPanel';
 import { el } from './dom';
 import { FilterBox } from './filterBox';
-import { hexOffset } from './format';
+import { hexOffset, plural } from './format';
 import { PacketList } from './packetList';
 import { PageMap } from './pageMap';
 import { Rpc } from './rpc';
@@ -342,7 +342,7 @@ rpc.onEvent((m: HostEvent) => {
       break;
     case 'replayDone': {
       const mism = m.replay.mismatches.reduce((n, x) => n + x.mismatchedPages, 0);
-      status.textContent = `Replay into ${m.replay.outDir}: ${m.replay.blocks.length} ramblock image(s)${m.replay.mismatches.length ? `, ${mism} page(s) differ from the reference` : ''}.`;
+      status.textContent = `Replay into ${m.replay.outDir}: ${plural(m.replay.blocks.length, 'ramblock image')}${m.replay.mismatches.length ? `, ${plural(mism, 'page differs', 'pages differ')} from the reference` : ''}.`;
       if (state.sidePanel === 'pagemap') void pageMap.load(pageMap.block);
       break;
     }

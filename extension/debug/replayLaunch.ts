@@ -8,6 +8,7 @@ import { ReplayCursor } from './replayCursor';
 import { ReplayFacts } from './replayFacts';
 import { ReplayRuntime } from './replayRuntime';
 import type { ReplayEvents } from './replayStop';
+import { plural } from '../shared/plural';
 
 /** What a replay is launched with (the `multifd-replay` launch configuration). */
 export interface ReplayLaunchOptions {
@@ -54,12 +55,12 @@ export async function openReplay(options: ReplayLaunchOptions, events: ReplayEve
   const a = analysis;
   const epochs = a.schedule.length ? a.schedule.epoch[a.schedule.length - 1] + 1 : 0;
   events.output(
-    `capture ${options.capture}: page size ${a.pageSize} (${a.pageSizeSource}), ${a.multifd.length} multifd channel(s), ${a.compression ?? 'no'} compression, ${a.schedule.length} page writes in ${epochs} epoch(s)\n`,
+    `capture ${options.capture}: page size ${a.pageSize} (${a.pageSizeSource}), ${plural(a.multifd.length, 'multifd channel')}, ${a.compression ?? 'no'} compression, ${plural(a.schedule.length, 'page write')} in ${plural(epochs, 'epoch')}\n`,
     'console',
   );
   const counts = { error: 0, warning: 0, info: 0 };
   for (const d of a.diagnostics) counts[d.severity]++;
   if (counts.error || counts.warning)
-    events.output(`diagnostics: ${counts.error} error(s), ${counts.warning} warning(s)\n`, 'console');
+    events.output(`diagnostics: ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}\n`, 'console');
   return new ReplayRuntime({ facts, engine, cursor, capturePath, outDir, ownOutDir, references }, events);
 }

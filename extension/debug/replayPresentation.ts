@@ -10,6 +10,7 @@ import { dataIdOf, formatPage, parseCondition, parsePageRef } from './breakpoint
 import { memoryReferenceOf } from './memoryReference';
 import { pageCountOf, pageOf, type CursorEntry } from './replayCursor';
 import type { ReplayRuntime } from './replayRuntime';
+import { plural } from '../shared/plural';
 
 type FrameInfo =
   { kind: 'page' | 'packet'; entry: number; page?: number } | { kind: 'epoch'; epoch: number } | { kind: 'start' };
@@ -270,7 +271,7 @@ export class ReplayPresentation {
     const cur = c.current;
     const epoch = cur?.epoch ?? this.facts.firstEpoch;
     const done = cur ? (c.currentComplete ? cur.step : cur.step - 1) : -1;
-    const partial = cur && !c.currentComplete ? ` (+${c.position.pages} page(s) of step ${cur.step + 1})` : '';
+    const partial = cur && !c.currentComplete ? ` (+${plural(c.position.pages, 'page')} of step ${cur.step + 1})` : '';
     const out = [leaf('epoch', String(epoch)), leaf('page writes applied', `${done + 1} of ${c.length}${partial}`)];
     this.runtime.analysis.multifd.forEach((m, source) => {
       out.push(

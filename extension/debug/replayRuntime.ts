@@ -8,6 +8,7 @@ import { ReplayBreakpoints, type BreakpointStop } from './replayBreakpoints';
 import { pageCountOf, type ReplayCursor } from './replayCursor';
 import type { ReplayFacts } from './replayFacts';
 import type { ReplayEvents, ReplayStop } from './replayStop';
+import { plural } from '../shared/plural';
 
 /** How far a forward move goes: the rest of the replay, one entry (packet or record), one page, one epoch. */
 export type ForwardMode = 'continue' | 'entry' | 'page' | 'epoch';
@@ -287,7 +288,10 @@ export class ReplayRuntime {
         this.events.output(`reference ${block}: rebuilt RAM matches ${ref}\n`, 'console');
       else {
         const first = r.ranges[0] ? `, first at 0x${r.ranges[0].start.toString(16)}: ${r.ranges[0].writers[0]}` : '';
-        this.events.output(`reference ${block}: ${r.mismatchedPages} page(s) differ from ${ref}${first}\n`, 'stderr');
+        this.events.output(
+          `reference ${block}: ${plural(r.mismatchedPages, 'page differs', 'pages differ')} from ${ref}${first}\n`,
+          'stderr',
+        );
       }
     }
   }

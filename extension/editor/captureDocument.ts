@@ -8,6 +8,7 @@ import { CaptureModel } from './model/captureModel';
 import { log } from './log';
 import type { MigrationChoices } from './migrationChoice';
 import { readSettings } from './settings';
+import { plural } from '../shared/plural';
 
 /**
  * One open capture. The analysis (the core's index) lives here, in the extension host; every editor panel
@@ -28,7 +29,7 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.model = this.analyze().then(async (a) => {
       const m = await CaptureModel.load(a);
       log().info(
-        `${uri.fsPath}: indexed ${m.total} packets in ${a.multifd.length} multifd stream(s), ${a.diagnostics.length} diagnostic(s), page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`,
+        `${uri.fsPath}: indexed ${plural(m.total, 'packet')} in ${plural(a.multifd.length, 'multifd stream')}, ${plural(a.diagnostics.length, 'diagnostic')}, page size ${a.pageSize} (${a.pageSizeSource}) in ${Date.now() - started} ms`,
       );
       return m;
     });

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { CaptureDocument } from './captureDocument';
 import { hex, revealPacket, type CommandHost } from './commandHost';
 import { parsePacketQuery, parsePageQuery } from './model/queryParsers';
+import { plural } from '../shared/plural';
 
 // Go to Packet and Find Page: a query typed by the user, answered by revealing packets and pages in the editor.
 
@@ -89,7 +90,7 @@ export async function findPage(host: CommandHost, doc: CaptureDocument): Promise
       w,
     })),
     {
-      title: `Page ${hex(page)}${q.block ? ` of ${q.block}` : ''}: ${writers.length} write(s), in replay order`,
+      title: `Page ${hex(page)}${q.block ? ` of ${q.block}` : ''}: ${plural(writers.length, 'write')}, in replay order`,
       matchOnDetail: true,
     },
   );

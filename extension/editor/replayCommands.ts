@@ -11,6 +11,7 @@ import { log } from './log';
 import type { CaptureModel } from './model/captureModel';
 import { toVscodeDiagnostics } from './problems';
 import { readSettings } from './settings';
+import { plural } from '../shared/plural';
 
 // Replay Capture and Compare With Reference RAM: rebuild the RAM images into a folder, show what differs.
 
@@ -127,7 +128,7 @@ function applyReplay(host: CommandHost, doc: CaptureDocument, model: CaptureMode
     ? `Replay cancelled after ${r.steps} writes; images in ${r.outDir} are partial.`
     : `Replayed into ${r.outDir}: ${r.blocks.map((b) => `${b.name} (${b.pagesWritten} pages written, ${b.neverWritten} never)`).join(', ')}.` +
       (r.compare
-        ? ` ${mismatched ? `${mismatched} page(s) differ from the reference.` : 'Every page matches the reference.'}`
+        ? ` ${mismatched ? `${plural(mismatched, 'page differs', 'pages differ')} from the reference.` : 'Every page matches the reference.'}`
         : '');
   const buttons = [...(mismatched ? ['Show Mismatches'] : []), 'Show Problems'];
   const show = mismatched
@@ -146,7 +147,7 @@ async function showMismatches(host: CommandHost, doc: CaptureDocument, r: Replay
     for (const x of c.ranges)
       items.push({
         label: `${c.block} ${hex(x.start)}–${hex(x.end - 1)}`,
-        description: `${x.pages} page(s)`,
+        description: plural(x.pages, 'page'),
         detail: formatProvenance(x.provenance),
         block: c.block,
         start: x.start,

@@ -1,4 +1,4 @@
-// UI test of the multifd-replay debugger in code-server: open a sample capture, start "Multifd: Debug Replay"
+// UI test of the multifd-replay debugger in code-server: open a sample capture, start "Multifd: Step Through Capture in Debugger"
 // from its editor, step over twice (F10), and check the Variables view shows the second packet's header.
 // Needs the extension's activate() to call registerDebugging (extension/debug/vscode) and
 // scripts/install-code-server.sh to have run.
@@ -11,7 +11,7 @@ test('debug a capture replay: start, step twice, Variables view shows the packet
   withSamplesWorkbench('debug-ui', async (wb, mfd) => {
     await wb.quickOpen(mfd);
     await wb.webviewFrame();
-    await wb.runCommand('Multifd: Debug Replay (step through the capture)');
+    await wb.runCommand('Multifd: Step Through Capture in Debugger');
 
     const page = wb.page;
     // The Variables view is virtualized: a tall window keeps the whole Packet scope rendered.
