@@ -45,7 +45,7 @@ export class ReplayFacts {
         d.location.packet !== undefined
           ? packetKey(d.location.stream, d.location.packet)
           : d.location.record !== undefined
-            ? recordKey(d.location.record)
+            ? recordKey(d.location.stream, d.location.record)
             : undefined;
       if (!key) continue;
       const list = this.diagnosticsAt.get(key) ?? [];
@@ -116,7 +116,11 @@ export class ReplayFacts {
   diagnosticsOf(e: CursorEntry): Diagnostic[] {
     const o = this.originOf(e.step);
     const key =
-      o.kind === 'packet' ? packetKey(o.stream, o.row) : o.kind === 'record' ? recordKey(o.row) : `m:${o.row}`;
+      o.kind === 'packet'
+        ? packetKey(o.stream, o.row)
+        : o.kind === 'record'
+          ? recordKey(o.stream, o.row)
+          : `m:${o.row}`;
     return [...(this.diagnosticsAt.get(key) ?? []), ...e.raised.filter((d) => d.severity !== 'info')];
   }
 
@@ -141,8 +145,9 @@ function packetKey(stream: number | undefined, packet: number): string {
   return `p:${stream}:${packet}`;
 }
 
-function recordKey(record: number): string {
-  return `r:${record}`;
+/** Records are keyed by stream too: the main and the preempt channel number their records apart. */
+function recordKey(stream: number | undefined, record: number): string {
+  return `r:${stream}:${record}`;
 }
 
 function syncMarks(a: CaptureAnalysis): SyncMark[][] {
