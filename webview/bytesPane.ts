@@ -28,6 +28,8 @@ export class BytesPane {
   onByteClick: (offset: number) => void = () => {};
   onMorePayload: () => void = () => {};
   onWholePayload: () => void = () => {};
+  /** A byte clicked in a field's window: its stream offset. */
+  onWindowByteClick: (streamOffset: number) => void = () => {};
 
   constructor() {
     this.root = el('section', { class: 'bytes pane', attrs: { 'aria-label': 'Packet bytes' } });
@@ -53,6 +55,10 @@ export class BytesPane {
     this.headerView.addEventListener('click', (e) => {
       const b = (e.target as HTMLElement).closest<HTMLElement>('.b');
       if (b?.dataset.o) this.onByteClick(Number(b.dataset.o));
+    });
+    this.panels.payload.addEventListener('click', (e) => {
+      const b = (e.target as HTMLElement).closest<HTMLElement>('.b');
+      if (this.windowShown && b?.dataset.o) this.onWindowByteClick(Number(b.dataset.o));
     });
     this.root.append(this.tabs);
     this.clearAll();

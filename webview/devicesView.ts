@@ -201,6 +201,35 @@ export class DevicesView {
     };
   }
 
+  /**
+   * Selects the innermost field of a section, among those loaded, whose bytes hold a stream offset (a byte clicked
+   * in the bytes pane); false when none does.
+   */
+  selectOffset(section: number, offset: number): boolean {
+    const root = this.nodes[section];
+    if (!root) return false;
+    const holds = (n: DevNode) =>
+      !!n.field && offset >= n.field.offset && offset < n.field.offset + Math.max(1, n.field.length);
+    const ancestors: DevNode[] = [];
+    let best: DevNode | undefined;
+    for (let level = root.children, parent: DevNode = root; level;) {
+      const hit = level.find(holds);
+      if (!hit) break;
+      ancestors.push(parent);
+      best = hit;
+      parent = hit;
+      level = hit.children;
+    }
+    if (!best) return false;
+    for (const a of ancestors) this.expanded.add(a.key);
+    this.rebuild();
+    this.setActive(
+      this.visible.findIndex((v) => v.node === best),
+      true,
+    );
+    return true;
+  }
+
   private rebuild(): void {
     clear(this.tree);
     this.visible = [];

@@ -203,6 +203,10 @@ devices.onField = (section, field) => {
   else void selectRow(section.row);
 };
 
+bytes.onWindowByteClick = (o) => {
+  if (deviceField) devices.selectOffset(deviceField.section.section, o);
+};
+
 async function showFieldBytes(d: PacketDetails, f: DeviceFieldInfo): Promise<void> {
   const token = ++fieldToken;
   const w = fieldWindow(f, d.payloadOffset, d.payloadOffset + d.payloadLength);

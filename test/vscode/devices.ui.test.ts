@@ -230,6 +230,16 @@ test(
       const shot = await wb!.screenshot('devices-01-fields');
       mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
       copyFileSync(shot, join(ROOT, 'docs', 'screenshots', 'devices-01-fields.png'));
+
+      // Back from the bytes: a click on the byte after the config space selects the field it belongs to.
+      const next = dev.fields![configIndex + 1];
+      await payload.locator(`.hexcol .b[data-o="${next.offset}"]`).click();
+      await payload
+        .locator('.hex-caption')
+        .filter({ hasText: `${label(next)}: ${next.length} bytes` })
+        .waitFor();
+      assert.equal(await activeItem(view).locator('.name').textContent(), label(next));
+      assert.equal(await hl.count(), next.length);
     }),
 );
 
