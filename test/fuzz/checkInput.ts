@@ -10,6 +10,9 @@ import { pageSizeProblem } from '../../extension/core/pageSizeCheck';
 import { escapeControls } from '../../extension/cli/terminalText';
 import { buildSectionList } from '../../extension/core/mainchannel/sectionList';
 import { buildStateJson } from '../../extension/core/vmstate/deviceStates';
+import { buildCaptureStats } from '../../extension/core/stats/captureStats';
+import { renderStats } from '../../extension/cli/commands/stats';
+import { diffCaptures } from '../../extension/core/diff/captureDiff';
 
 export type FindingKind = 'exception' | 'hang' | 'memory' | 'escape' | 'contract';
 
@@ -94,6 +97,17 @@ async function run(bytes: Uint8Array, outDir: string): Promise<CheckResult> {
   // The device-state readers of mfd sections / devices / extract, on the same input.
   JSON.stringify(await buildSectionList(analysis), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
   JSON.stringify((await buildStateJson(analysis)).state);
+  // mfd stats (text and JSON) and mfd diff of the input against itself (its replays are the one below).
+  const stats = await buildCaptureStats(analysis);
+  JSON.stringify(stats);
+  const statsRaw = renderStats(stats)
+    .split('\n')
+    .find((line) => escapeControls(line) !== line);
+  if (statsRaw !== undefined)
+    throw new ContractError(`stats' text output holds a raw control character: ${JSON.stringify(statsRaw)}`);
+  JSON.stringify(await diffCaptures(analysis, analysis, { noRam: true }), (_k, v: unknown) =>
+    typeof v === 'bigint' ? String(v) : v,
+  );
   const r = await replayCapture(analysis, { outDir, workers: false, force: false });
   for (const b of r.blocks) assertInside(outDir, b.file, `ramblock ${JSON.stringify(b.name)}`);
   for (const d of r.deviceState) assertInside(outDir, d.file, `device state ${JSON.stringify(d.idstr)}`);
