@@ -2,6 +2,18 @@ import type { CommandName, PageRequestsSummaryInfo, SummaryInfo } from '../exten
 import { clear, el, icon } from './dom';
 import { formatSize, plural } from './format';
 
+/** The parameters the QEMU fact's neighbours show; the tooltip lists them all. */
+const KEY_PARAMETERS = ['multifd-channels', 'multifd-compression', 'zero-page-detection'];
+
+/** The recorded builds, then what the bytes say and why. */
+function qemuTitle(s: SummaryInfo): string {
+  const build = (side: string, b?: { version: string; package?: string }) =>
+    b ? `${side}: QEMU ${b.version}${b.package ? ` (${b.package})` : ''}, as the recorder read it` : undefined;
+  const recorded = [build('source', s.setup.source), build('destination', s.setup.destination)].filter(Boolean);
+  const inferred = `from the stream's bytes: ${s.qemuVersionHint ?? 'no version-specific evidence'}${s.qemuVersionReasons.length ? `\n${s.qemuVersionReasons.join('\n')}` : ''}`;
+  return [...recorded, inferred].join('\n');
+}
+
 /** Format, version hint, page size, channels, compression, totals, and diagnostic counts that open the list. */
 export class SummaryBar {
   readonly root: HTMLElement;
@@ -33,7 +45,21 @@ export class SummaryBar {
         s.migration,
         `the migration shown, of those in the file: ${s.migration} (Multifd: Choose Migration in Capture… switches)`,
       );
-    fact('QEMU', s.qemuVersionHint ?? 'unknown', s.qemuVersionReasons.join('\n') || 'no version-specific evidence');
+    fact('QEMU', s.qemuVersion, qemuTitle(s));
+    if (s.setup.machineType) fact('machine', s.setup.machineType, `machine type (main channel CONFIGURATION)`);
+    if (s.setup.capabilities.length)
+      fact(
+        'capabilities',
+        s.setup.capabilities.join(', '),
+        `migration capabilities on (${s.setup.capabilitiesFrom === 'recorder' ? 'as the recorder read them over QMP' : 'from the main channel CONFIGURATION'})`,
+      );
+    const shown = s.setup.parameters.filter(([k]) => KEY_PARAMETERS.includes(k));
+    if (s.setup.parameters.length)
+      fact(
+        'parameters',
+        shown.length ? shown.map(([k, v]) => `${k} ${v}`).join(', ') : plural(s.setup.parameters.length, 'parameter'),
+        `migration parameters as the recorder read them:\n${s.setup.parameters.map(([k, v]) => `${k}: ${v}`).join('\n')}`,
+      );
     fact('page size', `${s.pageSize}`, `target page size ${s.pageSize} (from ${s.pageSizeSource})`);
     fact(
       'channels',
@@ -48,7 +74,8 @@ export class SummaryBar {
     fact('packets', s.totals.packets.toLocaleString('en-US'), `${plural(s.totals.syncPackets, 'SYNC packet')}`);
     fact('normal pages', s.totals.normalPages.toLocaleString('en-US'));
     fact('zero pages', s.totals.zeroPages.toLocaleString('en-US'));
-    if (s.hasMainChannel)
+    // The main channel's RAM records mean something only where it carries pages (no multifd, or legacy zero pages).
+    if (s.hasMainChannel && s.totals.mainPageRecords + s.totals.mainZeroRecords > 0)
       fact(
         'main channel',
         `${s.totals.mainPageRecords} PAGE / ${s.totals.mainZeroRecords} ZERO`,

@@ -51,6 +51,10 @@ export interface SummaryInfo {
   migration?: string;
   qemuVersionHint: string | null;
   qemuVersionReasons: string[];
+  /** The QEMU fact: the recorded versions ("10.0.2", "9.2.0 → 10.0.2"), else the hint from the bytes. */
+  qemuVersion: string;
+  /** What the capture recorded about the two QEMUs (core/recordedSetup.ts). */
+  setup: RecordedSetupInfo;
   pageSize: number;
   pageSizeSource: string;
   channels: {
@@ -77,6 +81,16 @@ export interface SummaryInfo {
   trusted: boolean;
   /** Postcopy page requests (REQ_PAGES on the return path) and the latency of the requested pages; absent: none. */
   pageRequests?: PageRequestsSummaryInfo;
+}
+
+/** The QEMU builds, machine type, capabilities and migration parameters a capture records. */
+export interface RecordedSetupInfo {
+  source?: { version: string; package?: string };
+  destination?: { version: string; package?: string };
+  machineType?: string;
+  capabilities: string[];
+  capabilitiesFrom?: 'recorder' | 'CONFIGURATION';
+  parameters: [string, string][];
 }
 
 /** The figures `mfd inspect` prints on its postcopy line (core/postcopy/pageRequests.ts computes them). */

@@ -37,3 +37,22 @@ test("the summary carries the postcopy page requests' figures, as mfd inspect co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the summary shows what the capture recorded: QEMU builds, machine type, capabilities, parameters', async () => {
+  const root = join(__dirname, '..', '..', '..');
+  const a = await analyzeCaptureFile(join(root, 'samples', 'qemu10-zstd-multifd-zero.mfd'));
+  try {
+    const s = new CaptureModel(a).summary(true);
+    // The recorder asked both QEMUs: 10.0.2, not the "≥ 10.0" the bytes alone allow.
+    assert.equal(s.qemuVersion, '10.0.2');
+    assert.match(s.setup.source?.package ?? '', /^Debian 1:10\.0\.2/);
+    assert.deepEqual(s.setup.capabilities, ['multifd']);
+    assert.equal(s.setup.capabilitiesFrom, 'recorder');
+    const params = new Map(s.setup.parameters);
+    assert.equal(params.get('multifd-channels'), '2');
+    assert.equal(params.get('multifd-compression'), 'zstd');
+    assert.equal(params.get('zero-page-detection'), 'multifd');
+  } finally {
+    await a.capture.source.close();
+  }
+});

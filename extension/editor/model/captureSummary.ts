@@ -3,6 +3,7 @@ import { buildCaptureReport } from '../../core/captureReport';
 import type { PageRequestsSummaryInfo, SummaryInfo } from '../../shared/protocol';
 import type { PageRequestsReport } from '../../core/postcopy/pageRequests';
 import { inputLabel, migrationLabel } from './inputLabel';
+import { qemuVersionText, recordedSetup } from '../../core/recordedSetup';
 import type { PacketIndex } from './packetIndex';
 
 /** The summary bar's content: the capture report's figures, plus what the editor adds (trust, ramblocks named by packets). */
@@ -14,6 +15,7 @@ export function captureSummary(
   pageRequests?: PageRequestsReport,
 ): SummaryInfo {
   const r = buildCaptureReport(analysis, { pageRequests });
+  const setup = recordedSetup(r);
   return {
     fileName,
     format: r.format,
@@ -23,6 +25,8 @@ export function captureSummary(
     migration: migrationLabel(analysis.capture.meta),
     qemuVersionHint: r.qemuVersionHint,
     qemuVersionReasons: r.qemuVersionReasons,
+    qemuVersion: qemuVersionText(setup, r.qemuVersionHint),
+    setup,
     pageSize: r.pageSize,
     pageSizeSource: r.pageSizeSource,
     channels: r.streams
