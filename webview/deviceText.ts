@@ -1,3 +1,4 @@
+import { plural } from '../extension/shared/plural';
 import type { DeviceFieldInfo, DeviceSectionInfo } from '../extension/shared/protocol';
 
 /** How the Devices view names and places sections and fields, and which bytes it shows around a field. */
@@ -43,8 +44,4 @@ export function fieldWindow(
   const want = Math.ceil((field.offset + field.length + CONTEXT) / LINE) * LINE;
   const end = Math.min(payloadEnd, want, start + FIELD_WINDOW_MAX);
   return { start, end: Math.max(start, end) };
-}
-
-function plural(n: number, what: string): string {
-  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 }

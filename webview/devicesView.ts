@@ -5,6 +5,7 @@ import type {
   DiagnosticInfo,
 } from '../extension/shared/protocol';
 import { errorMessage } from '../extension/shared/errorMessage';
+import { plural } from '../extension/shared/plural';
 import { clear, el, icon } from './dom';
 import { deviceFieldLabel, deviceFieldValue, deviceSectionMeaning, fieldBytesText } from './deviceText';
 import type { Rpc } from './rpc';
@@ -92,7 +93,7 @@ export class DevicesView {
     const r = await this.rpc.request('getDeviceSections', {});
     const withProblems = r.sections.filter((s) => s.problems.length).length;
     this.head.textContent =
-      `${r.sections.length} device section${r.sections.length === 1 ? '' : 's'}` +
+      plural(r.sections.length, 'device section') +
       (withProblems ? `, ${withProblems} with problems` : '') +
       (r.unavailable ? ` — ${r.unavailable}` : '');
     this.nodes = r.sections.map((s) => this.sectionNode(s));
