@@ -132,6 +132,15 @@ export function renderStats(s: CaptureStats): string {
       lines.push(`  stream ${st.id}: ${markerText(a, 'EOS', st.eos)}`);
     }
   }
+  if (s.returnPath.length) {
+    const names = new Map<string, number>();
+    for (const m of s.returnPath) names.set(m.name, (names.get(m.name) ?? 0) + 1);
+    lines.push(`  return path: ${[...names].map(([n, c]) => `${c} ${n}`).join(', ')}`);
+  }
+  if (s.pageRequests.length)
+    lines.push(
+      `  page requests: ${s.pageRequests.length}, ${s.pageRequests.reduce((n, r) => n + r.answered, 0)} of ${s.pageRequests.reduce((n, r) => n + r.pages, 0)} page(s) answered after the request`,
+    );
   if (s.phases.length) {
     lines.push('');
     lines.push('phases (main channel):');

@@ -9,6 +9,7 @@ import type { CaptureStats } from './statsTypes';
 import { walkCapture } from '../../../test/support/statsWalk';
 import { assertStatsMatchWalk } from '../../../test/support/statsCheck';
 import { main } from '../../cli/mfd';
+import { postcopyRequestsCapture } from '../../../test/support/postcopyRequestsCapture';
 
 /**
  * mfd stats on the bundled real captures, against a separate reading of the same files (test/support/statsWalk.ts):
@@ -123,4 +124,43 @@ test('mfd stats --json prints the same figures as the core, and text names the a
   assert.match(text, /x axis: time/);
   assert.match(text, /iteration 1/);
   assert.match(text, /downtime \d+\.\d+ ms/);
+});
+
+test('postcopy: the switchover ends at POSTCOPY_RUN, then the postcopy phase; return-path messages and page requests at their times', async () => {
+  // A synthetic capture with chosen times (test/support/postcopyRequestsCapture.ts): the precopy part and the
+  // switch at 1 ms, the first postcopy page at 10 ms, more at 16 ms, the end at 20 ms; requests at 2, 12, 18, 19 ms.
+  const dir = mkdtempSync(join(tmpdir(), 'mfd-stats-pc-'));
+  try {
+    const path = join(dir, 'postcopy.mfd');
+    writeFileSync(path, postcopyRequestsCapture());
+    const stats = await statsOf(path);
+    assert.deepEqual(
+      stats.phases.map((p) => p.name),
+      ['setup', 'iteration', 'switchover', 'postcopy', 'end'],
+    );
+    const [, , sw, pc, end] = stats.phases;
+    assert.equal(sw.end, 1e6);
+    assert.equal(pc.startOffset, sw.endOffset);
+    assert.equal(pc.end, 20e6);
+    assert.equal(end.start, 20e6);
+    assert.deepEqual(stats.derived.downtime, { start: 1e6, end: 1e6, duration: 0, lastIteration: 0, deviceState: 0 });
+    assert.deepEqual(stats.returnPath, [
+      { name: 'REQ_PAGES_ID', at: 2e6 },
+      { name: 'REQ_PAGES', at: 12e6 },
+      { name: 'REQ_PAGES', at: 18e6 },
+      { name: 'REQ_PAGES', at: 19e6 },
+      { name: 'SHUT', at: 21e6 },
+    ]);
+    assert.deepEqual(
+      stats.pageRequests.map((r) => [r.at, r.start / 4096, r.answered, r.maxLatencyMs]),
+      [
+        [2e6, 3, 1, 8],
+        [12e6, 5, 1, 4],
+        [18e6, 0, 0, undefined],
+        [19e6, 6, 0, undefined],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,10 +1,11 @@
 import type { CaptureAnalysis } from '../analysisTypes';
 import { buildSectionList } from '../mainchannel/sectionList';
+import { readPageRequests } from '../postcopy/pageRequestsOfCapture';
 import { epochStats } from './epochStats';
 import { derivedStats, mainPhases } from './mainPhases';
 import { chooseAxis, mergeBins } from './statsAxis';
 import { streamFigures } from './streamStats';
-import type { CaptureStats, Phase, StatsSeries } from './statsTypes';
+import type { CaptureStats, PageRequestMarker, Phase, ReturnPathMarker, StatsSeries } from './statsTypes';
 
 export interface StatsOptions {
   /** Bin width in axis units (ns on the time axis, bytes on the byte axis); about 1/100 of the capture by default. */
@@ -37,6 +38,27 @@ export async function buildCaptureStats(analysis: CaptureAnalysis, options: Stat
     phases = p.phases;
     notes.push(...p.notes);
   } else notes.push('no main channel: no phases, no downtime');
+
+  // The return path's times are the recorder's too; without times there is nothing to place them by.
+  const returnPath: ReturnPathMarker[] =
+    axis.kind === 'time'
+      ? (list?.returnPath.messages ?? []).flatMap((m) =>
+          m.timeNs === undefined ? [] : [{ name: m.name, at: m.timeNs }],
+        )
+      : [];
+  const requests = await readPageRequests(analysis);
+  const pageRequests: PageRequestMarker[] = (requests?.requests ?? []).map((r) => {
+    const latencies = r.pages.flatMap((p) => (p.latencyMs === undefined ? [] : [p.latencyMs]));
+    return {
+      ...(axis.kind === 'time' && r.timeNs !== undefined ? { at: r.timeNs } : {}),
+      ramblock: r.ramblock,
+      start: r.start,
+      length: r.length,
+      pages: r.pages.length,
+      answered: r.pages.filter((p) => p.status === 'answered').length,
+      ...(latencies.length ? { maxLatencyMs: Math.max(...latencies) } : {}),
+    };
+  });
 
   const firsts = figures.flatMap((f) => (f.stats.first === undefined ? [] : [f.stats.first]));
   const lasts = figures.flatMap((f) => (f.stats.last === undefined ? [] : [f.stats.last]));
@@ -72,6 +94,8 @@ export async function buildCaptureStats(analysis: CaptureAnalysis, options: Stat
     phases,
     derived,
     series,
+    returnPath,
+    pageRequests,
     notes,
   };
 }

@@ -37,8 +37,15 @@ export function mainPhases(
   };
   const isPart = (r: SectionListRow) => r.kind === 'PART';
   const eofIdx = rows.findIndex((r) => r.kind === 'EOF');
+  // Postcopy: the switch is a PACKAGED blob (POSTCOPY_LISTEN, the device state, POSTCOPY_RUN). Without a VM
+  // description the walk cannot delimit the device state inside it and skips to its end, so POSTCOPY_RUN may not
+  // be a row of its own: the package's end is where it is.
+  const pkgIdx = rows.findIndex((r) => r.command?.name === 'PACKAGED');
   const runIdx = rows.findIndex((r) => r.command?.name === 'POSTCOPY_RUN');
-  const precopyLimit = runIdx >= 0 ? runIdx : eofIdx >= 0 ? eofIdx : rows.length;
+  const packageLength = pkgIdx >= 0 ? rows[pkgIdx].command?.arguments.packageLength : undefined;
+  const packageEnd = typeof packageLength === 'number' ? rows[pkgIdx].end + packageLength : undefined;
+  const postcopy = runIdx >= 0 || packageEnd !== undefined;
+  const precopyLimit = pkgIdx >= 0 ? pkgIdx : runIdx >= 0 ? runIdx : eofIdx >= 0 ? eofIdx : rows.length;
   const firstPart = rows.findIndex(isPart);
   let lastPart = -1;
   for (let i = 0; i < precopyLimit; i++) if (isPart(rows[i])) lastPart = i;
@@ -75,14 +82,19 @@ export function mainPhases(
     notes.push('the main channel ends before the switchover: no switchover, downtime or end phase');
     return { phases, notes };
   }
-  const switchEnd = runIdx >= 0 ? rows[runIdx].end : eofIdx >= 0 ? rows[eofIdx].start : bytes;
+  const precopyEnd = eofIdx >= 0 ? rows[eofIdx].start : bytes;
+  const switchEnd = !postcopy ? precopyEnd : runIdx >= 0 ? rows[runIdx].end : Math.min(packageEnd!, bytes);
   const sw = phase({ name: 'switchover', startOffset: offsetOf(switchIdx), endOffset: switchEnd });
   if (sw) {
     sw.epoch = countBelow(markers, sw.startOffset);
     const full = rows.filter((r) => r.kind === 'FULL' && r.start >= sw.startOffset && r.start < sw.endOffset);
     if (full.length) sw.deviceState = { startOffset: full[0].start, start: xAt(full[0].start), sections: full.length };
   }
-  if (runIdx >= 0)
+  if (postcopy && runIdx < 0)
+    notes.push(
+      "the postcopy package's device state is not delimited without a VM description: the switchover ends at the package's end (POSTCOPY_RUN is its last command), and its FULL sections are not all counted",
+    );
+  if (postcopy)
     phase({ name: 'postcopy', startOffset: switchEnd, endOffset: eofIdx >= 0 ? rows[eofIdx].start : bytes });
   if (eofIdx >= 0) phase({ name: 'end', startOffset: rows[eofIdx].start, endOffset: bytes });
   else notes.push('the main channel has no QEMU_VM_EOF: the last phase runs to where it stops');

@@ -144,6 +144,25 @@ export interface StatsSeries {
   lanes: StatsSeriesLane[];
 }
 
+/** A message the destination sent back on the main channel's return path (time axis only). */
+export interface ReturnPathMarker {
+  name: string;
+  at: number;
+}
+
+/** A postcopy page request (REQ_PAGES / REQ_PAGES_ID), for a timeline's request lane. */
+export interface PageRequestMarker {
+  at?: number;
+  ramblock: string;
+  /** Byte offset and length asked for. */
+  start: number;
+  length: number;
+  pages: number;
+  answered: number;
+  /** The slowest answered page's latency. */
+  maxLatencyMs?: number;
+}
+
 export interface CaptureStats {
   file: string;
   pageSize: number;
@@ -153,6 +172,8 @@ export interface CaptureStats {
   phases: Phase[];
   derived: DerivedStats;
   series: StatsSeries;
+  returnPath: ReturnPathMarker[];
+  pageRequests: PageRequestMarker[];
   /** What the figures leave out (mapped-ram pages, holes, a main channel cut short). */
   notes: string[];
 }
