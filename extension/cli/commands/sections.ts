@@ -73,7 +73,7 @@ function markersText(r: SectionListRow): string {
     return `${m.name}${f.length ? ` (${f.join(', ')})` : ''}`;
   });
   const more = it.markerCount > it.markers.length ? `, … ${it.markerCount - it.markers.length} more` : '';
-  return `; ${it.markerCount} ${it.reader === 'vfio' ? 'marker' : 'chunk'}(s): ${shown.join(', ')}${more}`;
+  return `; ${it.markerCount} ${it.reader === 'vfio' ? 'marker' : 'chunk'}(s)${shown.length ? `: ${shown.join(', ')}${more}` : ''}`;
 }
 
 export function renderSections(

@@ -84,6 +84,23 @@ function counted(field: string, at: number, length: number, meaning: string): Fi
 export function dirtyBitmapChunkLayout(head: Uint8Array): StructLayout {
   const width = dirtyBitmapFlagsWidth(head);
   const flags = dirtyBitmapEffectiveFlags(head);
+  let at = width;
+  const nodeLen = flags & DIRTY_BITMAP_MIG_FLAG_DEVICE_NAME ? (head[at] ?? 0) : 0;
+  if (flags & DIRTY_BITMAP_MIG_FLAG_DEVICE_NAME) at += 1 + nodeLen;
+  const bitmapLen = flags & DIRTY_BITMAP_MIG_FLAG_BITMAP_NAME ? (head[at] ?? 0) : 0;
+  // A layout depends only on these four: built once each (a section may hold millions of chunks).
+  const key = ((width * 256 + flags) * 256 + nodeLen) * 256 + bitmapLen;
+  let layout = layoutCache.get(key);
+  if (!layout) {
+    if (layoutCache.size >= 4096) layoutCache.clear();
+    layoutCache.set(key, (layout = buildChunkLayout(width, flags, nodeLen, bitmapLen)));
+  }
+  return layout;
+}
+
+const layoutCache = new Map<number, StructLayout>();
+
+function buildChunkLayout(width: 1 | 2 | 4, flags: number, nodeLen: number, bitmapLen: number): StructLayout {
   const fields: FieldSpec[] = [
     {
       name: 'flags',
@@ -96,14 +113,12 @@ export function dirtyBitmapChunkLayout(head: Uint8Array): StructLayout {
   ];
   let at = width;
   if (flags & DIRTY_BITMAP_MIG_FLAG_DEVICE_NAME) {
-    const len = head[at] ?? 0;
-    fields.push(...counted('node_alias', at, len, 'the block node (or its alias) the bitmap belongs to'));
-    at += 1 + len;
+    fields.push(...counted('node_alias', at, nodeLen, 'the block node (or its alias) the bitmap belongs to'));
+    at += 1 + nodeLen;
   }
   if (flags & DIRTY_BITMAP_MIG_FLAG_BITMAP_NAME) {
-    const len = head[at] ?? 0;
-    fields.push(...counted('bitmap_alias', at, len, 'the bitmap (or its alias)'));
-    at += 1 + len;
+    fields.push(...counted('bitmap_alias', at, bitmapLen, 'the bitmap (or its alias)'));
+    at += 1 + bitmapLen;
   }
   const kind = dirtyBitmapChunkKind(flags);
   if (kind === 'START') {
@@ -135,5 +150,6 @@ export function dirtyBitmapChunkLayout(head: Uint8Array): StructLayout {
       at += 8;
     }
   }
-  return { cStruct: `dirty-bitmap chunk (${dirtyBitmapFlagNames(flags)})`, fixedSize: at, fields };
+  // The flags' names only when shown (explain): a section may hold millions of chunks.
+  return { cStruct: 'dirty-bitmap chunk (block-dirty-bitmap.c)', fixedSize: at, fields };
 }

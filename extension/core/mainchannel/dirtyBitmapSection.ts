@@ -1,5 +1,4 @@
 import type { ReadAhead } from '../capture/readAhead';
-import { decodeFields } from '../layout/fieldLayout';
 import {
   DIRTY_BITMAP_CHUNK_HEAD_MAX,
   DIRTY_BITMAP_MAX_BUFFER,
@@ -13,7 +12,14 @@ import {
   dirtyBitmapEffectiveFlags,
   dirtyBitmapFlagsWidth,
 } from './dirtyBitmapLayouts';
-import { addMarker, MAX_MARKERS_READ, newBody, type IterativeOutcome } from './iterativeSection';
+import {
+  addMarker,
+  keepsMore,
+  layoutValues,
+  MAX_MARKERS_READ,
+  newBody,
+  type IterativeOutcome,
+} from './iterativeSection';
 
 /**
  * Reads a `dirty-bitmap` section body chunk by chunk, as dirty_bitmap_load does, to the chunk with EOS. The
@@ -56,7 +62,7 @@ export async function readDirtyBitmapBody(
         'truncated',
         true,
       );
-    const fields = Object.fromEntries(decodeFields(layout, head).map((f) => [f.name, f.value]));
+    const fields = layoutValues(layout, head);
     const width = dirtyBitmapFlagsWidth(head);
     const flags = dirtyBitmapEffectiveFlags(head);
     if (width > 1)
@@ -108,16 +114,18 @@ export async function readDirtyBitmapBody(
         : kind +
           (kind === 'BITS' && flags & DIRTY_BITMAP_MIG_FLAG_ZEROES ? '|ZEROES' : '') +
           (kind !== 'EOS' && flags & DIRTY_BITMAP_MIG_FLAG_EOS ? '|EOS' : '');
-    addMarker(body, {
-      name,
-      offset: pos,
-      end,
-      fields: {
-        ...fields,
-        ...(kind !== 'EOS' && names.node !== undefined ? { node: names.node } : {}),
-        ...(kind !== 'EOS' && names.bitmap !== undefined ? { bitmap: names.bitmap } : {}),
-      },
-    });
+    if (!keepsMore(body)) body.markerCount++;
+    else
+      addMarker(body, {
+        name,
+        offset: pos,
+        end,
+        fields: {
+          ...fields,
+          ...(kind !== 'EOS' && names.node !== undefined ? { node: names.node } : {}),
+          ...(kind !== 'EOS' && names.bitmap !== undefined ? { bitmap: names.bitmap } : {}),
+        },
+      });
     pos = end;
     if (flags & DIRTY_BITMAP_MIG_FLAG_EOS) return { body, end: pos, problems };
   }

@@ -1,4 +1,5 @@
 import type { DiagnosticCode } from '../diagnostics/codes';
+import { readField, type StructLayout } from '../layout/fieldLayout';
 import type { Severity } from '../diagnostics/diagnostic';
 import { DIRTY_BITMAP_SECTION_IDSTR } from './dirtyBitmapLayouts';
 import { isVfioIdstr } from './vfioLayouts';
@@ -61,4 +62,16 @@ export function newBody(reader: IterativeReaderKind): IterativeBody {
 export function addMarker(body: IterativeBody, m: IterativeMarker): void {
   body.markerCount++;
   if (body.markers.length < MAX_MARKERS_KEPT) body.markers.push(m);
+}
+
+/** The values of a layout's fields whose bytes `head` holds, by name (what decodeFields gives, without display text). */
+export function layoutValues(layout: StructLayout, head: Uint8Array): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const f of layout.fields) if (f.offset + f.width <= head.length) out[f.name] = readField(f, head);
+  return out;
+}
+
+/** Whether a marker is still kept for display (the rest are only counted, so their fields need not be built). */
+export function keepsMore(body: IterativeBody): boolean {
+  return body.markers.length < MAX_MARKERS_KEPT;
 }

@@ -1,8 +1,14 @@
 import type { ReadAhead } from '../capture/readAhead';
-import { decodeFields } from '../layout/fieldLayout';
 import { be32 } from '../util/bytes';
 import { QEMU_VM_SECTION_FOOTER } from './constants';
-import { addMarker, MAX_MARKERS_READ, newBody, type IterativeOutcome } from './iterativeSection';
+import {
+  addMarker,
+  keepsMore,
+  layoutValues,
+  MAX_MARKERS_READ,
+  newBody,
+  type IterativeOutcome,
+} from './iterativeSection';
 import {
   VFIO_END_OF_STATE_BYTES,
   VFIO_MIG_FLAG_DEV_CONFIG_LOAD_READY,
@@ -72,9 +78,11 @@ export async function readVfioBody(
       );
     const layout = vfioMarkerLayout(low);
     if (head.length < layout.fixedSize) return truncated(pos, `the ${VFIO_MIG_FLAG_NAMES[low]} marker at ${pos}`);
-    const fields = Object.fromEntries(decodeFields(layout, head).map((f) => [f.name, f.value]));
-    const mark = (end: number, extra: Record<string, number | string> = {}) =>
-      addMarker(body, { name: VFIO_MIG_FLAG_NAMES[low], offset: pos, end, fields: { ...fields, ...extra } });
+    const fields = layoutValues(layout, head);
+    const mark = (end: number) => {
+      if (keepsMore(body)) addMarker(body, { name: VFIO_MIG_FLAG_NAMES[low], offset: pos, end, fields });
+      else body.markerCount++;
+    };
     switch (low) {
       case VFIO_MIG_FLAG_END_OF_STATE:
       case VFIO_MIG_FLAG_DEV_INIT_DATA_SENT:

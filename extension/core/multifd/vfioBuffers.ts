@@ -49,7 +49,7 @@ export interface VfioDeviceState {
 }
 
 /** At most this many missing idx values are listed (a hostile idx of 2^32 - 2 leaves billions). */
-const MAX_MISSING_LISTED = 64;
+const MAX_MISSING_LISTED = 16;
 
 export async function assembleVfioDeviceState(
   multifd: readonly MultifdStreamIndex[],
@@ -172,20 +172,19 @@ async function finish(
       });
     return;
   }
+  // Gaps counted by arithmetic, only the first few listed: a hostile CONFIG_STATE idx of 2^32 - 2 leaves billions.
   let expected = 0;
   let missingCount = 0;
+  const gap = (upTo: number) => {
+    missingCount += upTo - expected;
+    for (; expected < upTo && d.missing.length < MAX_MISSING_LISTED; expected++) d.missing.push(expected);
+    expected = upTo + 1;
+  };
   for (const b of all) {
     if (b.idx >= last!) break;
-    for (; expected < b.idx; expected++) {
-      missingCount++;
-      if (d.missing.length < MAX_MISSING_LISTED) d.missing.push(expected);
-    }
-    expected = b.idx + 1;
+    gap(b.idx);
   }
-  for (; expected < last!; expected++) {
-    missingCount++;
-    if (d.missing.length < MAX_MISSING_LISTED) d.missing.push(expected);
-  }
+  gap(last!);
   if (missingCount)
     d.problems.push({
       message: `${name}: ${missingCount} buffer(s) below the CONFIG_STATE buffer (idx ${last}) never arrived (idx ${d.missing.join(', ')}${missingCount > d.missing.length ? ', …' : ''}): the destination's load thread waits for idx ${d.missing[0]} forever`,
