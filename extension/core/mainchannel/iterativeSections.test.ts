@@ -112,6 +112,27 @@ describe('iterative sections other than RAM', () => {
     assert.equal(section(ix, 'FULL', VFIO)[0].iterative!.markers[1].fields.bytes, 5);
   });
 
+  it('walks the main-channel sections of a VFIO device whose state goes over multifd, and switchover-ack', async () => {
+    const e = new MainStreamEncoder().header();
+    const v = new VfioSender(e);
+    e.sectionStart(5, VFIO, 0, 1);
+    v.setup();
+    e.footer(5).sectionPart(5);
+    v.iterate(new Uint8Array(10).fill(1), true);
+    e.footer(5).sectionEnd(5);
+    v.dummyEos();
+    e.footer(5).sectionFull(6, VFIO, 0, 1);
+    v.configLoadReady();
+    e.footer(6).eof();
+    const { ix, ds } = await index(e.bytes());
+    assert.deepEqual(codes(ds), []);
+    assert.equal(ix.complete, true);
+    const names = (type: string) => section(ix, type, VFIO)[0].iterative!.markers.map((m) => m.name);
+    assert.deepEqual(names('PART'), ['DEV_DATA_STATE', 'DEV_INIT_DATA_SENT']);
+    assert.deepEqual(names('END'), ['END_OF_STATE']);
+    assert.deepEqual(names('FULL'), ['DEV_CONFIG_LOAD_READY']);
+  });
+
   it('finds the end of a config space that holds END_OF_STATE itself by the footer that follows', async () => {
     const inner = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xef, 0x10, 0x00, 0x01, 0x42);
     const { ix, ds } = await index(vfioStream(inner));
