@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runMigration, removeWorkDir, type MigrationOptions, type MigrationResult } from './migration';
 import { qemuAvailable } from './qemuBinaries';
+import { compareRamFiles } from './guestRam';
 import { mfdJson, replayJson } from '../support/mfdCli';
 import { analyzeCaptureFile } from '../../extension/core/analysis';
 import type { Diagnostic } from '../../extension/core/diagnostics/diagnostic';
@@ -156,6 +157,17 @@ for (const c of CASES) {
       const r = replayJson([capture, '--out', out, '--reference', `mem=${result.destinationRam}`]);
       assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.diagnostics));
       assert.equal(r.json!.compare![0].mismatchedPages, 0);
+    });
+
+    test("mfd extract: exit 0 with no problem, the dirty-bitmap section is no device of state.json, the RAM image is the destination's", async () => {
+      const out = join(dir, 'extract');
+      const r = mfdJson<{ problems: string[]; sections: string[] }>(['extract', capture, '--out', out]);
+      assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json?.problems));
+      assert.deepEqual(r.json!.problems, []);
+      assert.ok(r.json!.sections.includes('ram (1)'));
+      assert.ok(!r.json!.sections.some((k) => k.startsWith('dirty-bitmap')), r.json!.sections.join(', '));
+      const cmp = await compareRamFiles(join(out, 'mem.ram'), result.destinationRam);
+      assert.equal(cmp.equal, true, JSON.stringify(cmp));
     });
 
     test('analyze-migration.py cannot read it: it has no reader for the dirty-bitmap section', async () => {

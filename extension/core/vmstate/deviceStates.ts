@@ -77,7 +77,11 @@ export async function readDeviceStates(analysis: CaptureAnalysis, only?: string)
 
 /** Sections the walk decoded through the description (it recorded where their body starts). */
 function deviceEntries(sections: MainSectionEntry[]): MainSectionEntry[] {
-  return sections.filter((e) => e.bodyOffset !== undefined && e.instanceId !== undefined);
+  // The iterative sections other than RAM (dirty-bitmap, VFIO START) are delimited by their own readers, and no
+  // VM description describes them; a VFIO FULL section is described (as one buffer), so it stays.
+  return sections.filter(
+    (e) => e.bodyOffset !== undefined && e.instanceId !== undefined && (!e.iterative || e.typeName === 'FULL'),
+  );
 }
 
 /**
