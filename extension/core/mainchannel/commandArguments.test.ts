@@ -19,8 +19,8 @@ describe('command arguments', () => {
     const p = await at0(7, [0xff, 0xff, 0xff, 0xff]);
     assert.deepEqual([p.arguments, p.end], [{ packageLength: 0xffffffff }, 9]);
     assert.deepEqual((await at0(10, [2, 0x61, 0x62])).arguments, { ramblock: 'ab' });
-    const d = await at0(6, [0, 1, 0x6d, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3]);
-    assert.deepEqual(d.arguments, { version: 0, ramblock: 'm', ranges: [{ start: 1n, length: 3n }] });
+    const d = await at0(6, [0, 1, 0x6d, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x30, 0]);
+    assert.deepEqual(d.arguments, { version: 0, ramblock: 'm', ranges: [{ start: 4096n, length: 12288n }] });
     assert.equal(d.problem, undefined);
   });
 
@@ -32,7 +32,17 @@ describe('command arguments', () => {
     );
     assert.match(
       (await at0(6, [0, 200, 1])).problem?.message ?? '',
-      /POSTCOPY_RAM_DISCARD: length 3 is not 2 \+ a 200-byte ramblock name/,
+      /POSTCOPY_RAM_DISCARD: length 3 is not 3 \+ a 200-byte ramblock name/,
+    );
+    // The layout of a 70-byte command QEMU 10.0 sent ("pc.ram" would not fit; a 19-byte name and three ranges do).
+    const seventy = await at0(6, [0, 19, ...Array<number>(19).fill(0x61), 0, ...Array<number>(48).fill(0)]);
+    assert.deepEqual(
+      [seventy.length, seventy.problem, (seventy.arguments.ranges as unknown[]).length],
+      [70, undefined, 3],
+    );
+    assert.match(
+      (await at0(6, [0, 1, 0x6d, 7, ...Array<number>(16).fill(0)])).problem?.message ?? '',
+      /byte 3 after the ramblock name is 7; QEMU wants a nil/,
     );
     assert.match((await at0(5, [1])).problem?.message ?? '', /POSTCOPY_RUN: length 1; QEMU sends no bytes/);
     const cut = await readCommandAt(memoryStream(Uint8Array.from([8, 0, 2, 0, 4, 0]), 5), 0);

@@ -75,11 +75,12 @@ export async function readCommandAt(stream: StreamBytes, offset: number): Promis
       break;
     }
     case 'POSTCOPY_RAM_DISCARD': {
-      // u8 version (0), u8 name length, the name, then (be64 start, be64 length) pairs.
+      // loadvm_postcopy_ram_handle_discard: u8 version (0), u8 name length, the name, a nil byte, then
+      // (be64 start, be64 length) byte ranges in the ramblock: length = 3 + name + 16 per range, at least one.
       const n = body[1] ?? 0;
-      const pairsAt = 2 + n;
-      if (length < 2 || pairsAt > length || (length - pairsAt) % 16 !== 0) {
-        problem(`length ${length} is not 2 + a ${n}-byte ramblock name + 16 bytes per range`);
+      const pairsAt = 3 + n;
+      if (length < 4 + 16 || pairsAt > length || (length - pairsAt) % 16 !== 0) {
+        problem(`length ${length} is not 3 + a ${n}-byte ramblock name + 16 bytes per range (at least one)`);
         break;
       }
       out.arguments.version = body[0];
@@ -90,6 +91,7 @@ export async function readCommandAt(stream: StreamBytes, offset: number): Promis
         ranges.push({ start: dv.getBigUint64(pairsAt + 16 * i), length: dv.getBigUint64(pairsAt + 16 * i + 8) });
       out.arguments.ranges = ranges;
       if (body[0] !== 0) problem(`version ${body[0]}; QEMU accepts only 0`);
+      else if (body[2 + n] !== 0) problem(`byte ${2 + n} after the ramblock name is ${body[2 + n]}; QEMU wants a nil`);
       break;
     }
     default:

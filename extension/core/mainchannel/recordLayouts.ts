@@ -117,8 +117,10 @@ export function commandLayout(command: number, body: Uint8Array): StructLayout {
         const len = Math.min(body[1], n - 2);
         fields.push({ name: 'version', offset: 5, width: 1, type: 'u8', meaning: 'postcopy discard version (0)' });
         fields.push(...name8('ramblock', 6, len, 'ramblock the ranges are in'));
-        const pairs = Math.floor((n - 2 - len) / 16);
-        const at = 5 + 2 + len;
+        if (n >= 3 + len)
+          fields.push({ name: 'nil', offset: 7 + len, width: 1, type: 'u8', meaning: 'nil after the name (0)' });
+        const pairs = Math.max(0, Math.floor((n - 3 - len) / 16));
+        const at = 5 + 3 + len;
         for (let i = 0; i < Math.min(pairs, 64); i++)
           fields.push(
             { name: `start[${i}]`, offset: at + 16 * i, width: 8, type: 'u64be', meaning: 'discarded range start' },
