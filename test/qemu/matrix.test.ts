@@ -8,6 +8,7 @@ import { runMigration, removeWorkDir, type MigrationResult } from './migration';
 import { CASES } from './cases';
 import { qemuAvailable } from './qemuBinaries';
 import { compareRamFiles } from './guestRam';
+import { assertReplayEquals } from './assertReplayEquals';
 import { independentWalk } from '../support/independentWalk';
 import { node22Binary } from '../support/node22';
 import { freePort } from './qemuProcess';
@@ -100,25 +101,7 @@ for (const c of CASES) {
     });
 
     test('mfd replay rebuilds the RAM block byte for byte as the destination holds it', async () => {
-      const out = join(dir, 'replay');
-      const r = replayJson([capture, '--out', out, '--reference', `mem=${result.destinationRam}`]);
-      assert.equal(
-        r.code,
-        0,
-        r.stderr +
-          JSON.stringify(r.json?.compare?.[0]?.ranges?.slice(0, 5)) +
-          JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity !== 'info')),
-      );
-      const mem = r.json?.blocks.find((b) => b.name === 'mem');
-      assert.ok(mem, r.stderr);
-      assert.equal(mem.size, c.ramMiB << 20);
-      assert.equal(r.json?.compare?.[0].mismatchedPages, 0);
-      assert.deepEqual(await compareRamFiles(mem.file, result.destinationRam), {
-        equal: true,
-        sizeA: mem.size,
-        sizeB: mem.size,
-        differingPages: 0,
-      });
+      await assertReplayEquals(capture, dir, result.destinationRam, c.ramMiB << 20);
     });
 
     // mfd send does not replay postcopy: the switch needs the return path answered and the destination's own faults.

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { guestLayout, runMigration, removeWorkDir, type MigrationResult } from './migration';
 import { CASES } from './cases';
 import { qemuAvailable } from './qemuBinaries';
-import { compareRamFiles, readGuestMarker } from './guestRam';
+import { readGuestMarker } from './guestRam';
+import { assertReplayEquals } from './assertReplayEquals';
 import { GUEST_MARKER } from './bootSector';
 import { differingPages, guestWriteSet } from './guestWrites';
-import { inspectJson, MFD, replayJson } from '../support/mfdCli';
+import { inspectJson, MFD } from '../support/mfdCli';
 
 /**
  * Postcopy with the destination's guest running after the switch (`cont` once the source is postcopy-active):
@@ -114,24 +115,7 @@ for (const c of CASES.filter((x) => x.postcopy?.destinationRuns)) {
     });
 
     test('mfd replay rebuilds the source RAM byte for byte', async () => {
-      const out = join(dir, 'replay');
-      const r = replayJson([capture, '--out', out, '--reference', `mem=${result.sourceRam}`]);
-      assert.equal(
-        r.code,
-        0,
-        r.stderr +
-          JSON.stringify(r.json?.compare?.[0]?.ranges?.slice(0, 5)) +
-          JSON.stringify(r.json?.diagnostics?.filter((d) => d.severity !== 'info')),
-      );
-      const mem = r.json?.blocks.find((b) => b.name === 'mem');
-      assert.ok(mem, r.stderr);
-      assert.equal(r.json?.compare?.[0].mismatchedPages, 0);
-      assert.deepEqual(await compareRamFiles(mem.file, result.sourceRam), {
-        equal: true,
-        sizeA: mem.size,
-        sizeB: mem.size,
-        differingPages: 0,
-      });
+      await assertReplayEquals(capture, dir, result.sourceRam);
     });
   });
 }
