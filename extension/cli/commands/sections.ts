@@ -85,7 +85,8 @@ export function renderSections(
   const lines = [
     `main channel: stream ${list.streamId}, ${list.bytes} bytes, ${list.recordCount} record(s)${list.complete ? ', walked to QEMU_VM_EOF' : ''}${list.stoppedAt ? `; stopped at ${list.stoppedAt.streamOffset}: ${list.stoppedAt.reason}` : ''}`,
   ];
-  for (const r of list.rows) lines.push('  ' + rowText(r));
+  // A PACKAGED command's records (postcopy's LISTEN, device state, RUN) are nested under it.
+  for (const r of list.rows) lines.push((r.inPackage !== undefined ? '    └ ' : '  ') + rowText(r));
   if (list.recordCount > list.rows.length)
     lines.push(`  … ${list.recordCount - list.rows.length} more record(s) past the index's cap`);
   const rp = list.returnPath;

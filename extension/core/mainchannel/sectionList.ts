@@ -27,6 +27,8 @@ export interface SectionListRow {
   /** dirty-bitmap and VFIO sections: the body's chunks or markers, each with its range and fields. */
   iterative?: IterativeBody;
   command?: { number: number; name: string; length: number; arguments: CommandArguments };
+  /** A record inside a PACKAGED blob (postcopy's LISTEN, device state, RUN): the PACKAGED command's stream offset. */
+  inPackage?: number;
   problem?: { offset: number; message: string };
 }
 
@@ -71,6 +73,7 @@ export async function buildSectionList(analysis: CaptureAnalysis): Promise<Secti
   const rows: SectionListRow[] = [];
   const entries = main.sections;
   for (let i = 0; i < entries.length; i++) rows.push(await rowOf(toDst, entries[i], entries[i + 1], main.bytes));
+  markPackaged(rows);
   const rp = await readReturnPath(s.stream.toSource);
   const toSrc = s.stream.toSource;
   const messages: ReturnPathRow[] = rp.messages.map((m) => ({
@@ -109,6 +112,17 @@ export async function buildSectionList(analysis: CaptureAnalysis): Promise<Secti
     },
     pings,
   };
+}
+
+/** The rows a PACKAGED command's blob holds (QEMU nests one level) name that command: `mfd sections` nests them. */
+function markPackaged(rows: SectionListRow[]): void {
+  let pkg: { at: number; end: number } | undefined;
+  for (const r of rows) {
+    if (pkg && r.start < pkg.end) r.inPackage = pkg.at;
+    else pkg = undefined;
+    const length = r.command?.name === 'PACKAGED' ? r.command.arguments.packageLength : undefined;
+    if (!pkg && typeof length === 'number') pkg = { at: r.start, end: r.end + length };
+  }
 }
 
 async function rowOf(
