@@ -24,6 +24,8 @@ import { PacketList } from './packetList';
 import { PageMap } from './pageMap';
 import { Rpc } from './rpc';
 import { SummaryBar } from './summaryBar';
+import { epochFilter } from './timelineData';
+import { TimelineView } from './timelineView';
 
 /** The saved view, unless it predates a column rename (its sort then falls back to the default). */
 function restoredView(v: ViewSpec | undefined): ViewSpec {
@@ -53,8 +55,9 @@ const bytes = new BytesPane();
 const pageMap = new PageMap(rpc);
 const diagnostics = new DiagnosticsPanel(rpc);
 const devices = new DevicesView(rpc);
+const timeline = new TimelineView(rpc);
 const status = el('div', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
-const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root, devices.root]);
+const side = el('div', { class: 'side' }, [pageMap.root, diagnostics.root, devices.root, timeline.root]);
 const lower = el('div', { class: 'lower' }, [details.root, bytes.root, side]);
 const app = el('div', { class: 'app' }, [
   summary.root,
@@ -71,8 +74,10 @@ function setSide(panel: WebviewState['sidePanel']): void {
   pageMap.root.hidden = panel !== 'pagemap';
   diagnostics.root.hidden = panel !== 'diagnostics';
   devices.root.hidden = panel !== 'devices';
+  timeline.root.hidden = panel !== 'timeline';
   lower.classList.toggle('with-side', panel !== 'none');
   lower.classList.toggle('with-devices', panel === 'devices');
+  lower.classList.toggle('with-timeline', panel === 'timeline');
   save();
 }
 setSide(state.sidePanel);
@@ -262,6 +267,15 @@ summary.onToggleDevices = () => {
   setSide(state.sidePanel === 'devices' ? 'none' : 'devices');
   if (state.sidePanel === 'devices') void devices.load().then(() => devices.focus());
 };
+summary.onToggleTimeline = () => {
+  setSide(state.sidePanel === 'timeline' ? 'none' : 'timeline');
+  if (state.sidePanel === 'timeline') void timeline.load().then(() => timeline.focus());
+};
+// An epoch row of the Timeline filters the packet list to that epoch.
+timeline.onEpoch = (epoch) => {
+  filter.value = epochFilter(epoch);
+  void applyView({ ...state.view, filter: filter.value });
+};
 pageMap.onBlock = (b) => {
   state.pageMapBlock = b;
   save();
@@ -301,7 +315,9 @@ document.addEventListener('keydown', (e) => {
     ];
     if (state.sidePanel === 'pagemap') panes.push(() => pageMap.focus());
     if (state.sidePanel === 'devices') panes.push(() => devices.focus());
-    const sideRoot = state.sidePanel === 'devices' ? devices.root : pageMap.root;
+    if (state.sidePanel === 'timeline') panes.push(() => timeline.focus());
+    const sideRoot =
+      state.sidePanel === 'devices' ? devices.root : state.sidePanel === 'timeline' ? timeline.root : pageMap.root;
     const active = document.activeElement;
     let i = [filter.root, list.root, details.root, bytes.root, sideRoot].findIndex((r) => r.contains(active));
     i = (i + (e.shiftKey ? panes.length - 1 : 1)) % panes.length;
@@ -333,6 +349,7 @@ rpc.onEvent((m: HostEvent) => {
         if (state.sidePanel === 'pagemap') void pageMap.load(state.pageMapBlock);
         if (state.sidePanel === 'diagnostics') void diagnostics.show();
         if (state.sidePanel === 'devices') void devices.load();
+        if (state.sidePanel === 'timeline') void timeline.load();
         document.body.dataset.ready = 'true';
       });
       break;

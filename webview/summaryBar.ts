@@ -21,6 +21,7 @@ export class SummaryBar {
   onCommand: (c: CommandName) => void = () => {};
   onTogglePageMap: () => void = () => {};
   onToggleDevices: () => void = () => {};
+  onToggleTimeline: () => void = () => {};
 
   constructor() {
     this.root = el('header', { class: 'summary', attrs: { 'aria-label': 'Capture summary' } });
@@ -120,6 +121,13 @@ export class SummaryBar {
       () => this.onToggleDevices(),
       !s.hasMainChannel,
       s.hasMainChannel ? 'Device sections and their fields' : 'No main channel: no device state',
+    );
+    action(
+      'Timeline',
+      'graph-line',
+      () => this.onToggleTimeline(),
+      false,
+      'Throughput, markers, epochs and phases per stream (mfd stats)',
     );
     action('Find Page…', 'search', () => this.onCommand('findPage'));
     action('Go to Packet…', 'go-to-file', () => this.onCommand('goToPacket'));

@@ -123,6 +123,7 @@ export class CapturePanel implements vscode.Disposable {
       }),
       getDeviceSections: () => model.devices.list(),
       getDeviceFields: (p) => model.devices.fields(p.section, p.path, p.start, p.count),
+      getStats: () => withProgress(model.stats()),
     };
   }
 

@@ -10,6 +10,7 @@
 
 import type { PacketRef, PacketRow } from './packetRow';
 import type { SortColumn } from './packetColumns';
+import type { CaptureStats } from './captureStats';
 
 export type { PacketRef, PacketRow, RowSeverity } from './packetRow';
 export type { SortColumn } from './packetColumns';
@@ -326,6 +327,8 @@ export interface RequestMap {
     params: { section: number; path: number[]; start: number; count: number };
     result: DeviceFieldsPage;
   };
+  /** The Timeline view: what `mfd stats --json` prints for this capture, computed once by the host. */
+  getStats: { params: Record<string, never>; result: CaptureStats };
 }
 export type RequestMethod = keyof RequestMap;
 
@@ -381,7 +384,7 @@ export interface WebviewState {
   selectedField?: string;
   scrollTop?: number;
   bytesTab?: 'header' | 'payload' | 'page';
-  sidePanel?: 'none' | 'pagemap' | 'diagnostics' | 'devices';
+  sidePanel?: 'none' | 'pagemap' | 'diagnostics' | 'devices' | 'timeline';
   pageMapBlock?: string;
 }
 

@@ -16,6 +16,8 @@ import type {
   ViewSpec,
 } from '../../shared/protocol';
 import { buildSectionList, type SectionList } from '../../core/mainchannel/sectionList';
+import { buildCaptureStats } from '../../core/stats/captureStats';
+import type { CaptureStats } from '../../core/stats/statsTypes';
 import type { DiagnosticLocation } from '../../core/diagnostics/diagnostic';
 import { captureSummary } from './captureSummary';
 import { readPageRequests } from '../../core/postcopy/pageRequestsOfCapture';
@@ -172,6 +174,18 @@ export class CaptureModel {
       const row = w.ref || w.record === undefined ? undefined : main.rowOfRecord(w.record);
       return row === undefined ? w : { ...w, ref: { stream: main.streamId, index: row } };
     });
+  }
+
+  private statsOnce?: Promise<CaptureStats>;
+
+  /** The Timeline view's figures: what `mfd stats --json` prints (same function, default bins), computed once. */
+  stats(): Promise<CaptureStats> {
+    // A failure is not kept: the next request computes again.
+    this.statsOnce ??= buildCaptureStats(this.analysis).catch((e: unknown) => {
+      this.statsOnce = undefined;
+      throw e;
+    });
+    return this.statsOnce;
   }
 
   /** Releases codec streams and the capture file. */
