@@ -12,6 +12,7 @@ import { buildSchedule } from './replay/schedule';
 import { withMappedRam } from './replay/mappedRamSchedule';
 import { withPostcopyOrder } from './replay/postcopySchedule';
 import { capturedWithTimes } from './postcopy/pageRequestsOfCapture';
+import { checkPostcopyCompletion } from './postcopy/postcopyCompletion';
 import { indexMappedRam, isMappedRam } from './capture/mappedRam/mappedRamIndex';
 import type { AnalyzeOptions, CaptureAnalysis, PageSizeSource, StreamAnalysis, StreamKind } from './analysisTypes';
 import { StringTable } from './util/growableArrays';
@@ -146,6 +147,14 @@ export async function analyzeCapture(capture: Capture, options: AnalyzeOptions =
           sink,
         })
       : precopy;
+  if (main && mainStream)
+    await checkPostcopyCompletion({
+      main,
+      mainStream,
+      preempt,
+      preemptStream: preempt && capture.streams.find((x) => x.id === preempt.streamId)?.toDestination,
+      sink,
+    });
   await runCrossChecks({
     multifd,
     schedule,

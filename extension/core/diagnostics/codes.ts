@@ -334,6 +334,16 @@ export const DIAGNOSTIC_CODES = {
     qemu: true,
     title: 'A page came twice after the switch: the destination keeps the first it placed',
   },
+  'postcopy.incomplete': {
+    severity: 'error',
+    qemu: false,
+    title: 'The capture ends inside postcopy: the pages sent after the cut are missing',
+  },
+  'replay.postcopy-unsent': {
+    severity: 'error',
+    qemu: false,
+    title: 'Pages never sent before a capture cut inside postcopy could not be rebuilt',
+  },
   'postcopy.order-unknown': {
     severity: 'warning',
     qemu: false,

@@ -49,6 +49,7 @@ export const MIG_CMD_NAMES: Record<number, string> = {
   11: 'SWITCHOVER_START', // 10.0+
 };
 export const MIG_CMD_POSTCOPY_ADVISE = 3;
+export const MIG_CMD_POSTCOPY_RAM_DISCARD = 6;
 export const MIG_CMD_PACKAGED = 7;
 
 /** The RAM section's SaveStateEntry idstr and the version ram_load accepts. */

@@ -10,6 +10,8 @@ import { insideFolder } from './safeFileName';
 import { describeProvenance, type PageProvenance } from './provenance';
 import { ReplayEngine, type ReplayEngineOptions } from './replayEngine';
 import { WriterKind } from './schedule';
+import { readCommandAt } from '../mainchannel/commandArguments';
+import { MIG_CMD_POSTCOPY_RAM_DISCARD, QEMU_VM_COMMAND } from '../mainchannel/constants';
 import { describePages, lostPacketRanges, type LostPacketRange, type LostPage } from './lostPages';
 
 export interface ReplayOptions extends ReplayEngineOptions {
@@ -175,6 +177,7 @@ async function replayInto(
       neverWritten: pages - written,
     });
   }
+  await reportPostcopyUnsent(analysis, engine, blocks, sink);
   let deviceState: DeviceStateBlob[] = [];
   if (!incomplete) {
     try {
@@ -268,4 +271,52 @@ function streamOfStep(analysis: CaptureAnalysis, i: number): number | undefined 
   if (s.kind[i] === WriterKind.Multifd) return analysis.multifd[s.source[i]]?.streamId;
   if (s.kind[i] === WriterKind.Preempt) return analysis.postcopy?.preempt?.streamId;
   return analysis.main?.streamId;
+}
+
+/**
+ * A capture cut inside postcopy (postcopy.incomplete): the destination holds nothing for the pages never sent
+ * before the cut, nor for pages the source discarded at the switch (POSTCOPY_RAM_DISCARD: dirtied since they were
+ * sent, so unpopulated until postcopy sends them again) that did not come again before the cut. Named by their
+ * number per ramblock.
+ */
+async function reportPostcopyUnsent(
+  analysis: CaptureAnalysis,
+  engine: ReplayEngine,
+  blocks: ReplayBlockResult[],
+  sink: DiagnosticSink,
+): Promise<void> {
+  const cut = analysis.diagnostics.find((d) => d.code === 'postcopy.incomplete');
+  if (!cut) return;
+  const ps = analysis.pageSize;
+  const missing = new Map<string, number>(blocks.map((b) => [b.name, b.neverWritten]));
+  const start = analysis.schedule.postcopyStart ?? Infinity;
+  const main = analysis.main;
+  const stream = main && analysis.capture.streams.find((x) => x.id === main.streamId)?.toDestination;
+  for (const e of main && stream ? main.sections : []) {
+    if (e.type !== QEMU_VM_COMMAND || e.id !== MIG_CMD_POSTCOPY_RAM_DISCARD) continue;
+    const c = await readCommandAt(stream!, e.streamOffset);
+    const block = blocks.find((b) => b.name === c.arguments.ramblock);
+    if (!block || !Array.isArray(c.arguments.ranges)) continue;
+    const pages = Math.ceil(block.size / ps);
+    for (const r of c.arguments.ranges) {
+      const first = Number(r.start / BigInt(ps));
+      const end = Math.min(pages, Number((r.start + r.length + BigInt(ps - 1)) / BigInt(ps)));
+      for (let p = first; p < end; p++) {
+        const w = engine.provenance.packed(block.name, p * ps);
+        // Never written is counted already; written before the switch only: discarded and not sent again.
+        if (w >= 0 && w >>> 1 < start) missing.set(block.name, (missing.get(block.name) ?? 0) + 1);
+      }
+    }
+  }
+  const per = blocks
+    .filter((b) => (missing.get(b.name) ?? 0) > 0)
+    .map((b) => `${b.name} ${missing.get(b.name)} of ${Math.ceil(b.size / ps)}`);
+  const total = [...missing.values()].reduce((n, k) => n + k, 0);
+  sink.report(
+    'replay.postcopy-unsent',
+    total > 0
+      ? `the capture ends inside postcopy (stream ${cut.location.stream}, stream offset ${cut.location.streamOffset}): ${total} page(s) were not sent (or were discarded at the switch and not sent again) before the cut: the destination has nothing there (the image holds zeros, or what precopy sent before the discard): ${per.join(', ')}`
+      : `the capture ends before postcopy completed (stream ${cut.location.stream}, stream offset ${cut.location.streamOffset}): every page was sent at least once before the cut, but the migration's end is missing`,
+    { stream: cut.location.stream, streamOffset: cut.location.streamOffset },
+  );
 }
