@@ -363,7 +363,7 @@ rpc.onEvent((m: HostEvent) => {
       break;
     case 'replayDone': {
       const mism = m.replay.mismatches.reduce((n, x) => n + x.mismatchedPages, 0);
-      status.textContent = `Replay into ${m.replay.outDir}: ${plural(m.replay.blocks.length, 'ramblock image')}${m.replay.mismatches.length ? `, ${plural(mism, 'page differs', 'pages differ')} from the reference` : ''}.`;
+      status.textContent = `${m.replay.imagesKept ? `Replay into ${m.replay.outDir}` : 'Compared without keeping the images'}: ${plural(m.replay.blocks.length, 'ramblock')}${m.replay.mismatches.length ? `, ${plural(mism, 'page differs', 'pages differ')} from the reference` : ''}.`;
       if (state.sidePanel === 'pagemap') void pageMap.load(pageMap.block);
       break;
     }

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatProvenance } from '../core/replay/provenance';
 import { replayCapture, type ReplayResult } from '../core/replay/replay';
@@ -11,21 +12,38 @@ import { log } from './log';
 import type { CaptureModel } from './model/captureModel';
 import { toVscodeDiagnostics } from './problems';
 import { readSettings } from './settings';
+import { replayDestinations, type ReplayDestination } from './model/replayDestination';
 import { plural } from '../shared/plural';
 
 // Replay Capture and Compare With Reference RAM: rebuild the RAM images into a folder, show what differs.
 
-async function pickFolder(doc: CaptureDocument, title: string): Promise<string | undefined> {
+type DestinationItem = vscode.QuickPickItem & { destination: ReplayDestination };
+
+/** The output folder, or `temporary` (Compare without keeping images), or undefined when dismissed. */
+async function pickDestination(
+  doc: CaptureDocument,
+  title: string,
+  compare: boolean,
+): Promise<{ dir: string; temporary: boolean } | undefined> {
   const { replayFolder } = readSettings(doc.uri);
+  const items: DestinationItem[] = replayDestinations(doc.uri.fsPath, { configured: replayFolder, compare }).map(
+    (d) => ({ label: d.label, detail: d.detail, destination: d }),
+  );
+  // A step of a multi-step flow: it stays open when focus moves (e.g. to look at the capture first).
+  const pick = await vscode.window.showQuickPick(items, { title, matchOnDetail: true, ignoreFocusOut: true });
+  if (!pick) return undefined;
+  const d = pick.destination;
+  if (d.kind === 'folder') return { dir: d.dir, temporary: false };
+  if (d.kind === 'temporary') return { dir: await fsp.mkdtemp(join(tmpdir(), 'mfd-compare-')), temporary: true };
   const picked = await vscode.window.showOpenDialog({
     title,
     canSelectFiles: false,
     canSelectFolders: true,
     canSelectMany: false,
     openLabel: 'Replay Here',
-    defaultUri: vscode.Uri.file(replayFolder ?? dirname(doc.uri.fsPath)),
+    defaultUri: vscode.Uri.file(dirname(doc.uri.fsPath)),
   });
-  return picked?.[0]?.fsPath;
+  return picked?.[0] ? { dir: picked[0].fsPath, temporary: false } : undefined;
 }
 
 /**
@@ -58,49 +76,59 @@ async function confirmOverwrite(model: CaptureModel, folder: string): Promise<bo
 async function runReplay(host: CommandHost, doc: CaptureDocument, references?: Map<string, string>): Promise<void> {
   if (!requireTrust('Replay')) return;
   const model = await doc.model;
-  const outDir = await pickFolder(
+  const destination = await pickDestination(
     doc,
-    references
-      ? 'Folder for the rebuilt RAM images (compared with the references)'
-      : 'Folder for the rebuilt RAM images',
+    references ? 'Where to rebuild the RAM images compared with the references' : 'Where to rebuild the RAM images',
+    !!references,
   );
-  if (!outDir) return;
-  const force = await confirmOverwrite(model, outDir);
+  if (!destination) return;
+  const outDir = destination.dir;
+  const force = destination.temporary ? false : await confirmOverwrite(model, outDir);
   if (force === undefined) return;
   const ac = new AbortController();
   const started = Date.now();
-  const result = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: `Replaying ${basename(doc.uri.fsPath)}`,
-      cancellable: true,
-    },
-    async (progress, token) => {
-      token.onCancellationRequested(() => ac.abort());
-      let last = 0;
-      return replayCapture(model.analysis, {
-        outDir,
-        references,
-        force,
-        signal: ac.signal,
-        onProgress: (done, total) => {
-          const pct = total ? (100 * done) / total : 100;
-          progress.report({
-            increment: pct - last,
-            message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} writes`,
-          });
-          last = pct;
-        },
-      });
-    },
-  );
+  // A temporary folder (Compare without keeping images) is removed whatever the replay's outcome.
+  const removeTemporary = () => (destination.temporary ? fsp.rm(outDir, { recursive: true, force: true }) : undefined);
+  const result = await Promise.resolve(
+    vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Replaying ${basename(doc.uri.fsPath)}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        return replayCapture(model.analysis, {
+          outDir,
+          references,
+          force,
+          signal: ac.signal,
+          onProgress: (done, total) => {
+            const pct = total ? (100 * done) / total : 100;
+            progress.report({
+              increment: pct - last,
+              message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} writes`,
+            });
+            last = pct;
+          },
+        });
+      },
+    ),
+  ).finally(removeTemporary);
   log().info(
     `replay of ${doc.uri.fsPath} into ${outDir}: ${result.steps} steps in ${Date.now() - started} ms${result.cancelled ? ' (cancelled)' : ''}`,
   );
-  applyReplay(host, doc, model, result);
+  applyReplay(host, doc, model, result, destination.temporary);
 }
 
-function applyReplay(host: CommandHost, doc: CaptureDocument, model: CaptureModel, r: ReplayResult): void {
+function applyReplay(
+  host: CommandHost,
+  doc: CaptureDocument,
+  model: CaptureModel,
+  r: ReplayResult,
+  imagesRemoved: boolean,
+): void {
   const mism = new Map<string, { start: number; end: number }[]>();
   for (const c of r.compare ?? [])
     mism.set(
@@ -111,6 +139,7 @@ function applyReplay(host: CommandHost, doc: CaptureDocument, model: CaptureMode
   host.provider.problems.set(doc.uri, toVscodeDiagnostics(doc.uri, r.diagnostics));
   const info: ReplayInfo = {
     outDir: r.outDir,
+    imagesKept: !imagesRemoved,
     blocks: r.blocks.map((b) => ({
       name: b.name,
       file: b.file,
@@ -124,20 +153,49 @@ function applyReplay(host: CommandHost, doc: CaptureDocument, model: CaptureMode
   };
   host.provider.postTo(doc, { type: 'replayDone', replay: info });
   const mismatched = (r.compare ?? []).reduce((n, c) => n + c.mismatchedPages, 0);
+  const where = imagesRemoved ? 'Compared (images not kept)' : `Replayed into ${r.outDir}`;
   const text = r.cancelled
-    ? `Replay cancelled after ${r.steps} writes; images in ${r.outDir} are partial.`
-    : `Replayed into ${r.outDir}: ${r.blocks.map((b) => `${b.name} (${b.pagesWritten} pages written, ${b.neverWritten} never)`).join(', ')}.` +
+    ? `Replay cancelled after ${plural(r.steps, 'write')}; ${imagesRemoved ? 'nothing was kept' : `images in ${r.outDir} are partial`}.`
+    : `${where}: ${r.blocks.map((b) => `${b.name} (${plural(b.pagesWritten, 'page')} written, ${b.neverWritten} never)`).join(', ')}.` +
       (r.compare
         ? ` ${mismatched ? `${plural(mismatched, 'page differs', 'pages differ')} from the reference.` : 'Every page matches the reference.'}`
         : '');
-  const buttons = [...(mismatched ? ['Show Mismatches'] : []), 'Show Problems'];
+  const kept = !imagesRemoved && r.blocks.length > 0;
+  const buttons = [
+    ...(mismatched ? ['Show Mismatches'] : []),
+    ...(kept ? ['Reveal in Explorer', 'Open Image'] : []),
+    'Show Problems',
+  ];
   const show = mismatched
     ? vscode.window.showWarningMessage(text, ...buttons)
     : vscode.window.showInformationMessage(text, ...buttons);
   void show.then((b) => {
     if (b === 'Show Mismatches') void showMismatches(host, doc, r);
     if (b === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+    if (b === 'Reveal in Explorer') void revealImages(r);
+    if (b === 'Open Image') void openImage(r);
   });
+}
+
+/** The images' folder in the Explorer when it is in the workspace, else in the operating system's file manager. */
+async function revealImages(r: ReplayResult): Promise<void> {
+  const first = vscode.Uri.file(r.blocks[0].file);
+  if (vscode.workspace.getWorkspaceFolder(first)) await vscode.commands.executeCommand('revealInExplorer', first);
+  else await vscode.commands.executeCommand('revealFileInOS', first);
+}
+
+/** One block's image, opened as VS Code opens a binary file (the Hex Editor, when installed, offers itself). */
+async function openImage(r: ReplayResult): Promise<void> {
+  const block =
+    r.blocks.length === 1
+      ? r.blocks[0]
+      : (
+          await vscode.window.showQuickPick(
+            r.blocks.map((b) => ({ label: b.name, description: b.file, b })),
+            { title: 'RAM image to open' },
+          )
+        )?.b;
+  if (block) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(block.file));
 }
 
 async function showMismatches(host: CommandHost, doc: CaptureDocument, r: ReplayResult): Promise<void> {
@@ -182,6 +240,7 @@ export async function compare(host: CommandHost, doc: CaptureDocument): Promise<
       ? blocks
       : ((await vscode.window.showQuickPick(blocks, {
           canPickMany: true,
+          ignoreFocusOut: true,
           title: 'Ramblocks to compare with a reference RAM image',
         })) ?? []);
   const refs = new Map<string, string>();

@@ -238,6 +238,8 @@ export interface PageMapInfo {
 
 export interface ReplayInfo {
   outDir: string;
+  /** False when Compare ran without keeping the images (its temporary folder is gone). */
+  imagesKept: boolean;
   blocks: { name: string; file: string; size: number; pagesWritten: number; zeroPages: number; neverWritten: number }[];
   mismatches: { block: string; mismatchedPages: number }[];
   diagnostics: number;

@@ -1,14 +1,16 @@
 // UI tests on a real sample capture in a real VS Code (code-server + chromium), with the .vsix installed as a
 // user would: the packet list and summary agree with `mfd inspect`, a packet with zero pages shows its zero-page
 // offsets highlighted, a filter narrows the list, Replay Capture… run from the palette rebuilds the same RAM as
-// `mfd replay`, and a capture full of hostile names renders them as text.
+// `mfd replay` into a folder of its own and offers to open an image, Compare without keeping the images names the
+// page that differs and removes its temporary folder, and a capture full of hostile names renders them as text.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, assertPrerequisites, launchVSCode, packageVsix, type VSCodeSession, type Workbench } from './harness';
+import { pickQuickItem } from './harness/openWith';
 import { hostileCapture, HOSTILE_TEXT } from '../fuzz/hostileCapture';
 
 const SAMPLE = 'qemu10-zstd-multifd-zero.mfd';
@@ -43,8 +45,7 @@ before(async () => {
   assertPrerequisites();
   copyFileSync(join(ROOT, 'samples', SAMPLE), join(workspace, SAMPLE));
   writeFileSync(join(workspace, 'hostile.mfd'), await hostileCapture());
-  mkdirSync(replayOut);
-  // The replay folder picker opens on the configured default folder, so the test only has to accept it.
+  // Replay offers the configured folder first; it does not exist yet, so replay creates it.
   vsc = await launchVSCode({
     installExtensions: [packageVsix()],
     settings: { 'multifdInspector.replay.defaultFolder': replayOut },
@@ -121,19 +122,17 @@ test('filter zero > 0, select a packet: its zero-page offsets are listed and hig
 test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', { timeout: 300_000 }, () =>
   step('replay', async () => {
     const out = replayOut;
-    await wb!.runCommand('Multifd: Replay Capture…');
-    // The folder picker is VS Code's own (simple) file dialog, opened on the configured folder: accept it once
-    // its input shows that folder.
-    const input = wb!.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    for (let i = 0; i < 100 && !(await input.inputValue()).replace(/\/$/, '').endsWith('replay-ui'); i++)
-      await wb!.page.waitForTimeout(100);
-    assert.match(await input.inputValue(), /replay-ui\/?$/, 'the picker opened on the configured replay folder');
-    await wb!.page.keyboard.press('Enter');
-    await wb!.page.waitForTimeout(500);
-    if (await input.isVisible()) await wb!.page.keyboard.press('Enter');
+    assert.ok(!existsSync(out), 'the configured folder does not exist yet: replay creates it');
+    await wb!.runCommand('Multifd: Replay Capture…', 30_000, { opensQuickInput: true });
+    // The first choice is the configured folder (without the setting: <capture>.replay beside the capture).
+    const first = wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+    await first.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await first.textContent()) ?? '', /Into replay-ui\/ \(multifdInspector\.replay\.defaultFolder\)/);
+    await pickQuickItem(wb!, /Into replay-ui\//);
     const toast = await wb!.waitForNotification(/Replayed into/, 180_000);
-    assert.match((await toast.textContent()) ?? '', /Replayed into \S*replay-ui: mem \(\d+ pages written/);
+    assert.match((await toast.textContent()) ?? '', /Replayed into \S*replay-ui: mem \([\d,]+ pages written/);
+    for (const button of ['Reveal in Explorer', 'Open Image'])
+      assert.equal(await toast.getByRole('button', { name: button }).count(), 1, `the notification offers ${button}`);
     await wb!.screenshot('samples-03-replay-done');
     const cli = join(workspace, 'replay-cli');
     const r = spawnSync(
@@ -147,7 +146,68 @@ test('Replay Capture… from the palette rebuilds the same RAM as mfd replay', {
       assert.ok(existsSync(join(out, name)), `${name} written by the editor's replay`);
       assert.ok(readFileSync(join(out, name)).equals(readFileSync(b.file)), `${name} is the same as mfd replay's`);
     }
+    await toast.getByRole('button', { name: 'Open Image' }).click();
+    // Several blocks: the editor asks which image; mem's opens in an editor tab.
+    await pickQuickItem(wb!, /^mem/);
+    await wb!.page.locator('.tabs-container .tab').filter({ hasText: 'mem.ram' }).first().waitFor({ timeout: 30_000 });
   }),
+);
+
+test(
+  'Compare With Reference RAM… without keeping the images names the page that differs and leaves nothing',
+  { timeout: 300_000 },
+  () =>
+    step('compare', async () => {
+      // The reference: mfd replay's own image of mem, with one byte of page 5 changed.
+      const refDir = mkdtempSync(join(tmpdir(), 'mfd-ui-reference-'));
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist', 'mfd.js'), 'replay', join(workspace, SAMPLE), '--out', refDir, '--json'],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const reference = join(refDir, 'mem.ram');
+      const ram = readFileSync(reference);
+      ram[5 * 4096 + 17] ^= 0xff;
+      writeFileSync(reference, ram);
+      const temporaries = () => readdirSync(tmpdir()).filter((n) => n.startsWith('mfd-compare-')).length;
+      const before = temporaries();
+      try {
+        await wb!.runCommand('View: Close All Editors');
+        await wb!.quickOpen(SAMPLE);
+        const view = await wb!.webviewFrame();
+        await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+        await view.locator('.packet-list .row').first().waitFor({ timeout: 60_000 });
+        await wb!.runCommand('Multifd: Compare With Reference RAM…', 30_000, { opensQuickInput: true });
+        // Several ramblocks: choose mem only.
+        const input = wb!.page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible', timeout: 30_000 });
+        await input.fill('mem');
+        // A click on the row ticks it (the list is filtered to mem); then OK.
+        await wb!.page
+          .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+          .filter({ hasText: 'mem' })
+          .first()
+          .click();
+        await wb!.page
+          .locator('.quick-input-widget .quick-input-header')
+          .getByText('1 Selected')
+          .waitFor({ timeout: 10_000 });
+        await input.press('Enter');
+        // The reference image, through VS Code's own (simple) file dialog: its path typed in.
+        for (let i = 0; i < 100 && !(await input.inputValue()).startsWith('/'); i++) await wb!.page.waitForTimeout(100);
+        await input.fill(reference);
+        // The dialog's own accept button ("Use for mem"): Enter on a typed path may only navigate.
+        await wb!.page.locator('.quick-input-widget .monaco-button').filter({ hasText: 'Use for mem' }).click();
+        await pickQuickItem(wb!, 'Compare without keeping the images');
+        const toast = await wb!.waitForNotification(/Compared \(images not kept\)/, 180_000);
+        assert.match((await toast.textContent()) ?? '', /1 page differs from the reference/);
+        assert.equal(await toast.getByRole('button', { name: 'Open Image' }).count(), 0, 'no image to open');
+        assert.equal(temporaries(), before, 'the temporary folder is removed');
+      } finally {
+        rmSync(refDir, { recursive: true, force: true });
+      }
+    }),
 );
 
 test('hostile names in a capture render as text, never as HTML', { timeout: 120_000 }, () =>
