@@ -48,79 +48,21 @@ export function formatSize(n: number): string {
 
 export { plural } from '../extension/shared/plural';
 
-/** Chromium's canvases fail past 32,767 px a side; staying at half of that also bounds their memory. */
-export const MAX_CANVAS_SIDE = 16384;
-/** Browsers stop laying out past roughly 2^25 px: taller maps give each cell several pages. */
-export const MAX_MAP_HEIGHT = 8_000_000;
-
-/**
- * Page-map geometry: cell size and columns so the block's cells fit a width (a readable cell for small blocks,
- * down to 1 px), its rows as tall as they need (the map scrolls; only the visible rows are drawn), and, past
- * MAX_MAP_HEIGHT, several pages a cell.
- */
-export interface PageMapGeometry {
-  cell: number;
-  cols: number;
-  rows: number;
-  /** Pages one cell stands for (1 unless the block would be taller than MAX_MAP_HEIGHT). */
-  pagesPerCell: number;
-  /** Height of the whole map in CSS px (the scrolled content). */
-  height: number;
-}
-
-export function pageMapGeometry(pages: number, width: number): PageMapGeometry {
+/** Page-map geometry: cell size and columns so `pages` cells fit a width, with a readable minimum. */
+export function pageMapGeometry(
+  pages: number,
+  width: number,
+  maxHeight = 30000,
+): { cell: number; cols: number; rows: number } {
   const w = Math.max(16, Math.floor(width));
   let cell = 12;
-  // The largest cell that keeps the map within about four pixels of height per row of pages at 1 px.
   while (cell > 1) {
     const cols = Math.floor(w / cell);
-    if (Math.ceil(pages / cols) * cell <= Math.max(240, (pages * 4) / cols)) break;
+    if (Math.ceil(pages / cols) * cell <= Math.max(240, Math.min(maxHeight, (pages * 4) / cols))) break;
     cell--;
   }
   const cols = Math.max(1, Math.floor(w / cell));
-  const pagesPerCell = Math.max(1, Math.ceil(pages / (cols * Math.floor(MAX_MAP_HEIGHT / cell))));
-  const rows = Math.max(1, Math.ceil(pages / pagesPerCell / cols));
-  return { cell, cols, rows, pagesPerCell, height: rows * cell };
-}
-
-/** The cell (row, column) a page is drawn in. */
-export function pageCell(g: PageMapGeometry, page: number): { row: number; col: number } {
-  const c = Math.floor(page / g.pagesPerCell);
-  return { row: Math.floor(c / g.cols), col: c % g.cols };
-}
-
-/** The first page of the cell under a point of the map (CSS px from its top-left, scrolling included), or -1. */
-export function pageAt(g: PageMapGeometry, x: number, y: number, pages: number): number {
-  const col = Math.floor(x / g.cell);
-  const row = Math.floor(y / g.cell);
-  if (x < 0 || y < 0 || col >= g.cols || row >= g.rows) return -1;
-  const page = (row * g.cols + col) * g.pagesPerCell;
-  return page < pages ? page : -1;
-}
-
-/**
- * The canvas for a viewport onto the map: as wide as the columns and as tall as the viewport (never the whole
- * map), its backing store scaled by the device pixel ratio but kept within MAX_CANVAS_SIDE on both sides.
- */
-export function pageMapCanvas(
-  g: PageMapGeometry,
-  viewportHeight: number,
-  devicePixelRatio: number,
-): { cssWidth: number; cssHeight: number; scale: number; width: number; height: number } {
-  const cssWidth = Math.min(g.cols * g.cell, MAX_CANVAS_SIDE);
-  const cssHeight = Math.max(1, Math.min(g.height, Math.ceil(viewportHeight), MAX_CANVAS_SIDE));
-  const scale = Math.max(0.1, Math.min(devicePixelRatio || 1, MAX_CANVAS_SIDE / cssWidth, MAX_CANVAS_SIDE / cssHeight));
-  return {
-    cssWidth,
-    cssHeight,
-    scale,
-    width: Math.max(1, Math.floor(cssWidth * scale)),
-    height: Math.max(1, Math.floor(cssHeight * scale)),
-  };
-}
-
-/** The rows a viewport scrolled to `scrollTop` shows, [first, end). */
-export function visibleMapRows(g: PageMapGeometry, scrollTop: number, viewportHeight: number): [number, number] {
-  const first = Math.max(0, Math.floor(scrollTop / g.cell));
-  return [Math.min(first, g.rows), Math.min(g.rows, Math.ceil((scrollTop + viewportHeight) / g.cell) + 1)];
+  let rows = Math.ceil(pages / cols);
+  if (rows * cell > maxHeight) rows = Math.ceil(maxHeight / cell);
+  return { cell, cols, rows };
 }

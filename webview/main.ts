@@ -67,11 +67,6 @@ const app = el('div', { class: 'app' }, [
 ]);
 document.body.append(app);
 list.setSort(state.view.sort);
-list.setColumnPrefs(state.columns);
-list.onColumns = (columns) => {
-  state.columns = columns;
-  save();
-};
 bytes.selectTab(state.bytesTab ?? 'header');
 
 function setSide(panel: WebviewState['sidePanel']): void {

@@ -1,15 +1,6 @@
 import { LIST_COLUMNS, isSortColumn, type ListColumn } from '../extension/shared/packetColumns';
-import type { ListColumnPrefs, PacketRef, PacketRow, SortColumn, ViewSpec } from '../extension/shared/protocol';
+import type { PacketRef, PacketRow, SortColumn, ViewSpec } from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
-import {
-  columnTracks,
-  gridTemplate,
-  tracksWidth,
-  withColumnHidden,
-  withColumnWidth,
-  type ColumnDefault,
-} from './columnLayout';
-import { ColumnMenu } from './columnMenu';
 import { clear, el, icon } from './dom';
 import { formatTime, hexOffset } from './format';
 import { firstVisibleRow, listOffsetAt, scrollTopFor, spacerHeight, type ScrollGeometry } from './scrollMapping';
@@ -20,9 +11,8 @@ const BLOCK = 256;
 /** How the list shows each of its columns (which columns, their order and labels: extension/shared/packetColumns). */
 interface ColumnLook {
   cls: string;
-  /** Default width in CSS pixels; `grow` columns also take a share of spare room. */
-  width: number;
-  grow?: boolean;
+  /** CSS grid track of the column. */
+  width: string;
   cell(r: PacketRow): string;
 }
 
@@ -44,27 +34,26 @@ function streamCell(r: PacketRow): string {
 }
 
 const LOOK: Record<ListColumn, ColumnLook> = {
-  stream: { cls: 'c-stream', width: 100, cell: streamCell },
-  epoch: { cls: 'c-num', width: 64, cell: (r) => String(r.epoch) },
-  packet_num: { cls: 'c-num', width: 110, cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
-  flags: { cls: 'c-flags', width: 130, grow: true, cell: (r) => r.flagsText },
-  ramblock: { cls: 'c-block', width: 120, grow: true, cell: blockCell },
+  stream: { cls: 'c-stream', width: '90px', cell: streamCell },
+  epoch: { cls: 'c-num', width: '56px', cell: (r) => String(r.epoch) },
+  packet_num: { cls: 'c-num', width: '96px', cell: (r) => (r.packetNum < 0 ? '—' : String(r.packetNum)) },
+  flags: { cls: 'c-flags', width: 'minmax(120px, 1.2fr)', cell: (r) => r.flagsText },
+  ramblock: { cls: 'c-block', width: 'minmax(100px, 1fr)', cell: blockCell },
   normal_pages: {
     cls: 'c-num',
-    width: 120,
+    width: '110px',
     cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.normalPages) : ''),
   },
   zero_pages: {
     cls: 'c-num',
-    width: 110,
+    width: '96px',
     cell: (r) => (r.kind === 'ram-record' || !isMainRow(r) ? String(r.zeroPages) : ''),
   },
-  next_packet_size: { cls: 'c-num', width: 150, cell: (r) => (isMainRow(r) ? '' : String(r.nextPacketSize)) },
-  time: { cls: 'c-time', width: 100, cell: (r) => formatTime(r.timeNs) },
+  next_packet_size: { cls: 'c-num', width: '140px', cell: (r) => (isMainRow(r) ? '' : String(r.nextPacketSize)) },
+  time: { cls: 'c-time', width: '100px', cell: (r) => formatTime(r.timeNs) },
 };
 
 const COLUMNS = LIST_COLUMNS.map((c) => ({ ...c, ...LOOK[c.key] }));
-const COLUMN_DEFAULTS: ColumnDefault[] = COLUMNS.map((c) => ({ key: c.key, width: c.width, grow: c.grow }));
 
 const SEVERITY_LABEL = ['', 'info', 'warning', 'error'];
 
@@ -76,12 +65,6 @@ const SEVERITY_LABEL = ['', 'info', 'warning', 'error'];
 export class PacketList {
   readonly root: HTMLElement;
   private readonly header: HTMLElement;
-  private readonly headerScroll: HTMLElement;
-  private readonly columnMenu: ColumnMenu;
-  private prefs: ListColumnPrefs = {};
-  /** Narrowest each column can be without clipping its header label and sort icon (measured once shown). */
-  private readonly minWidths = new Map<string, number>();
-  private visibleKeys = new Set<string>(COLUMNS.map((c) => c.key));
   private readonly viewport: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly layer: HTMLElement;
@@ -102,8 +85,6 @@ export class PacketList {
   onActivate: () => void = () => {};
   onSort: (column: SortColumn) => void = () => {};
   onScroll: (top: number) => void = () => {};
-  /** The user showed, hid or resized a column: the new choice, to keep in the webview state. */
-  onColumns: (prefs: ListColumnPrefs) => void = () => {};
 
   constructor(private readonly rpc: Rpc) {
     this.root = el('div', {
@@ -118,8 +99,8 @@ export class PacketList {
       },
     });
     this.header = el('div', { class: 'row header-row', attrs: { role: 'row', 'aria-rowindex': 1 } });
-    // The header scrolls horizontally with the rows (its scrollLeft follows the viewport's).
-    this.headerScroll = el('div', { class: 'header-scroll' }, [this.header]);
+    // One CSS grid for the header and every row, in the declared column order.
+    this.root.style.setProperty('--list-columns', COLUMNS.map((c) => c.width).join(' '));
     for (const c of COLUMNS) {
       const key = c.key;
       const sortable = isSortColumn(key);
@@ -133,14 +114,9 @@ export class PacketList {
             title: sortable ? `${c.describe} (click to sort)` : c.describe,
           },
         },
-        [
-          el('span', { class: 'label', text: c.label }),
-          el('span', { class: 'sort-icon' }),
-          el('span', { class: 'col-resize', attrs: { 'aria-hidden': 'true' }, title: `Drag to resize ${c.label}` }),
-        ],
+        [el('span', { class: 'label', text: c.label }), el('span', { class: 'sort-icon' })],
       );
       if (sortable) cell.addEventListener('click', () => this.onSort(key));
-      this.resizable(cell, key);
       this.headerCells.set(key, cell);
       this.header.append(cell);
     }
@@ -148,33 +124,13 @@ export class PacketList {
     this.spacer = el('div', { class: 'spacer' });
     this.layer = el('div', { class: 'layer', attrs: { role: 'rowgroup' } });
     this.viewport.append(this.spacer, this.layer);
-    this.status = el('span', { class: 'list-status', attrs: { 'aria-live': 'polite' } });
-    this.columnMenu = new ColumnMenu(
-      COLUMNS.map((c) => ({ key: c.key, label: c.label })),
-      (key) => this.visibleKeys.has(key),
-      (key, show) => this.setPrefs(withColumnHidden(COLUMN_DEFAULTS, this.prefs, key, !show), true),
-      () => this.setPrefs({}, true),
-    );
-    this.root.append(
-      this.headerScroll,
-      this.viewport,
-      el('div', { class: 'list-foot' }, [this.status, this.columnMenu.button]),
-      this.columnMenu.root,
-    );
-    this.header.addEventListener('contextmenu', (e) => {
-      e.preventDefault();
-      this.columnMenu.open(e.clientX, e.clientY);
-    });
+    this.status = el('div', { class: 'list-status', attrs: { 'aria-live': 'polite' } });
+    this.root.append(this.header, this.viewport, this.status);
     this.viewport.addEventListener('scroll', () => {
-      this.headerScroll.scrollLeft = this.viewport.scrollLeft;
       this.schedule();
       this.onScroll(this.viewport.scrollTop);
     });
-    new ResizeObserver(() => {
-      if (this.minWidths.size < COLUMNS.length && this.measureHeaders()) this.applyColumns();
-      this.schedule();
-    }).observe(this.viewport);
-    this.applyColumns();
+    new ResizeObserver(() => this.schedule()).observe(this.viewport);
     this.root.addEventListener('keydown', (e) => this.key(e));
     this.layer.addEventListener('click', (e) => {
       const rowEl = (e.target as HTMLElement).closest<HTMLElement>('.row');
@@ -182,80 +138,6 @@ export class PacketList {
       this.root.focus();
     });
     this.layer.addEventListener('dblclick', () => this.onActivate());
-  }
-
-  /** The columns as kept in the webview state (hidden ones, hand-set widths). */
-  setColumnPrefs(prefs: ListColumnPrefs | undefined): void {
-    this.setPrefs(prefs ?? {}, false);
-  }
-
-  private setPrefs(prefs: ListColumnPrefs, announce: boolean): void {
-    this.prefs = prefs;
-    this.applyColumns();
-    this.render();
-    if (announce) this.onColumns(prefs);
-  }
-
-  /** One grid template for header and rows; hidden columns' cells leave the grid (display: none). */
-  private applyColumns(): void {
-    const tracks = columnTracks(COLUMN_DEFAULTS, this.prefs, this.minWidths);
-    this.visibleKeys = new Set(tracks.map((t) => t.key));
-    this.root.style.setProperty('--list-columns', gridTemplate(tracks));
-    this.root.style.setProperty('--list-width', `${tracksWidth(tracks)}px`);
-    this.root.setAttribute('aria-colcount', String(tracks.length));
-    for (const [key, cell] of this.headerCells) cell.hidden = !this.visibleKeys.has(key);
-    for (const r of this.pool) this.showCells(r);
-    this.columnMenu.refresh();
-  }
-
-  private showCells(r: HTMLElement): void {
-    for (let c = 0; c < COLUMNS.length; c++)
-      (r.children[c] as HTMLElement).hidden = !this.visibleKeys.has(COLUMNS[c].key);
-  }
-
-  /** Each shown header's natural width (label, sort icon, padding): its column never gets narrower. */
-  private measureHeaders(): boolean {
-    let changed = false;
-    for (const [key, cell] of this.headerCells) {
-      if (cell.hidden || this.minWidths.has(key)) continue;
-      const label = cell.querySelector<HTMLElement>('.label');
-      if (!label || !label.scrollWidth) continue;
-      const cs = getComputedStyle(cell);
-      const icon = cell.querySelector<HTMLElement>('.sort-icon')?.offsetWidth ?? 0;
-      const pad = parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) + parseFloat(cs.columnGap || '0') * 2;
-      this.minWidths.set(key, Math.ceil(label.scrollWidth + icon + pad + 2));
-      changed = true;
-    }
-    return changed;
-  }
-
-  /** Dragging a header's right edge sets its column's width. */
-  private resizable(cell: HTMLElement, key: string): void {
-    const handle = cell.querySelector<HTMLElement>('.col-resize')!;
-    handle.addEventListener('click', (e) => e.stopPropagation());
-    handle.addEventListener('pointerdown', (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      handle.setPointerCapture(e.pointerId);
-      const x0 = e.clientX;
-      const w0 = cell.getBoundingClientRect().width;
-      const min = this.minWidths.get(key) ?? 0;
-      let prefs = this.prefs;
-      const move = (m: PointerEvent) => {
-        prefs = withColumnWidth(this.prefs, key, Math.max(min, w0 + m.clientX - x0));
-        this.prefs = prefs;
-        this.applyColumns();
-      };
-      const up = () => {
-        handle.removeEventListener('pointermove', move);
-        handle.removeEventListener('pointerup', up);
-        handle.removeEventListener('pointercancel', up);
-        this.setPrefs(prefs, true);
-      };
-      handle.addEventListener('pointermove', move);
-      handle.addEventListener('pointerup', up);
-      handle.addEventListener('pointercancel', up);
-    });
   }
 
   setSort(sort: ViewSpec['sort']): void {
@@ -430,7 +312,6 @@ export class PacketList {
     while (this.pool.length < Math.max(0, count)) {
       const r = el('div', { class: 'row', attrs: { role: 'row' } });
       for (const c of COLUMNS) r.append(el('div', { class: `cell ${c.cls}`, attrs: { role: 'gridcell' } }));
-      this.showCells(r);
       this.pool.push(r);
       this.layer.append(r);
     }

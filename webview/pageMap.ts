@@ -7,16 +7,7 @@ import {
 } from '../extension/shared/protocol';
 import type { Rpc } from './rpc';
 import { clear, el } from './dom';
-import {
-  hexOffset,
-  pageAt,
-  pageCell,
-  pageMapCanvas,
-  pageMapGeometry,
-  plural,
-  visibleMapRows,
-  type PageMapGeometry,
-} from './format';
+import { hexOffset, pageMapGeometry, plural } from './format';
 
 const STATE_VARS = [
   '--vscode-editorWidget-border',
@@ -30,22 +21,18 @@ const STATE_FALLBACK = ['#80808040', '#3794ff', '#89d185', '#cca700', '#f14c4c']
 /**
  * Page map of one ramblock on a canvas: each page coloured never sent / normal / zero / re-sent / mismatching
  * the reference. Clicking a page (or Enter on the keyboard cursor) lists every packet that touched it.
- * The map scrolls: a spacer as tall as every row, and a canvas the size of the viewport that stays in view
- * (sticky) and draws only the rows shown, so a block of any size is reachable without a giant canvas.
  */
 export class PageMap {
   readonly root: HTMLElement;
   private readonly select: HTMLElement & { value: string };
   private readonly canvas: HTMLCanvasElement;
   private readonly scroller: HTMLElement;
-  private readonly content: HTMLElement;
   private readonly legend: HTMLElement;
   private readonly info: HTMLElement;
   private readonly writers: HTMLElement;
   private map?: PageMapInfo;
   private cursor = 0;
-  private geometry: PageMapGeometry = { cell: 4, cols: 1, rows: 1, pagesPerCell: 1, height: 4 };
-  private drawPending = false;
+  private geometry = { cell: 4, cols: 1, rows: 1 };
   private blocks: string[] = [];
   block?: string;
 
@@ -60,10 +47,8 @@ export class PageMap {
     this.select.addEventListener('change', () => void this.load(this.select.value));
     this.legend = el('div', { class: 'legend', attrs: { role: 'list', 'aria-label': 'Legend' } });
     this.scroller = el('div', { class: 'canvas-scroll' });
-    this.content = el('div', { class: 'pm-content' });
     this.canvas = el('canvas', { attrs: { tabindex: 0, role: 'img', 'aria-label': 'Page map' } });
-    this.content.append(this.canvas);
-    this.scroller.append(this.content);
+    this.scroller.append(this.canvas);
     this.info = el('div', { class: 'pm-info', attrs: { 'aria-live': 'polite' } });
     this.writers = el('div', {
       class: 'pm-writers',
@@ -78,32 +63,17 @@ export class PageMap {
     );
     this.canvas.addEventListener('click', (e) => {
       const r = this.canvas.getBoundingClientRect();
-      // The canvas shows the map from the scroller's scrollTop down.
-      const page = this.map
-        ? pageAt(this.geometry, e.clientX - r.left, e.clientY - r.top + this.scroller.scrollTop, this.map.states.length)
-        : -1;
-      if (page >= 0) {
+      const col = Math.floor((e.clientX - r.left) / this.geometry.cell);
+      const row = Math.floor((e.clientY - r.top) / this.geometry.cell);
+      const page = row * this.geometry.cols + col;
+      if (this.map && col < this.geometry.cols && page < this.map.states.length) {
         this.cursor = page;
         this.draw();
         void this.listWriters();
       }
     });
     this.canvas.addEventListener('keydown', (e) => this.key(e));
-    this.scroller.addEventListener('scroll', () => this.schedule());
     new ResizeObserver(() => this.draw()).observe(this.scroller);
-    // VS Code switches themes by changing the body's class and the page's --vscode-* variables: redraw in the new colours.
-    const themed = new MutationObserver(() => this.schedule());
-    themed.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind'] });
-    themed.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
-  }
-
-  private schedule(): void {
-    if (this.drawPending) return;
-    this.drawPending = true;
-    requestAnimationFrame(() => {
-      this.drawPending = false;
-      this.draw();
-    });
   }
 
   setBlocks(blocks: string[], preferred?: string): void {
@@ -154,7 +124,6 @@ export class PageMap {
     if (!this.map) return;
     this.cursor = Math.min(Math.floor(offset / this.map.pageSize), this.map.states.length - 1);
     this.draw();
-    this.revealCursor();
     await this.listWriters();
   }
 
@@ -172,67 +141,44 @@ export class PageMap {
     if (!m) return;
     const width = this.scroller.clientWidth - 4;
     if (width <= 0) return;
-    const g = (this.geometry = pageMapGeometry(m.states.length, width));
-    this.content.style.height = `${g.height}px`;
-    const c = pageMapCanvas(g, this.scroller.clientHeight, window.devicePixelRatio || 1);
-    if (this.canvas.width !== c.width) this.canvas.width = c.width;
-    if (this.canvas.height !== c.height) this.canvas.height = c.height;
-    this.canvas.style.width = `${c.cssWidth}px`;
-    this.canvas.style.height = `${c.cssHeight}px`;
+    this.geometry = pageMapGeometry(m.states.length, width);
+    const { cell, cols, rows } = this.geometry;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, cols * cell * dpr);
+    this.canvas.height = Math.max(1, rows * cell * dpr);
+    this.canvas.style.width = `${cols * cell}px`;
+    this.canvas.style.height = `${rows * cell}px`;
     const ctx = this.canvas.getContext('2d')!;
-    ctx.setTransform(c.scale, 0, 0, c.scale, 0, 0);
-    ctx.clearRect(0, 0, c.cssWidth, c.cssHeight);
-    const top = this.scroller.scrollTop;
-    const [first, end] = visibleMapRows(g, top, c.cssHeight);
-    const { cell, cols, pagesPerCell } = g;
-    const pages = m.states.length;
-    // A cell of several pages shows the most telling of their states (mismatch > re-sent > zero > normal > never).
-    const stateOf = (k: number) => {
-      if (pagesPerCell === 1) return m.states[k];
-      let s = 0;
-      for (let p = k * pagesPerCell, e = Math.min(pages, p + pagesPerCell); p < e; p++)
-        if (m.states[p] > s) s = m.states[p];
-      return s;
-    };
-    const cells = Math.ceil(pages / pagesPerCell);
+    ctx.scale(dpr, dpr);
     const colors = this.colors();
     const gap = cell >= 4 ? 1 : 0;
     // Draw runs of equal state per row: far fewer fill calls than one per page.
-    for (let r = first; r < end; r++) {
-      const y = r * cell - top;
-      let col = 0;
-      while (col < cols) {
-        const k = r * cols + col;
-        if (k >= cells) break;
-        const s = stateOf(k);
-        let e = col + 1;
-        while (e < cols && r * cols + e < cells && stateOf(r * cols + e) === s) e++;
+    for (let r = 0; r < rows; r++) {
+      let c = 0;
+      while (c < cols) {
+        const p = r * cols + c;
+        if (p >= m.states.length) break;
+        const s = m.states[p];
+        let e = c + 1;
+        while (e < cols && r * cols + e < m.states.length && m.states[r * cols + e] === s) e++;
         ctx.fillStyle = colors[s];
-        if (gap) for (let x = col; x < e; x++) ctx.fillRect(x * cell, y, cell - gap, cell - gap);
-        else ctx.fillRect(col * cell, y, (e - col) * cell, cell);
-        col = e;
+        if (gap) for (let k = c; k < e; k++) ctx.fillRect(k * cell, r * cell, cell - gap, cell - gap);
+        else ctx.fillRect(c * cell, r * cell, (e - c) * cell, cell);
+        c = e;
       }
     }
     // Keyboard cursor.
-    const at = pageCell(g, this.cursor);
+    const cr = Math.floor(this.cursor / cols);
+    const cc = this.cursor % cols;
     ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#007fd4';
     ctx.lineWidth = 2;
-    ctx.strokeRect(at.col * cell - 1, at.row * cell - top - 1, Math.max(3, cell) + 1, Math.max(3, cell) + 1);
-  }
-
-  /** Scrolls the map so the cursor's row is in view. */
-  private revealCursor(): void {
-    const g = this.geometry;
-    const y = pageCell(g, this.cursor).row * g.cell;
-    const h = this.scroller.clientHeight;
-    if (y < this.scroller.scrollTop) this.scroller.scrollTop = y;
-    else if (y + g.cell > this.scroller.scrollTop + h) this.scroller.scrollTop = y + g.cell - h;
+    ctx.strokeRect(cc * cell - 1, cr * cell - 1, Math.max(3, cell) + 1, Math.max(3, cell) + 1);
   }
 
   private key(e: KeyboardEvent): void {
     const m = this.map;
     if (!m) return;
-    const cols = this.geometry.cols * this.geometry.pagesPerCell;
+    const cols = this.geometry.cols;
     const moves: Record<string, number> = {
       ArrowRight: 1,
       ArrowLeft: -1,
@@ -249,7 +195,6 @@ export class PageMap {
       void this.listWriters();
     } else return;
     e.preventDefault();
-    this.revealCursor();
     this.draw();
     this.info.textContent = `page ${this.cursor} (offset ${hexOffset(this.cursor * m.pageSize)}): ${PAGE_STATES[m.states[this.cursor]]}`;
   }

@@ -388,14 +388,6 @@ export interface WebviewState {
   bytesTab?: 'header' | 'payload' | 'page';
   sidePanel?: 'none' | 'pagemap' | 'diagnostics' | 'devices' | 'timeline';
   pageMapBlock?: string;
-  /** The packet list's columns as the user left them (hidden ones, widths dragged by hand). */
-  columns?: ListColumnPrefs;
-}
-
-/** Packet-list column choices kept in the webview state, by column key (extension/shared/packetColumns). */
-export interface ListColumnPrefs {
-  hidden?: string[];
-  widths?: Record<string, number>;
 }
 
 export const DEFAULT_VIEW: ViewSpec = { filter: '', sort: { column: 'time', direction: 'asc' } };
