@@ -47,7 +47,8 @@ function capture(name: string, opts: { lyingDescription?: boolean } = {}): strin
     .eos()
     .footer(2);
   m.command(2, [0, 0, 0, 7]);
-  m.command(6, [0, 6, ...Buffer.from('pc.ram'), 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+  // version 0, the name with its length byte and the nil QEMU writes after it, one range (start 0x1000, 2 pages)
+  m.command(6, [0, 6, ...Buffer.from('pc.ram'), 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
   m.command(10, [6, ...Buffer.from('pc.ram')]);
   m.command(11);
   m.sectionEnd(2).eos().footer(2);
